@@ -1,0 +1,37 @@
+# Set-up is part of every target: a fresh clone needs nothing but Python 3.11+ and make.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The CPU build of torch lies on disk here; any other torch would pull GBs of CUDA.
+WHEELS := $(wildcard /opt/wheels)
+PIP := $(BIN)/pip install -q $(if $(WHEELS),--find-links $(WHEELS))
+
+.PHONY: demo test bench eval train lint clean
+
+$(BIN)/empathy: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(PIP) --upgrade pip
+	$(PIP) -e .
+	touch $@
+
+$(VENV)/.dev: $(BIN)/empathy
+	$(PIP) -e '.[dev,train]'
+	touch $@
+
+demo: $(BIN)/empathy          ## play the built-in calls in the terminal
+	$(BIN)/empathy demo --speed 4
+
+test: $(VENV)/.dev            ## the whole test suite
+	$(BIN)/python -m pytest
+
+bench: $(BIN)/empathy         ## latency, throughput, memory and per-call state budgets
+	$(BIN)/empathy bench
+
+eval: $(VENV)/.dev            ## dev-set figures of the bundled model and the baseline
+	$(BIN)/python training/evaluate.py
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check src tests training
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info

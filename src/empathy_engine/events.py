@@ -1,0 +1,56 @@
+"""Typed events: what every wire format is turned into at the edge (see ingest/)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Speaker = Literal["customer", "agent"]
+
+
+@dataclass(frozen=True, slots=True)
+class PriorContact:
+    issue: str = ""
+    outcome: str = ""
+    at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerProfile:
+    id: str | None = None
+    name: str | None = None
+    notes: tuple[str, ...] = ()
+    prior_contacts: tuple[PriorContact, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CallStarted:
+    """The conversation header: who, what service, when."""
+
+    call_id: str
+    channel: str | None = None
+    handled_by: Literal["human", "bot"] = "human"
+    service: str | None = None
+    started_at: datetime | None = None
+    customer: CustomerProfile = field(default_factory=CustomerProfile)
+    agent_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Utterance:
+    """One turn of speech or chat. `t` is seconds from the start of the call."""
+
+    speaker: Speaker
+    text: str
+    t: float | None = None
+    audio: str | None = None
+    final: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CallEnded:
+    t: float | None = None
+
+
+Event = CallStarted | Utterance | CallEnded

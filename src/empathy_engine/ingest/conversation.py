@@ -1,0 +1,221 @@
+"""Conversation format v1 (JSON / JSONL files, directories, stdin) -> typed events.
+
+Errors a user can cause come back as `InputError`s that name the file, the line and the
+field, so one bad conversation never stops the others.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from empathy_engine.events import CallEnded, CallStarted, CustomerProfile, Event, PriorContact, Utterance
+
+#: A turn longer than this is not a turn: it is refused with a clear error.
+MAX_TEXT_CHARS = 20_000
+
+Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS)]
+NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+
+class PriorContactV1(_Model):
+    at: datetime | None = Field(default=None, strict=False)
+    issue: str = ""
+    outcome: str = ""
+
+
+class CustomerV1(_Model):
+    id: str | None = None
+    name: str | None = None
+    notes: list[str] = []
+    prior_contacts: list[PriorContactV1] = []
+
+
+class AgentV1(_Model):
+    id: str | None = None
+
+
+class TurnV1(_Model):
+    speaker: Literal["customer", "agent"]
+    text: Text
+    t: float | None = Field(default=None, strict=False, ge=0)
+    audio: str | None = None
+
+
+class ConversationV1(_Model):
+    """One conversation, as documented in docs/conversation-format.md."""
+
+    id: NonEmpty
+    channel: str | None = None
+    handled_by: Literal["human", "bot"] = "human"
+    service: str | None = None
+    started_at: datetime | None = Field(default=None, strict=False)
+    customer: CustomerV1 = CustomerV1()
+    agent: AgentV1 = AgentV1()
+    turns: list[TurnV1] = Field(min_length=1)
+
+    def events(self, base: Path | None = None) -> list[Event]:
+        """The conversation as the event stream a live call would produce."""
+        customer = CustomerProfile(
+            id=self.customer.id,
+            name=self.customer.name,
+            notes=tuple(self.customer.notes),
+            prior_contacts=tuple(PriorContact(p.issue, p.outcome, p.at) for p in self.customer.prior_contacts),
+        )
+        start = CallStarted(
+            call_id=self.id,
+            channel=self.channel,
+            handled_by=self.handled_by,
+            service=self.service,
+            started_at=self.started_at,
+            customer=customer,
+            agent_id=self.agent.id,
+        )
+        turns = [Utterance(t.speaker, t.text, t.t, _resolve(t.audio, base)) for t in self.turns]
+        return [start, *turns, CallEnded()]
+
+
+def _resolve(audio: str | None, base: Path | None) -> str | None:
+    if audio is None or base is None or Path(audio).is_absolute():
+        return audio
+    return str(base / audio)
+
+
+@dataclass(frozen=True, slots=True)
+class InputError:
+    """A conversation that could not be read: where, which id if known, and why."""
+
+    where: str
+    message: str
+    id: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    where: str
+    conversation: ConversationV1
+    base: Path | None
+
+    def events(self) -> list[Event]:
+        return self.conversation.events(self.base)
+
+
+def describe(error: ValidationError) -> str:
+    """One line per problem: `field turns[2].speaker: expected 'customer' or 'agent', got 'bot'`."""
+    parts = []
+    for e in error.errors():
+        loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e["loc"]).lstrip(".") or "(top level)"
+        got = e.get("input")
+        msg = e["msg"]
+        if e["type"] == "missing":
+            msg = "is required"
+        elif e["type"] == "string_too_long":
+            msg = f"is {len(got)} characters; a turn may have at most {MAX_TEXT_CHARS}"
+        elif e["type"] == "string_too_short":
+            msg = "is empty"
+        elif e["type"] == "too_short" and loc == "turns":
+            msg = "has no turns; a conversation needs at least one"
+        elif e["type"] == "literal_error":
+            msg = f"{msg.lower()}, got {json.dumps(got)[:40]}"
+        elif isinstance(got, str | int | float | bool) or got is None:
+            msg = f"{msg.lower()}, got {json.dumps(got)[:40]}"
+        parts.append(f"field {loc}: {msg}")
+    return "; ".join(parts)
+
+
+def parse(obj: Any, where: str, base: Path | None) -> Loaded | InputError:
+    ident = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else None
+    if not isinstance(obj, dict):
+        return InputError(where, f"expected a JSON object (a conversation), got {type(obj).__name__}")
+    try:
+        return Loaded(where, ConversationV1.model_validate(obj), base)
+    except ValidationError as e:
+        return InputError(where, describe(e), ident)
+
+
+def _decode(data: bytes, where: str) -> str | InputError:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return InputError(where, f"invalid UTF-8 at byte {e.start}; save the file as UTF-8")
+
+
+def _json_error(e: json.JSONDecodeError) -> str:
+    return f"malformed JSON at column {e.colno}: {e.msg}"
+
+
+def read_bytes(data: bytes, name: str, base: Path | None, jsonl: bool) -> Iterator[Loaded | InputError]:
+    """Conversations from one file's bytes: a JSON object, a JSON array, or JSON lines."""
+    if not jsonl:
+        text = _decode(data, name)
+        if isinstance(text, InputError):
+            yield text
+            return
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as e:
+            if text.lstrip().startswith("{") and "\n{" in text:  # JSON lines in a .json file
+                yield from read_bytes(data, name, base, jsonl=True)
+                return
+            yield InputError(f"{name}:{e.lineno}", _json_error(e))
+            return
+        for i, item in enumerate(obj if isinstance(obj, list) else [obj]):
+            yield parse(item, f"{name}[{i}]" if isinstance(obj, list) else name, base)
+        return
+    for lineno, raw in enumerate(data.splitlines(), 1):
+        where = f"{name}:{lineno}"
+        if not raw.strip():
+            continue
+        line = _decode(raw, where)
+        if isinstance(line, InputError):
+            yield line
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            yield InputError(where, _json_error(e))
+            continue
+        yield parse(obj, where, base)
+
+
+def expand(paths: list[str]) -> list[Path | None]:
+    """Files to read, in order; `None` stands for stdin. Raises FileNotFoundError for a bad path."""
+    out: list[Path | None] = []
+    for p in paths or ["-"]:
+        if p == "-":
+            out.append(None)
+            continue
+        path = Path(p)
+        if path.is_dir():
+            out.extend(sorted(f for f in path.rglob("*") if f.suffix in {".json", ".jsonl"} and f.is_file()))
+        elif path.is_file():
+            out.append(path)
+        else:
+            raise FileNotFoundError(p)
+    return out
+
+
+def read_inputs(files: list[Path | None]) -> Iterator[Loaded | InputError]:
+    """Every conversation in the given files (see `expand`), one at a time: memory stays flat."""
+    for file in files:
+        if file is None:
+            data = sys.stdin.buffer.read()
+            stripped = data.lstrip()
+            jsonl = not stripped.startswith(b"[") and stripped.count(b"\n{") > 0
+            yield from read_bytes(data, "<stdin>", Path.cwd(), jsonl)
+        else:
+            yield from read_bytes(file.read_bytes(), str(file), file.parent, file.suffix == ".jsonl")

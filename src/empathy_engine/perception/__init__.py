@@ -1,0 +1,1 @@
+"""Perceivers turn events into signals: the text model, conversation patterns, call context."""

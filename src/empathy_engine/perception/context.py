@@ -1,0 +1,81 @@
+"""CallContextPerceiver: what the call's circumstances say before the customer speaks.
+
+Context shifts the odds, it never decides alone: a 2 AM call makes urgency more likely,
+but "my address is 12 Elm Street" stays neutral.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+import holidays
+
+from empathy_engine.events import CallStarted
+from empathy_engine.perception.signals import Signal
+
+NIGHT_HOURS = range(0, 6)
+EMERGENCY_SERVICES = {"water_damage", "restoration", "emergency"}
+UNRESOLVED = re.compile(
+    r"no[- ]?show|didn'?t show|never (came|showed|arrived)|not (fixed|resolved)|unresolved|"
+    r"came back|return(ed)? visit|callback|still (broken|not|leaking)|cancel+ed|missed",
+    re.I,
+)
+NO_SHOW = re.compile(r"no[- ]?show|didn'?t show|never (came|showed|arrived)|missed", re.I)
+VULNERABLE = re.compile(
+    r"elderly|mother|father|\bmom\b|\bdad\b|grand(ma|pa|mother|father)|baby|infant|newborn|pregnan|"
+    r"disab|oxygen|medical|insulin|dialysis|wheelchair|alone|dementia|sick|ill\b|asthma",
+    re.I,
+)
+REPEAT_WINDOW = timedelta(days=60)
+
+
+@lru_cache(maxsize=16)
+def _calendar(country: str, subdiv: str | None) -> holidays.HolidayBase:
+    return holidays.country_holidays(country, subdiv=subdiv)
+
+
+@dataclass(frozen=True, slots=True)
+class ContextSettings:
+    """Which public-holiday calendar applies (any country the `holidays` package knows)."""
+
+    country: str = "US"
+    subdivision: str | None = None
+
+
+def holiday_name(when: datetime, settings: ContextSettings) -> str | None:
+    return _calendar(settings.country, settings.subdivision).get(when.date())
+
+
+class CallContextPerceiver:
+    """Signals from the call header: timing, service, customer notes and prior contacts."""
+
+    def __init__(self, settings: ContextSettings | None = None) -> None:
+        self.settings = settings or ContextSettings()
+
+    def perceive(self, call: CallStarted) -> tuple[Signal, ...]:
+        signals: list[Signal] = []
+        when = call.started_at
+        if when is not None:
+            holiday = holiday_name(when, self.settings)
+            if holiday:
+                signals.append(Signal("urgency", 0.6, "context", f"call on a public holiday ({holiday})"))
+            elif when.weekday() >= 5:
+                signals.append(Signal("urgency", 0.3, "context", f"call on a {when:%A}"))
+            if when.hour in NIGHT_HOURS:
+                signals.append(Signal("urgency", 0.9, "context", f"call at {when:%H:%M} at night"))
+        if (call.service or "").lower() in EMERGENCY_SERVICES:
+            signals.append(Signal("urgency", 0.6, "context", f"{call.service} service"))
+        for note in call.customer.notes:
+            if VULNERABLE.search(note):
+                signals.append(Signal("worry", 0.6, "context", note))
+        for prior in call.customer.prior_contacts:
+            recent = when is None or prior.at is None or timedelta(0) <= when - prior.at <= REPEAT_WINDOW
+            if recent and UNRESOLVED.search(prior.outcome):
+                what = f"earlier contact: {prior.issue or 'an issue'} - {prior.outcome}".strip()
+                signals.append(Signal("frustration", 0.8, "context", what))
+                weight = 1.0 if NO_SHOW.search(prior.outcome) else 0.6
+                signals.append(Signal("distrust", weight, "context", what))
+        return tuple(signals)

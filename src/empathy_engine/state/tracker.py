@@ -1,0 +1,122 @@
+"""Fuse a turn's signals into the customer's state, and keep the little a live call must remember.
+
+`fuse` computes (pure); `CallMemory` changes (one small object per call). The same code
+serves a live call fed turn by turn and a batch audit of stored calls.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from empathy_engine.perception.signals import Signal
+from empathy_engine.perception.text import TextReading
+from empathy_engine.results import AgentTurn, CustomerTurn, Evidence, Peak, Summary
+from empathy_engine.taxonomy import NEGATIVE_STATES, STATES, CustomerState
+
+CONTEXT_DECAY = 0.75  # context matters most at the start of a call, then the words take over
+CARRY = 0.4  # share of last turn's confident negative log-odds that persists (moods linger)
+MAX_EVIDENCE = 3
+REMEMBERED_TURNS = 6
+_INDEX = {s: i for i, s in enumerate(STATES)}
+_NEUTRAL = _INDEX["neutral"]
+_NEGATIVE = np.array([s in NEGATIVE_STATES for s in STATES])
+
+
+def intensity_of(score: float) -> float:
+    """Map a detected state's score (0.5..1) onto TAXONOMY's 0.33 mild / 0.66 clear / 1.0 strong."""
+    return float(np.clip(0.33 + (score - 0.5) * 1.34, 0.0, 1.0))
+
+
+def fuse(
+    reading: TextReading,
+    signals: Sequence[Signal],
+    context: Sequence[Signal],
+    customer_turn: int,
+    previous: np.ndarray | None,
+    index: int,
+    t: float | None,
+) -> CustomerTurn:
+    """One customer turn's states from the text model, the pattern and context signals and the last turn."""
+    logits = reading.state_logits.astype(np.float64).copy()
+    decay = CONTEXT_DECAY**customer_turn
+    weighted = [(s, s.weight) for s in signals] + [(s, s.weight * decay) for s in context]
+    for signal, weight in weighted:
+        logits[_INDEX[signal.state]] += weight
+    if previous is not None:
+        prev_logits = np.log(np.clip(previous, 1e-6, 1 - 1e-6) / np.clip(1 - previous, 1e-6, 1))
+        logits += np.where(_NEGATIVE, CARRY * np.clip(prev_logits, 0.0, 2.5), 0.0)
+    # Evidence for an emotion is evidence against "no emotion".
+    logits[_NEUTRAL] -= 0.5 * max((w for s, w in weighted if s.state != "neutral"), default=0.0)
+    scores = 1.0 / (1.0 + np.exp(-logits))
+
+    order = [int(i) for i in np.argsort(-scores) if scores[i] >= 0.5]
+    detected: tuple[CustomerState, ...] = tuple(STATES[i] for i in order if i != _NEUTRAL) or ("neutral",)
+    primary = detected[0]
+    intensity = 0.0 if primary == "neutral" else intensity_of(float(scores[_INDEX[primary]]))
+    evidence = _evidence(reading, weighted, detected)
+    states = {s: float(scores[i]) for i, s in enumerate(STATES)}
+    return CustomerTurn(index, states, detected, primary, intensity, evidence, t)
+
+
+def _evidence(
+    reading: TextReading, weighted: list[tuple[Signal, float]], detected: Sequence[CustomerState]
+) -> tuple[Evidence, ...]:
+    out: list[Evidence] = []
+    for state in detected:
+        if state == "neutral":
+            continue
+        found = [(w, Evidence(state, s.quote, s.source)) for s, w in weighted if s.state == state and w > 0.2]
+        text_logit = float(reading.state_logits[_INDEX[state]])
+        if text_logit > -1.0 and (quote := reading.quote(state)):
+            found.append((text_logit + 1.0, Evidence(state, quote, "text")))
+        found.sort(key=lambda pair: -pair[0])
+        out.extend(e for _, e in found[:MAX_EVIDENCE])
+    return tuple(out)
+
+
+@dataclass(slots=True)
+class CallMemory:
+    """Everything a live call keeps between turns; bounded, so a call's state stays small."""
+
+    context: tuple[Signal, ...] = ()
+    turns: int = 0
+    customer_turns: int = 0
+    last_scores: np.ndarray | None = None
+    last_customer: CustomerTurn | None = None
+    last_agent_text: str | None = None
+    earlier_customer: deque[tuple[str, np.ndarray]] = field(default_factory=lambda: deque(maxlen=REMEMBERED_TURNS))
+    # Running summary.
+    start: CustomerState | None = None
+    end: CustomerState | None = None
+    peak: Peak | None = None
+    emotional_answered: int = 0
+    answered_well: int = 0
+    missed_cues: int = 0
+
+    def record_customer(self, turn: CustomerTurn, text: str, fingerprint: np.ndarray) -> None:
+        self.turns += 1
+        self.customer_turns += 1
+        self.last_scores = np.array([turn.states[s] for s in STATES], dtype=np.float32)
+        self.last_customer = turn
+        self.earlier_customer.append((text[:200], fingerprint.astype(np.float16).astype(np.float32)))
+        self.start = self.start or turn.primary
+        self.end = turn.primary
+        if turn.negative and (self.peak is None or turn.intensity > self.peak.intensity):
+            self.peak = Peak(turn.primary, turn.intensity, turn.index)
+
+    def record_agent(self, turn: AgentTurn, text: str) -> None:
+        self.turns += 1
+        self.last_agent_text = text[:2000]
+        if self.last_customer is not None and self.last_customer.negative:
+            self.emotional_answered += 1
+            self.answered_well += not turn.missed_cue
+            self.missed_cues += turn.missed_cue
+        self.last_customer = None  # the agent has had their turn to answer it
+
+    def summary(self) -> Summary:
+        score = self.answered_well / self.emotional_answered if self.emotional_answered else None
+        return Summary(self.start, self.peak, self.end, score, self.missed_cues)

@@ -1,0 +1,1 @@
+"""Scripts that build the bundled model artefacts (torch lives here, never in the runtime)."""

@@ -33,12 +33,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 from tokenizers import Tokenizer
+from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from empathy_engine.taxonomy import BEHAVIOURS, STATES  # noqa: E402
 from training.corpora import (  # noqa: E402
     DEFAULT_GOEMOTIONS,
     DOMAIN_DIR,
@@ -53,8 +54,6 @@ from training.corpora import (  # noqa: E402
     stack,
 )
 from training.metrics import best_thresholds, macro_f1  # noqa: E402
-
-from empathy_engine.taxonomy import BEHAVIOURS, STATES  # noqa: E402
 
 
 def log(message: str) -> None:
@@ -204,7 +203,9 @@ def train_teacher(args: argparse.Namespace, tok: Tokenizer, train: list[Example]
 
 
 @torch.no_grad()
-def teacher_probs(model: Teacher, tok: Tokenizer, texts: list[str], args: argparse.Namespace, device: str) -> np.ndarray:
+def teacher_probs(
+    model: Teacher, tok: Tokenizer, texts: list[str], args: argparse.Namespace, device: str
+) -> np.ndarray:
     model.eval()
     out = []
     for start in range(0, len(texts), args.infer_batch):
@@ -314,7 +315,9 @@ def train_student(
 
 
 @torch.no_grad()
-def student_probs(model: Student, tok: Tokenizer, texts: list[str], args: argparse.Namespace, device: str) -> np.ndarray:
+def student_probs(
+    model: Student, tok: Tokenizer, texts: list[str], args: argparse.Namespace, device: str
+) -> np.ndarray:
     out = []
     for start in range(0, len(texts), args.infer_batch):
         ids, att = encode(tok, texts[start : start + args.infer_batch], args.student_len, special=False)
@@ -369,7 +372,9 @@ def export(
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--base-model", type=Path, required=True, help="all-MiniLM-L6-v2 folder (config, safetensors, tokenizer.json)")
+    p.add_argument(
+        "--base-model", type=Path, required=True, help="all-MiniLM-L6-v2 folder (config, safetensors, tokenizer.json)"
+    )
     p.add_argument("--goemotions", type=Path, default=DEFAULT_GOEMOTIONS)
     p.add_argument("--out", type=Path, required=True, help="model folder to write")
     p.add_argument("--name", default="text-emotion-v1")
@@ -384,7 +389,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--augment", type=int, default=8, help="noisy variants per training text")
     p.add_argument("--dim", type=int, default=256)
     p.add_argument(
-        "--variants", nargs="+", default=["384:256:6"],
+        "--variants",
+        nargs="+",
+        default=["384:256:6"],
         help="student shapes to train, each hidden:head:epochs; with several, each goes to OUT/<variant>",
     )
     p.add_argument("--student-batch", type=int, default=256)
@@ -392,7 +399,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--student-len", type=int, default=64)
     p.add_argument("--gold-weight", type=float, default=0.5)
     p.add_argument("--infer-batch", type=int, default=512)
-    p.add_argument("--save-teacher-labels", type=Path, help="also write the transfer set and its teacher probabilities to this folder")
+    p.add_argument(
+        "--save-teacher-labels",
+        type=Path,
+        help="also write the transfer set and its teacher probabilities to this folder",
+    )
     return p.parse_args(argv)
 
 

@@ -89,7 +89,9 @@ class Summary:
         peak = self.peak
         return {
             "start": self.start,
-            "peak": None if peak is None else {"state": peak.state, "intensity": round(peak.intensity, 2), "turn": peak.turn},
+            "peak": None
+            if peak is None
+            else {"state": peak.state, "intensity": round(peak.intensity, 2), "turn": peak.turn},
             "end": self.end,
             "empathy_score": None if self.empathy_score is None else round(self.empathy_score, 2),
             "missed_cues": self.missed_cues,
@@ -104,4 +106,9 @@ class ConversationResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "turns": [t.to_dict() for t in self.turns], "summary": self.summary.to_dict(), **self.extra}
+        return {
+            "id": self.id,
+            "turns": [t.to_dict() for t in self.turns],
+            "summary": self.summary.to_dict(),
+            **self.extra,
+        }

@@ -73,7 +73,7 @@ class ConversationPatternPerceiver:
             signals.append(Signal("frustration", 0.6, "pattern", quote))
         words = WORD.findall(text)
         for earlier, earlier_print in context.earlier_customer:
-            if len(words) >= 4 and float(fingerprint @ earlier_print) >= REPEAT_SIMILARITY:
+            if len(words) >= 4 and float(fingerprint @ earlier_print.astype(np.float32)) >= REPEAT_SIMILARITY:
                 signals.append(Signal("frustration", 0.8, "pattern", f"repeats: {earlier[:60]}"))
                 break
         agent = context.last_agent_text

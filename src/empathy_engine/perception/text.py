@@ -28,8 +28,7 @@ class TextReading:
 
     def quote(self, output: str) -> str:
         """The few words of the text that pushed `output` up most, widened to whole words."""
-        k = self.prediction_index(output)
-        contrib = self.prediction.contributions[k]
+        contrib = self.prediction.contributions(_OUTPUT_INDEX[output])
         n = len(contrib)
         width = min(QUOTE_TOKENS, n)
         sums = np.convolve(contrib, np.ones(width), mode="valid")
@@ -41,9 +40,6 @@ class TextReading:
         while hi < len(self.text) and not self.text[hi].isspace():
             hi += 1
         return self.text[lo:hi].strip(" ,.;:!?\"'")
-
-    def prediction_index(self, output: str) -> int:
-        return _OUTPUT_INDEX[output]
 
 
 _OUTPUT_INDEX = {name: i for i, name in enumerate((*STATES, *BEHAVIOURS))}

@@ -23,10 +23,25 @@ class TextPrediction:
     """Calibrated probabilities for every output (0.5 is each output's decision point)."""
 
     scores: np.ndarray  # float32 (n_outputs,)
-    #: Per output, per token: how much the token pushed that output's logit (for evidence).
     token_spans: tuple[tuple[int, int], ...]  # character offsets of each token in the text
-    contributions: np.ndarray  # float32 (n_outputs, n_tokens)
     fingerprint: np.ndarray  # float32 unit vector: the pooled features, for repetition checks
+    hidden: np.ndarray  # (n_tokens, hidden) convolution features, kept for `contributions`
+    active: np.ndarray  # (head,) which head units fired
+    model: TextModel
+
+    def contributions(self, output: int) -> np.ndarray:
+        """Gradient x input of each token for one output, through max and mean pooling.
+
+        The head is piecewise linear, so this splits the logit exactly among the pooled
+        features; a max-pooled feature is credited to the token that won the max.
+        """
+        m = self.model
+        grad = m.w1 @ (self.active * m.w2[:, output])  # (2 * hidden,)
+        g_max, g_mean = grad[: m.hidden], grad[m.hidden :]
+        n = self.hidden.shape[0]
+        winners = self.hidden.argmax(axis=0)
+        by_max = np.bincount(winners, weights=self.hidden.max(axis=0) * g_max, minlength=n)
+        return (by_max + self.hidden @ g_mean / n).astype(np.float32)
 
 
 class TextModel:
@@ -39,7 +54,7 @@ class TextModel:
         self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.no_truncation()
-        self.embeddings = np.load(directory / "embeddings.npy").astype(np.float32)
+        embeddings = np.load(directory / "embeddings.npy").astype(np.float32)
         with np.load(directory / "weights.npz") as w:
             self.conv_w = w["conv_w"].astype(np.float32)  # (width * dim, hidden)
             self.conv_b = w["conv_b"].astype(np.float32)
@@ -48,8 +63,14 @@ class TextModel:
             self.w2 = w["w2"].astype(np.float32)
             # Calibration folds each output's tuned threshold into its bias, so 0.5 decides.
             self.b2 = (w["b2"] - w["threshold_logit"]).astype(np.float32)
-        self.width = self.conv_w.shape[0] // self.embeddings.shape[1]
+        self.width = self.conv_w.shape[0] // embeddings.shape[1]
         self.hidden = self.conv_w.shape[1]
+        # The convolution is linear before its ReLU, so each word piece's share of it can be
+        # computed once for the whole vocabulary: a turn then costs a few row lookups.
+        dim = embeddings.shape[1]
+        self.projections = np.empty((self.width, len(embeddings), self.hidden), np.float32)
+        for i in range(self.width):  # filled in place: peak memory stays near the final size
+            np.matmul(embeddings, self.conv_w[i * dim : (i + 1) * dim], out=self.projections[i])
 
     @classmethod
     def bundled(cls, name: str = DEFAULT_MODEL) -> TextModel:
@@ -65,33 +86,22 @@ class TextModel:
             spans = ((0, 0),)
         hidden, pooled = self._features(ids)
         z = pooled @ self.w1 + self.b1
-        active = z > 0
-        logits = np.maximum(z, 0) @ self.w2 + self.b2
+        active = (z > 0).astype(np.float32)
+        logits = (z * active) @ self.w2 + self.b2
         scores = 1.0 / (1.0 + np.exp(-logits))
-        contributions = self._contributions(hidden, active)
         norm = float(np.linalg.norm(pooled)) or 1.0
-        return TextPrediction(scores.astype(np.float32), spans, contributions, pooled / norm)
+        return TextPrediction(scores.astype(np.float32), spans, pooled / norm, hidden, active, self)
 
     def _features(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        x = self.embeddings[ids]  # (T, dim)
-        half = self.width // 2
-        padded = np.pad(x, ((half, self.width - 1 - half), (0, 0)))
-        windows = np.concatenate([padded[i : i + len(ids)] for i in range(self.width)], axis=1)
-        hidden = np.maximum(windows @ self.conv_w + self.conv_b, 0.0)  # (T, hidden)
+        """Width-k convolution (zero-padded at the text's edges), ReLU, then max and mean pooling."""
+        n, half = len(ids), self.width // 2
+        pre = self.projections[half][ids] + self.conv_b
+        for i in range(self.width):
+            offset = i - half  # position t sees word piece t + offset
+            if offset < 0:
+                pre[-offset:] += self.projections[i][ids[: n + offset]]
+            elif offset > 0:
+                pre[: n - offset] += self.projections[i][ids[offset:]]
+        hidden = np.maximum(pre, 0.0)
         pooled = np.concatenate([hidden.max(axis=0), hidden.mean(axis=0)])
         return hidden, pooled
-
-    def _contributions(self, hidden: np.ndarray, active: np.ndarray) -> np.ndarray:
-        """Gradient x input of each token's features, through max and mean pooling.
-
-        The head is piecewise linear, so this splits each logit exactly among the
-        pooled features; max-pooled features are credited to the token that won the max.
-        """
-        grad = (self.w1 * active) @ self.w2  # (2 * hidden, n_outputs)
-        g_max, g_mean = grad[: self.hidden], grad[self.hidden :]
-        n = hidden.shape[0]
-        winners = hidden.argmax(axis=0)  # (hidden,)
-        max_part = np.zeros((n, self.hidden), np.float32)
-        max_part[winners, np.arange(self.hidden)] = hidden.max(axis=0)
-        per_token = max_part @ g_max + (hidden / n) @ g_mean  # (T, n_outputs)
-        return per_token.T.astype(np.float32)

@@ -18,6 +18,7 @@ from empathy_engine.results import AgentTurn, CustomerTurn, Evidence, Peak, Summ
 from empathy_engine.taxonomy import NEGATIVE_STATES, STATES, CustomerState
 
 CONTEXT_DECAY = 0.75  # context matters most at the start of a call, then the words take over
+MAX_CONTEXT = 1.2  # the most all context signals together may move one state's log-odds
 CARRY = 0.4  # share of last turn's confident negative log-odds that persists (moods linger)
 MAX_EVIDENCE = 3
 REMEMBERED_TURNS = 6
@@ -42,13 +43,20 @@ def fuse(
 ) -> CustomerTurn:
     """One customer turn's states from the text model, the pattern and context signals and the last turn."""
     logits = reading.state_logits.astype(np.float64).copy()
-    decay = CONTEXT_DECAY**customer_turn
-    weighted = [(s, s.weight) for s in signals] + [(s, s.weight * decay) for s in context]
+    # Context and the last turn's mood colour what the words say; they add nothing to plain
+    # logistics ("it's 14 Elm Street"), so they count as much as the words are not neutral.
+    emotional = 1.0 - 1.0 / (1.0 + np.exp(-logits[_NEUTRAL]))
+    decay = CONTEXT_DECAY**customer_turn * emotional
+    weighted = [(s, s.weight) for s in signals]
+    for state in dict.fromkeys(s.state for s in context):  # ordered: same result every run
+        total = sum(s.weight for s in context if s.state == state)
+        scale = decay * min(1.0, MAX_CONTEXT / total)
+        weighted += [(s, s.weight * scale) for s in context if s.state == state]
     for signal, weight in weighted:
         logits[_INDEX[signal.state]] += weight
     if previous is not None:
         prev_logits = np.log(np.clip(previous, 1e-6, 1 - 1e-6) / np.clip(1 - previous, 1e-6, 1))
-        logits += np.where(_NEGATIVE, CARRY * np.clip(prev_logits, 0.0, 2.5), 0.0)
+        logits += np.where(_NEGATIVE, CARRY * emotional * np.clip(prev_logits, 0.0, 2.5), 0.0)
     # Evidence for an emotion is evidence against "no emotion".
     logits[_NEUTRAL] -= 0.5 * max((w for s, w in weighted if s.state != "neutral"), default=0.0)
     scores = 1.0 / (1.0 + np.exp(-logits))
@@ -102,7 +110,7 @@ class CallMemory:
         self.customer_turns += 1
         self.last_scores = np.array([turn.states[s] for s in STATES], dtype=np.float32)
         self.last_customer = turn
-        self.earlier_customer.append((text[:200], fingerprint.astype(np.float16).astype(np.float32)))
+        self.earlier_customer.append((text[:200], fingerprint.astype(np.float16)))  # half size: only compared
         self.start = self.start or turn.primary
         self.end = turn.primary
         if turn.negative and (self.peak is None or turn.intensity > self.peak.intensity):

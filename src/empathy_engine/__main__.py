@@ -1,0 +1,3 @@
+from empathy_engine.cli import main
+
+main()

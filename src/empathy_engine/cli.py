@@ -1,0 +1,241 @@
+"""The `empathy` command. Each sub-command is thin: it parses, calls the library, reports."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from empathy_engine import __version__
+
+app = typer.Typer(
+    help="Real-time empathy coaching for contact centres: what the customer feels, turn by turn.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, soft_wrap=True)
+
+
+class Format(StrEnum):
+    jsonl = "jsonl"
+    json = "json"
+    text = "text"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"empathy-engine {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """empathy-engine command line."""
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+@app.command()
+def analyze(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Conversation files (.json: one conversation; .jsonl: one per line), folders, or - for stdin."
+        ),
+    ] = None,
+    fmt: Annotated[
+        Format | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="jsonl for programs, json for one document, text for people. "
+            "Default: text on a terminal, jsonl otherwise.",
+        ),
+    ] = None,
+) -> None:
+    """Analyse recorded conversations turn by turn, exactly as a live call would be.
+
+    Writes one result per conversation. A conversation that cannot be read is reported on
+    stderr (file, line, field) and, in jsonl, as {"id": ..., "error": ...}; the others are
+    still analysed, and the exit code is 1. See docs/conversation-format.md.
+    """
+    from empathy_engine.ingest.conversation import InputError, expand, read_inputs
+
+    out = Console(highlight=False, soft_wrap=False)
+    chosen = fmt or (Format.text if sys.stdout.isatty() else Format.jsonl)
+    try:
+        files = expand(paths or [])
+    except FileNotFoundError as e:
+        raise _fail(f"no such file or folder: {e.args[0]}") from None
+    if not files:
+        raise _fail(f"no .json or .jsonl files in {' '.join(paths or [])}")
+
+    from empathy_engine.pipeline import Engine
+
+    engine = Engine()
+    failures = 0
+    writer = _JsonWriter() if chosen is Format.json else None
+    with _progress(files) as advance:
+        for item in read_inputs(files):
+            advance()
+            if isinstance(item, InputError):
+                failures += 1
+                err.print(f"[bold red]error:[/] {item}", highlight=False)
+                if chosen is Format.jsonl:
+                    print(json.dumps({"id": item.id, "error": str(item)}), flush=False)
+                elif writer:
+                    writer.add({"id": item.id, "error": str(item)})
+                continue
+            events = item.events()
+            result = engine.analyze(events)
+            if chosen is Format.text:
+                _print_text(out, events, result)
+            elif writer:
+                writer.add(result.to_dict())
+            else:
+                print(json.dumps(result.to_dict(), ensure_ascii=False))
+    if writer:
+        writer.close()
+    if failures:
+        err.print(f"{failures} conversation(s) could not be read; the others were analysed.")
+        raise typer.Exit(1)
+
+
+def _print_text(out: Console, events: list[Any], result: Any) -> None:
+    from empathy_engine.events import Utterance
+    from empathy_engine.render import render_header, render_summary, render_turn
+
+    render_header(out, events[0])
+    for utterance, turn in zip((e for e in events if isinstance(e, Utterance)), result.turns, strict=True):
+        render_turn(out, utterance, turn)
+    render_summary(out, result.summary)
+
+
+class _JsonWriter:
+    """One object for one conversation, an array for several; streamed, so memory stays flat."""
+
+    def __init__(self) -> None:
+        self.first: dict[str, Any] | None = None
+        self.count = 0
+
+    def add(self, obj: dict[str, Any]) -> None:
+        self.count += 1
+        if self.count == 1:
+            self.first = obj
+            return
+        if self.count == 2:
+            sys.stdout.write("[\n" + json.dumps(self.first, indent=2, ensure_ascii=False))
+        sys.stdout.write(",\n" + json.dumps(obj, indent=2, ensure_ascii=False))
+
+    def close(self) -> None:
+        if self.count == 1:
+            sys.stdout.write(json.dumps(self.first, indent=2, ensure_ascii=False) + "\n")
+        elif self.count > 1:
+            sys.stdout.write("\n]\n")
+
+
+class _progress:
+    """A progress bar on stderr when it is a terminal and the input is long."""
+
+    LONG = 50
+
+    def __init__(self, files: list[Path | None]) -> None:
+        total = 0
+        for f in files:
+            if f is None:
+                total = 0
+                break
+            total += sum(1 for line in f.open("rb") if line.strip()) if f.suffix == ".jsonl" else 1
+        self.total = total
+        self.bar: Any = None
+
+    def __enter__(self) -> Any:
+        if not err.is_terminal or self.total < self.LONG:
+            return lambda: None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        self.bar = Progress(
+            "analysing", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True
+        )
+        self.bar.start()
+        task = self.bar.add_task("analyse", total=self.total)
+        return lambda: self.bar.advance(task)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar:
+            self.bar.stop()
+
+
+@app.command()
+def demo(
+    call: Annotated[
+        str | None,
+        typer.Option(help="Play only this call (holiday_furnace, flooded_basement, cost_worry, resigned_customer)."),
+    ] = None,
+    speed: Annotated[
+        float, typer.Option(min=0, help="1 plays in real time, 4 four times faster, 0 without waiting.")
+    ] = 1.0,
+) -> None:
+    """Play built-in home-services calls through the live pipeline and show what it recognises."""
+    from empathy_engine.demo import CALLS, load_call, play
+    from empathy_engine.pipeline import Engine
+
+    if call is not None and call not in CALLS:
+        raise _fail(f"no demo call {call!r}; choose one of: {', '.join(CALLS)}")
+    out = Console(highlight=False)
+    engine = Engine()
+    try:
+        for name in [call] if call else CALLS:
+            play(out, engine, load_call(name), speed)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
+@app.command()
+def bench(
+    calls: Annotated[int, typer.Option(min=4, help="Built-in calls to run (each about 14 turns).")] = 400,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Measure latency, single-core throughput, memory and per-call state against the budgets.
+
+    Exits 1 if any budget is broken.
+    """
+    from rich.table import Table
+
+    from empathy_engine.bench import run
+
+    try:
+        figures, checks = run(calls)
+    except RuntimeError as e:
+        raise _fail(f"benchmark failed: {e}", 1) from None
+    if as_json:
+        print(json.dumps({**figures, "budgets_met": all(c.ok for c in checks)}, indent=2))
+    else:
+        table = Table(title="empathy-engine bench (one CPU core, single-threaded BLAS)")
+        for column in ("measure", "value", "budget", ""):
+            table.add_column(column)
+        for name, value in figures.items():
+            check = next((c for c in checks if c.name == name), None)
+            budget = f"{check.op} {check.budget:g}" if check else ""
+            verdict = "" if not check else "[green]ok[/]" if check.ok else "[bold red]BROKEN[/]"
+            table.add_row(name, f"{value:g}", budget, verdict)
+        Console().print(table)
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()

@@ -386,7 +386,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--teacher-lr", type=float, default=5e-5)
     p.add_argument("--teacher-len", type=int, default=64)
     p.add_argument("--domain-repeat", type=int, default=4)
-    p.add_argument("--augment", type=int, default=8, help="noisy variants per training text")
+    p.add_argument("--augment", type=int, default=10, help="noisy variants per training text")
     p.add_argument("--dim", type=int, default=256)
     p.add_argument(
         "--variants",

@@ -237,5 +237,8 @@ def bench(
         raise typer.Exit(1)
 
 
+# --- sub-commands that live beside their feature (one registration line each) ---
+
+
 def main() -> None:
     app()

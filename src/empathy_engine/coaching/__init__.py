@@ -1,0 +1,1 @@
+"""Coaching: the playbook and the customer's context turn a state into one cue card; escalation."""

@@ -65,6 +65,8 @@ def analyze(
             "Default: text on a terminal, jsonl otherwise.",
         ),
     ] = None,
+    playbook: Annotated[Path | None, typer.Option(help=PLAYBOOK_HELP, envvar="EMPATHY_PLAYBOOK")] = None,
+    exemplars: Annotated[Path | None, typer.Option(help=EXEMPLARS_HELP)] = None,
 ) -> None:
     """Analyse recorded conversations turn by turn, exactly as a live call would be.
 
@@ -83,9 +85,7 @@ def analyze(
     if not files:
         raise _fail(f"no .json or .jsonl files in {' '.join(paths or [])}")
 
-    from empathy_engine.pipeline import Engine
-
-    engine = Engine()
+    engine = _engine(playbook, exemplars)
     failures = 0
     writer = _JsonWriter() if chosen is Format.json else None
     with _progress(files) as advance:
@@ -112,6 +112,25 @@ def analyze(
     if failures:
         err.print(f"{failures} conversation(s) could not be read; the others were analysed.")
         raise typer.Exit(1)
+
+
+PLAYBOOK_HELP = "A playbook YAML overriding the shipped one (see `empathy playbook`)."
+EXEMPLARS_HELP = "An exemplar library from `empathy exemplars build`: proven phrasings for the cards."
+
+
+def _engine(playbook: Path | None = None, exemplars: Path | None = None) -> Any:
+    """The engine, or a clear exit-2 error when the playbook or the exemplar file is unusable."""
+    from empathy_engine.coaching.playbook import PlaybookError
+    from empathy_engine.pipeline import Engine, EngineSettings
+
+    try:
+        return Engine(EngineSettings(playbook=playbook, exemplars=exemplars))
+    except PlaybookError as e:
+        raise _fail(f"playbook: {e}") from None
+    except OSError as e:
+        raise _fail(f"{e.filename}: {e.strerror}") from None
+    except ValueError as e:
+        raise _fail(str(e)) from None
 
 
 def _print_text(out: Console, events: list[Any], result: Any) -> None:
@@ -188,15 +207,16 @@ def demo(
     speed: Annotated[
         float, typer.Option(min=0, help="1 plays in real time, 4 four times faster, 0 without waiting.")
     ] = 1.0,
+    playbook: Annotated[Path | None, typer.Option(help=PLAYBOOK_HELP, envvar="EMPATHY_PLAYBOOK")] = None,
+    exemplars: Annotated[Path | None, typer.Option(help=EXEMPLARS_HELP)] = None,
 ) -> None:
     """Play built-in home-services calls through the live pipeline and show what it recognises."""
     from empathy_engine.demo import CALLS, load_call, play
-    from empathy_engine.pipeline import Engine
 
     if call is not None and call not in CALLS:
         raise _fail(f"no demo call {call!r}; choose one of: {', '.join(CALLS)}")
     out = Console(highlight=False)
-    engine = Engine()
+    engine = _engine(playbook, exemplars)
     try:
         for name in [call] if call else CALLS:
             play(out, engine, load_call(name), speed)
@@ -235,6 +255,57 @@ def bench(
         Console().print(table)
     if not all(c.ok for c in checks):
         raise typer.Exit(1)
+
+
+exemplars_app = typer.Typer(help="Proven phrasings from your own best calls.", no_args_is_help=True)
+app.add_typer(exemplars_app, name="exemplars")
+
+
+@exemplars_app.command("build")
+def exemplars_build(
+    calls: Annotated[list[str], typer.Argument(help="Conversation files or folders (format v1).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the library (JSON lines).")] = Path(
+        "exemplars.jsonl"
+    ),
+    playbook: Annotated[Path | None, typer.Option(help=PLAYBOOK_HELP, envvar="EMPATHY_PLAYBOOK")] = None,
+) -> None:
+    """Collect agent turns that answered an emotional customer turn well.
+
+    A turn qualifies when it did what the card asked (the playbook step) and the customer's
+    state eased over the next two customer turns. Use the result with --exemplars.
+    """
+    from empathy_engine.coaching.build import build_exemplars
+    from empathy_engine.ingest.conversation import InputError, expand, read_inputs
+
+    try:
+        files = expand(calls)
+    except FileNotFoundError as e:
+        raise _fail(f"no such file or folder: {e.args[0]}") from None
+    engine = _engine(playbook)
+    failures = 0
+
+    def conversations() -> Any:
+        nonlocal failures
+        for item in read_inputs(files):
+            if isinstance(item, InputError):
+                failures += 1
+                err.print(f"[bold red]error:[/] {item}", highlight=False)
+            else:
+                yield item.events()
+
+    library = build_exemplars(engine, conversations())
+    library.save(output)
+    err.print(f"{len(library)} exemplar(s) written to {output}", highlight=False)
+    if failures:
+        raise typer.Exit(1)
+
+
+@app.command("playbook")
+def show_playbook() -> None:
+    """Print the shipped playbook: copy it, edit it, pass it with --playbook."""
+    from empathy_engine.coaching.playbook import shipped_text
+
+    sys.stdout.write(shipped_text())
 
 
 # --- sub-commands that live beside their feature (one registration line each) ---

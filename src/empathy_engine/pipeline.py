@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
+from empathy_engine.coaching.coach import Coach, CoachMemory
+from empathy_engine.coaching.exemplars import ExemplarLibrary
+from empathy_engine.coaching.personalise import call_facts
+from empathy_engine.coaching.playbook import load_playbook
 from empathy_engine.events import CallEnded, CallStarted, Event, Utterance
 from empathy_engine.perception.behaviour import answered_states, behaviours_of
 from empathy_engine.perception.context import CallContextPerceiver, ContextSettings
@@ -24,6 +29,10 @@ from empathy_engine.state.tracker import CallMemory, fuse
 class EngineSettings:
     context: ContextSettings = field(default_factory=ContextSettings)
     model: str = "text-emotion-v1"
+    #: A user playbook overriding the shipped one (see coaching/playbook.yaml); None: shipped only.
+    playbook: Path | None = None
+    #: An exemplar library built by `empathy exemplars build`; None: playbook phrasings only.
+    exemplars: Path | None = None
 
 
 class Engine:
@@ -34,6 +43,8 @@ class Engine:
         self.text = TextEmotionPerceiver(model or TextModel.bundled(self.settings.model))
         self.patterns = ConversationPatternPerceiver()
         self.context = CallContextPerceiver(self.settings.context)
+        library = ExemplarLibrary.load(self.settings.exemplars) if self.settings.exemplars else None
+        self.coach = Coach(load_playbook(self.settings.playbook), library)
 
     def open(self, call: CallStarted) -> CallSession:
         return CallSession(self, call)
@@ -63,6 +74,7 @@ class CallSession:
         self.engine = engine
         self.call = call
         self.memory = CallMemory(context=engine.context.perceive(call))
+        self.coaching = CoachMemory(call_facts(call, engine.settings.context))
 
     def feed(self, utterance: Utterance) -> TurnResult:
         if utterance.speaker == "customer":
@@ -76,6 +88,9 @@ class CallSession:
         window = Context(m.last_agent_text, tuple(m.earlier_customer))
         signals = self.engine.patterns.perceive(u.text, fingerprint, window)
         turn = fuse(reading, signals, m.context, m.customer_turns, m.last_scores, m.turns, u.t)
+        card = self.engine.coach.card_for(turn, u.text, fingerprint, self.coaching)
+        if card is not None:
+            turn = replace(turn, cues=(card,))
         m.record_customer(turn, u.text, fingerprint)
         return turn
 
@@ -84,10 +99,11 @@ class CallSession:
         behaviours = behaviours_of(self.engine.text.read(u.text))
         pending = m.last_customer.negative if m.last_customer else ()
         answered = answered_states(behaviours, pending)
-        turn = AgentTurn(m.turns, behaviours, bool(pending) and not answered, answered, u.t)
+        follow = self.engine.coach.on_agent(behaviours, self.coaching)
+        turn = AgentTurn(m.turns, behaviours, bool(pending) and not answered, answered, u.t, follow)
         m.record_agent(turn, u.text)
         return turn
 
     def state_bytes(self) -> int:
         """Size of what this call keeps between turns (the shared model is not counted)."""
-        return len(pickle.dumps(self.memory))
+        return len(pickle.dumps((self.memory, self.coaching)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
+from empathy_engine.coaching.cards import CueCard
 from empathy_engine.events import CallStarted, Utterance
 from empathy_engine.results import AgentTurn, CustomerTurn, Summary, TurnResult
 
@@ -82,6 +83,20 @@ def _customer(console: Console, turn: CustomerTurn) -> None:
                 (f"  {evidence.source} → {evidence.state}", "dim"),
             )
         )
+    for card in turn.cues:
+        _card(console, card)
+
+
+def _card(console: Console, card: CueCard) -> None:
+    """The cue card as the agent sees it: what they feel, what to do, what to say, what to avoid."""
+    colour = "bold white on red" if card.source == "safety" else "bold black on bright_yellow"
+    label = "SAFETY" if card.source == "safety" else f"CUE · {card.state}"
+    console.print(Text.assemble("          ", (f" {label} ", colour), "  ", (card.do, "bold")))
+    console.print(Text.assemble("            say: ", (f"“{card.say}”", "bright_white")))
+    if card.source == "exemplar":
+        console.print(Text(f"                 (proven phrasing from {card.exemplar})", "dim"))
+    if card.avoid:
+        console.print(Text(f"            avoid: {'; '.join(card.avoid)}", "red"))
 
 
 def _agent(console: Console, turn: AgentTurn) -> None:
@@ -91,6 +106,10 @@ def _agent(console: Console, turn: AgentTurn) -> None:
         line.append("   ✗ missed cue", "bold red")
     elif turn.answered:
         line.append(f"   ✓ answered {', '.join(turn.answered)}", "green")
+    if turn.follow_through:
+        card_id, followed = turn.follow_through
+        line.append(f"   card {card_id}: ", "dim")
+        line.append("followed" if followed else "not followed", "green" if followed else "yellow")
     console.print(line)
 
 

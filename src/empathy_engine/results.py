@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from empathy_engine.coaching.cards import CueCard
 from empathy_engine.perception.signals import Source
 from empathy_engine.taxonomy import AgentBehaviour, CustomerState
 
@@ -28,6 +29,7 @@ class CustomerTurn:
     intensity: float
     evidence: tuple[Evidence, ...]
     t: float | None = None
+    cues: tuple[CueCard, ...] = ()
 
     @property
     def negative(self) -> tuple[CustomerState, ...]:
@@ -44,6 +46,7 @@ class CustomerTurn:
             "primary": self.primary,
             "intensity": round(self.intensity, 2),
             "evidence": [e.to_dict() for e in self.evidence],
+            "cues": [c.to_dict() for c in self.cues],
         }
 
 
@@ -55,15 +58,20 @@ class AgentTurn:
     #: The customer states this turn answered (empty when there was nothing to answer).
     answered: tuple[CustomerState, ...] = ()
     t: float | None = None
+    #: The card that was up when the agent spoke, and whether this turn did what it asked.
+    follow_through: tuple[str, bool] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "index": self.index,
             "speaker": "agent",
             **({"t": self.t} if self.t is not None else {}),
             "behaviours": list(self.behaviours),
             "missed_cue": self.missed_cue,
         }
+        if self.follow_through is not None:
+            out["follow_through"] = {"card": self.follow_through[0], "followed": self.follow_through[1]}
+        return out
 
 
 TurnResult = CustomerTurn | AgentTurn
@@ -106,9 +114,13 @@ class ConversationResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "turns": [t.to_dict() for t in self.turns],
-            "summary": self.summary.to_dict(),
-            **self.extra,
-        }
+        turns = [t.to_dict() for t in self.turns]
+        # A stored conversation knows what the agent did next: fill in each card's `followed`.
+        for i, turn in enumerate(self.turns[:-1]):
+            after = self.turns[i + 1]
+            if isinstance(turn, CustomerTurn) and isinstance(after, AgentTurn) and after.follow_through:
+                card_id, followed = after.follow_through
+                for card in turns[i]["cues"]:
+                    if card["id"] == card_id:
+                        card["followed"] = followed
+        return {"id": self.id, "turns": turns, "summary": self.summary.to_dict(), **self.extra}

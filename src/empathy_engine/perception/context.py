@@ -13,10 +13,10 @@ from functools import lru_cache
 
 import holidays
 
-from empathy_engine.events import CallStarted
+from empathy_engine.events import CallStarted, PriorContact
 from empathy_engine.perception.signals import Signal
 
-NIGHT_HOURS = range(0, 6)
+NIGHT_HOURS = frozenset({22, 23, 0, 1, 2, 3, 4, 5})
 EMERGENCY_SERVICES = {"water_damage", "restoration", "emergency"}
 UNRESOLVED = re.compile(
     r"no[- ]?show|didn'?t show|never (came|showed|arrived)|not (fixed|resolved)|unresolved|"
@@ -49,6 +49,17 @@ def holiday_name(when: datetime, settings: ContextSettings) -> str | None:
     return _calendar(settings.country, settings.subdivision).get(when.date())
 
 
+def recent_unresolved(call: CallStarted) -> list[PriorContact]:
+    """Earlier contacts in the last REPEAT_WINDOW that did not fix the problem (no-show, callback...)."""
+    when = call.started_at
+    out = []
+    for prior in call.customer.prior_contacts:
+        recent = when is None or prior.at is None or timedelta(0) <= when - prior.at <= REPEAT_WINDOW
+        if recent and UNRESOLVED.search(prior.outcome):
+            out.append(prior)
+    return out
+
+
 class CallContextPerceiver:
     """Signals from the call header: timing, service, customer notes and prior contacts."""
 
@@ -71,11 +82,9 @@ class CallContextPerceiver:
         for note in call.customer.notes:
             if VULNERABLE.search(note):
                 signals.append(Signal("worry", 0.6, "context", note))
-        for prior in call.customer.prior_contacts:
-            recent = when is None or prior.at is None or timedelta(0) <= when - prior.at <= REPEAT_WINDOW
-            if recent and UNRESOLVED.search(prior.outcome):
-                what = f"earlier contact: {prior.issue or 'an issue'} - {prior.outcome}".strip()
-                signals.append(Signal("frustration", 0.8, "context", what))
-                weight = 1.0 if NO_SHOW.search(prior.outcome) else 0.6
-                signals.append(Signal("distrust", weight, "context", what))
+        for prior in recent_unresolved(call):
+            what = f"earlier contact: {prior.issue or 'an issue'} - {prior.outcome}".strip()
+            signals.append(Signal("frustration", 0.8, "context", what))
+            weight = 1.0 if NO_SHOW.search(prior.outcome) else 0.6
+            signals.append(Signal("distrust", weight, "context", what))
         return tuple(signals)

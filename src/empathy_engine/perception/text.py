@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,7 +10,10 @@ import numpy as np
 from empathy_engine.perception.text_model import TextModel, TextPrediction
 from empathy_engine.taxonomy import BEHAVIOURS, STATES
 
-QUOTE_TOKENS = 4  # the longest run of word pieces a quote is built around
+QUOTE_TOKENS = 4  # the run of word pieces a quote is built around
+QUOTE_WORDS = 7  # the longest quote, in words
+CLAUSE = re.compile(r"[^.!?;]+[.!?;]*")
+WORD = re.compile(r"\S+")
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -27,19 +31,23 @@ class TextReading:
     text: str
 
     def quote(self, output: str) -> str:
-        """The few words of the text that pushed `output` up most, widened to whole words."""
+        """The customer's words that pushed `output` up most: the clause around the strongest
+        run of word pieces, or a few words either side of it when the clause is long."""
         contrib = self.prediction.contributions(_OUTPUT_INDEX[output])
-        n = len(contrib)
-        width = min(QUOTE_TOKENS, n)
-        sums = np.convolve(contrib, np.ones(width), mode="valid")
-        start = int(np.argmax(sums))
+        width = min(QUOTE_TOKENS, len(contrib))
+        start = int(np.argmax(np.convolve(contrib, np.ones(width), mode="valid")))
         spans = self.prediction.token_spans[start : start + width]
         lo, hi = spans[0][0], spans[-1][1]
-        while lo > 0 and not self.text[lo - 1].isspace():
-            lo -= 1
-        while hi < len(self.text) and not self.text[hi].isspace():
-            hi += 1
-        return self.text[lo:hi].strip(" ,.;:!?\"'")
+        if hi <= lo:
+            return ""
+        clause = next((m for m in CLAUSE.finditer(self.text) if m.end() >= (lo + hi) // 2), None)
+        bounds = (clause.start(), clause.end()) if clause else (0, len(self.text))
+        words = list(WORD.finditer(self.text, *bounds))
+        if len(words) > QUOTE_WORDS:  # a long clause: the words around the run, within it
+            inside = [i for i, w in enumerate(words) if w.end() > lo and w.start() < hi] or [0]
+            first = max(0, min(inside[0], inside[-1] - QUOTE_WORDS + 1))
+            words = words[first : first + QUOTE_WORDS]
+        return self.text[words[0].start() : words[-1].end()].strip(" ,.;:!?\"'") if words else ""
 
 
 _OUTPUT_INDEX = {name: i for i, name in enumerate((*STATES, *BEHAVIOURS))}

@@ -1,0 +1,171 @@
+"""The coach: turns a customer turn's state into at most one new cue card, and follows the agent.
+
+`Coach` is shared by all calls (the playbook and the exemplar library); `CoachMemory` is the
+little each call remembers: how far along each state's path the agent has come.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from empathy_engine.coaching.cards import CueCard
+from empathy_engine.coaching.exemplars import ExemplarLibrary
+from empathy_engine.coaching.personalise import CallFacts
+from empathy_engine.coaching.playbook import PLACEHOLDER, Playbook, Step
+from empathy_engine.results import CustomerTurn
+from empathy_engine.taxonomy import AgentBehaviour
+
+
+@dataclass(slots=True)
+class CoachMemory:
+    """Per call: the next step of each state's path, what was acted on, the card awaiting an answer."""
+
+    facts: CallFacts
+    step: dict[str, int] = field(default_factory=dict)
+    done: set[str] = field(default_factory=set)
+    shown: dict[str, int] = field(default_factory=dict)
+    riders_used: set[str] = field(default_factory=set)
+    raised: set[str] = field(default_factory=set)
+    open_card: CueCard | None = None
+    pending_safety: CueCard | None = None  # a safety card stays up until the agent acts on it
+
+
+def _fill(text: str, values: dict[str, str]) -> str | None:
+    """The text with its placeholders filled, or None when one of them is unknown for this call."""
+    names = PLACEHOLDER.findall(text)
+    if any(n not in values for n in names):
+        return None
+    return PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
+
+
+class Coach:
+    def __init__(self, playbook: Playbook, exemplars: ExemplarLibrary | None = None) -> None:
+        self.playbook = playbook
+        self.exemplars = exemplars or ExemplarLibrary()
+        flags = re.IGNORECASE
+        self.hazards = [(h, [re.compile(p, flags) for p in h.patterns]) for h in playbook.safety]
+
+    def card_for(self, turn: CustomerTurn, text: str, fingerprint: np.ndarray, memory: CoachMemory) -> CueCard | None:
+        """The one card to show for this customer turn (None when nothing calls for one)."""
+        card = self._safety(text, memory) or self._state_card(turn, fingerprint, memory)
+        if card is not None:
+            memory.shown[card.id] = memory.shown.get(card.id, 0) + 1
+        memory.open_card = card
+        return card
+
+    def _safety(self, text: str, memory: CoachMemory) -> CueCard | None:
+        if memory.pending_safety is not None:
+            return memory.pending_safety
+        for hazard, patterns in self.hazards:
+            card_id = f"safety/{hazard.id}"
+            if card_id in memory.done:
+                continue
+            if match := next((m for p in patterns if (m := p.search(text))), None):
+                values = memory.facts.values()
+                say = _fill(hazard.say, values) or _fill(hazard.say, {**values, "name": ""}) or hazard.say
+                return CueCard(
+                    id=card_id,
+                    state="urgency",
+                    why=match.group(0).strip(),
+                    do=hazard.do,
+                    say=say.lstrip(", "),
+                    avoid=tuple(hazard.avoid),
+                    priority=0,
+                    expects=("urgency_ack", "action_plan", "reassure"),
+                    source="safety",
+                )
+        return None
+
+    def _state_card(self, turn: CustomerTurn, fingerprint: np.ndarray, memory: CoachMemory) -> CueCard | None:
+        paths = self.playbook.states
+        candidates = sorted(
+            (s for s in turn.negative if s in paths), key=lambda s: (paths[s].priority, -turn.states[s])
+        )
+        memory.raised.update(candidates)
+        for state in candidates:
+            path = paths[state]
+            index = memory.step.get(state, 0)
+            if index >= len(path.steps):
+                continue  # the agent has walked this whole path already
+            step = path.steps[index]
+            card_id = f"{state}/{step.id}"
+            if card_id in memory.done:
+                continue
+            why = next((e.quote for e in turn.evidence if e.state == state), "")
+            return self._build(card_id, state, why, step, path.priority, path.avoid, fingerprint, memory)
+        return None
+
+    def _build(
+        self,
+        card_id: str,
+        state: str,
+        why: str,
+        step: Step,
+        priority: int,
+        path_avoid: list[str],
+        fingerprint: np.ndarray,
+        memory: CoachMemory,
+    ) -> CueCard:
+        values = memory.facts.values()
+        do, say = step.do, self._phrase(step, card_id, values, memory)
+        source, exemplar_source = "playbook", None
+        if exemplar := self.exemplars.best(state, step.id, fingerprint):
+            say, source, exemplar_source = exemplar.agent, "exemplar", exemplar.source
+        for rider_name in memory.facts.riders():
+            rider = self.playbook.riders.get(rider_name)  # type: ignore[call-overload]
+            if rider is None or rider_name in memory.riders_used or state not in rider.applies_to:
+                continue
+            rider_do, rider_say = _fill(rider.do, values), _fill(rider.say, values)
+            if rider_do and rider_say:
+                memory.riders_used.add(rider_name)
+                do, say = f"{do} — and {rider_do}", f"{say} {rider_say}"
+                break
+        return CueCard(
+            id=card_id,
+            state=state,
+            why=why,
+            do=do,
+            say=say,
+            avoid=tuple(dict.fromkeys([*step.avoid, *path_avoid])),
+            priority=priority,
+            expects=tuple(step.expects),
+            source=source,  # type: ignore[arg-type]
+            exemplar=exemplar_source,
+        )
+
+    @staticmethod
+    def _phrase(step: Step, card_id: str, values: dict[str, str], memory: CoachMemory) -> str:
+        """The most personal phrasing this call can fill, rotating when the card is shown again."""
+        usable = [(text, filled) for text in step.say if (filled := _fill(text, values)) is not None]
+        if not usable:
+            return step.say[0]
+        most = max(len(PLACEHOLDER.findall(text)) for text, _ in usable)
+        best = [filled for text, filled in usable if len(PLACEHOLDER.findall(text)) == most]
+        others = [filled for text, filled in usable if len(PLACEHOLDER.findall(text)) != most]
+        ordered = best + others
+        return ordered[memory.shown.get(card_id, 0) % len(ordered)]
+
+    def on_agent(self, behaviours: tuple[AgentBehaviour, ...], memory: CoachMemory) -> tuple[str, bool] | None:
+        """Record the agent's turn: retire the open card if followed, advance every raised path."""
+        shown = set(behaviours)
+        for state in sorted(memory.raised):
+            path = self.playbook.states[state]  # type: ignore[index]
+            unused = set(shown)  # each behaviour completes at most one step of a path per turn
+            while memory.step.get(state, 0) < len(path.steps):
+                step = path.steps[memory.step.get(state, 0)]
+                if not unused & set(step.expects):
+                    break
+                unused -= set(step.expects)
+                memory.done.add(f"{state}/{step.id}")
+                memory.step[state] = memory.step.get(state, 0) + 1
+        card, memory.open_card = memory.open_card, None
+        if card is None:
+            return None
+        followed = bool(shown & set(card.expects))
+        if followed:
+            memory.done.add(card.id)
+        memory.pending_safety = card if card.source == "safety" and not followed else None
+        return card.id, followed

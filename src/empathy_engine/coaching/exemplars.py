@@ -1,0 +1,113 @@
+"""Exemplars: agent turns from your own calls that answered an emotional turn well.
+
+`build` collects them from analysed calls; `ExemplarLibrary.best` finds one that fits a new
+situation closely (same state and step, similar customer words) so a card can use the
+proven phrasing instead of the playbook's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from empathy_engine.events import Utterance
+from empathy_engine.results import AgentTurn, ConversationResult, CustomerTurn
+
+SIMILARITY = 0.80  # cosine of the text model's pooled features: "fits the situation closely"
+IMPROVEMENT = 0.15  # the state's score must fall at least this much over the next customer turns
+LOOKAHEAD = 2  # customer turns after the answer in which the improvement must show
+
+
+@dataclass(frozen=True, slots=True)
+class Exemplar:
+    state: str
+    step: str
+    customer: str
+    agent: str
+    source: str  # "<call id>#<agent turn index>"
+    fingerprint: np.ndarray  # unit vector, float32
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "step": self.step,
+            "customer": self.customer,
+            "agent": self.agent,
+            "source": self.source,
+            "fingerprint": [round(float(x), 4) for x in self.fingerprint],
+        }
+
+
+class ExemplarLibrary:
+    def __init__(self, exemplars: Iterable[Exemplar] = ()) -> None:
+        self.by_step: dict[tuple[str, str], list[Exemplar]] = {}
+        for e in exemplars:
+            self.by_step.setdefault((e.state, e.step), []).append(e)
+        self._matrix = {
+            key: np.stack([e.fingerprint for e in items]) for key, items in self.by_step.items()
+        }
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self.by_step.values())
+
+    def best(self, state: str, step: str, fingerprint: np.ndarray) -> Exemplar | None:
+        """The closest exemplar for this state and step, if it is close enough."""
+        matrix = self._matrix.get((state, step))
+        if matrix is None:
+            return None
+        sims = matrix @ fingerprint
+        i = int(np.argmax(sims))
+        return self.by_step[(state, step)][i] if sims[i] >= SIMILARITY else None
+
+    @classmethod
+    def load(cls, path: Path) -> ExemplarLibrary:
+        items = []
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                fp = np.asarray(row["fingerprint"], dtype=np.float32)
+                items.append(Exemplar(row["state"], row["step"], row["customer"], row["agent"], row["source"],
+                                      fp / (np.linalg.norm(fp) or 1.0)))
+            except (ValueError, KeyError, TypeError) as e:
+                raise ValueError(f"{path}:{lineno}: not an exemplar line ({e})") from None
+        return cls(items)
+
+    def save(self, path: Path) -> None:
+        with path.open("w", encoding="utf-8") as f:
+            for items in self.by_step.values():
+                for e in items:
+                    f.write(json.dumps(e.to_json(), ensure_ascii=False) + "\n")
+
+
+def harvest(
+    result: ConversationResult, utterances: list[Utterance], fingerprints: dict[int, np.ndarray]
+) -> Iterator[Exemplar]:
+    """Agent turns that followed a card and after which the customer's state eased."""
+    turns = result.turns
+    for i, turn in enumerate(turns):
+        if not isinstance(turn, CustomerTurn) or not turn.cues:
+            continue
+        card = turn.cues[0]
+        if card.source == "safety" or i + 1 >= len(turns):
+            continue
+        answer = turns[i + 1]
+        if not isinstance(answer, AgentTurn) or not set(answer.behaviours) & set(card.expects):
+            continue
+        later = [t for t in turns[i + 2 :] if isinstance(t, CustomerTurn)][:LOOKAHEAD]
+        before = turn.states.get(card.state, 0.0)
+        if later and min(t.states.get(card.state, 0.0) for t in later) <= before - IMPROVEMENT:
+            yield Exemplar(
+                card.state,
+                card.id.split("/", 1)[1],
+                utterances[i].text,
+                utterances[i + 1].text,
+                f"{result.id}#{i + 1}",
+                fingerprints[i],
+            )

@@ -1,0 +1,177 @@
+"""The playbook: YAML shipped in the package, overridable by a user file, validated with clear errors."""
+
+from __future__ import annotations
+
+import os
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from empathy_engine.taxonomy import NEGATIVE_STATES, AgentBehaviour, CustomerState
+
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+KNOWN_PLACEHOLDERS = frozenset({"name", "person", "relation", "occasion", "issue"})
+Phrasing = Annotated[str, Field(min_length=1)]
+RiderName = Literal[
+    "vulnerable_person", "repeat_contact", "no_show", "out_of_hours", "emergency_service", "routine_service"
+]
+
+
+class PlaybookError(ValueError):
+    """A playbook that cannot be used; the message names the file, the line and the field."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_placeholders(phrasings: list[str]) -> list[str]:
+    for text in phrasings:
+        unknown = set(PLACEHOLDER.findall(text)) - KNOWN_PLACEHOLDERS
+        if unknown:
+            raise ValueError(f"unknown placeholder {{{sorted(unknown)[0]}}}; use {sorted(KNOWN_PLACEHOLDERS)}")
+    return phrasings
+
+
+class Step(_Model):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
+    do: Annotated[str, Field(min_length=1)]
+    expects: Annotated[list[AgentBehaviour], Field(min_length=1)]
+    say: Annotated[list[Phrasing], Field(min_length=1)]
+    avoid: list[str] = []
+
+    _placeholders = field_validator("say")(_check_placeholders)
+
+
+class StatePath(_Model):
+    priority: Annotated[int, Field(ge=1)]
+    steps: Annotated[list[Step], Field(min_length=1)]
+    avoid: list[str] = []
+
+
+class Hazard(_Model):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
+    patterns: Annotated[list[str], Field(min_length=1)]
+    do: Annotated[str, Field(min_length=1)]
+    say: Annotated[str, Field(min_length=1)]
+    avoid: list[str] = []
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for p in patterns:
+            try:
+                re.compile(p)
+            except re.error as e:
+                raise ValueError(f"pattern {p!r} is not a valid regular expression: {e}") from None
+        return patterns
+
+
+class Rider(_Model):
+    applies_to: list[CustomerState]
+    do: Annotated[str, Field(min_length=1)]
+    say: Annotated[str, Field(min_length=1)]
+
+
+class Playbook(_Model):
+    version: Literal[1]
+    states: dict[CustomerState, StatePath]
+    safety: list[Hazard] = []
+    riders: dict[RiderName, Rider] = {}
+
+    @field_validator("states")
+    @classmethod
+    def _every_negative_state(cls, states: dict[CustomerState, StatePath]) -> dict[CustomerState, StatePath]:
+        missing = [s for s in NEGATIVE_STATES if s not in states]
+        if missing:
+            raise ValueError(f"has no path for {', '.join(missing)}")
+        return states
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """A user file replaces the states, hazards and riders it names and keeps the rest."""
+    merged = {**base, **{k: v for k, v in override.items() if k not in {"states", "riders", "safety"}}}
+    for key in ("states", "riders"):
+        merged[key] = {**base.get(key, {}), **(override.get(key) or {})}
+    by_id = {h["id"]: h for h in base.get("safety", [])}
+    for hazard in override.get("safety") or []:
+        by_id[hazard.get("id")] = hazard
+    merged["safety"] = list(by_id.values())
+    return merged
+
+
+def _line_of(node: yaml.Node, loc: tuple[Any, ...]) -> int:
+    """The line (1-based) of the YAML node at a pydantic error location, or of its nearest parent."""
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == str(part)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            child = node.value[part]
+        else:
+            child = None
+        if child is None:
+            break
+        node = child
+    return node.start_mark.line + 1
+
+
+def _describe(error: ValidationError, name: str, nodes: dict[str, yaml.Node]) -> str:
+    lines = []
+    for e in error.errors():
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        where = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
+        source = name
+        node = nodes.get("user") if "user" in nodes else nodes.get("shipped")
+        line = _line_of(node, loc) if node is not None else None
+        msg = e["msg"].removeprefix("Value error, ")
+        lines.append(f"{source}:{line}: {where}: {msg}" if line else f"{source}: {where}: {msg}")
+    return "\n".join(lines)
+
+
+def _read_yaml(text: str, name: str) -> tuple[dict[str, Any], yaml.Node | None]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{name}:{mark.line + 1}" if mark else name
+        raise PlaybookError(f"{where}: not valid YAML: {getattr(e, 'problem', e)}") from None
+    if data is None:
+        return {}, node
+    if not isinstance(data, dict):
+        raise PlaybookError(f"{name}:1: a playbook is a mapping with 'version' and 'states'")
+    return data, node
+
+
+def shipped_text() -> str:
+    return (resources.files("empathy_engine") / "coaching" / "playbook.yaml").read_text(encoding="utf-8")
+
+
+def load_playbook(path: str | Path | None = None) -> Playbook:
+    """The shipped playbook, overridden by `path` (or $EMPATHY_PLAYBOOK) when given."""
+    path = path or os.environ.get("EMPATHY_PLAYBOOK") or None
+    base, base_node = _read_yaml(shipped_text(), "playbook.yaml (shipped)")
+    nodes: dict[str, yaml.Node] = {"shipped": base_node} if base_node else {}
+    name = "playbook.yaml (shipped)"
+    data = base
+    if path is not None:
+        file = Path(path)
+        try:
+            text = file.read_text(encoding="utf-8")
+        except OSError as e:
+            raise PlaybookError(f"{file}: cannot read the playbook: {e.strerror}") from None
+        except UnicodeDecodeError:
+            raise PlaybookError(f"{file}: not UTF-8 text; save the playbook as UTF-8") from None
+        user, user_node = _read_yaml(text, str(file))
+        if user_node is not None:
+            nodes["user"] = user_node
+        name = str(file)
+        data = _merge(base, user)
+    try:
+        return Playbook.model_validate(data)
+    except ValidationError as e:
+        raise PlaybookError(_describe(e, name, nodes)) from None

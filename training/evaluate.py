@@ -4,7 +4,7 @@
 
 What it measures (splits exactly as training/corpora.py defines them; dev is never tuned on):
 
-* bundled: the shipped model (src/empathy_engine/models/text-emotion-v1), run through the
+* bundled: the shipped model (src/empathy_engine/models/text-emotion-v2), run through the
   numpy runtime, ``TextModel.bundled().predict(text).scores >= 0.5`` (calibrated thresholds
   are folded into the model, so 0.5 is each output's decision point);
 * baseline: TF-IDF word 1-2 grams + one logistic regression per output (one-vs-rest,

@@ -1,6 +1,6 @@
 """Train the bundled text model: fine-tune a MiniLM teacher, distil it into a static-embedding CNN.
 
-    python training/train_text_model.py --base-model DIR --out src/empathy_engine/models/text-emotion-v1
+    python training/train_text_model.py --base-model DIR --out src/empathy_engine/models/text-emotion-v2
 
 Steps (each printed as it runs):
 1. Teacher: all-MiniLM-L6-v2 fine-tuned on GoEmotions (mapped to our six states it covers)
@@ -377,7 +377,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--goemotions", type=Path, default=DEFAULT_GOEMOTIONS)
     p.add_argument("--out", type=Path, required=True, help="model folder to write")
-    p.add_argument("--name", default="text-emotion-v1")
+    p.add_argument("--name", default="text-emotion-v2")
     p.add_argument("--limit", type=int, default=0, help="use only N GoEmotions rows (smoke runs)")
     p.add_argument("--max-steps", type=int, default=0, help="stop each training loop after N steps (smoke runs)")
     p.add_argument("--seed", type=int, default=13)

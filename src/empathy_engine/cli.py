@@ -74,6 +74,7 @@ def analyze(
     stderr (file, line, field) and, in jsonl, as {"id": ..., "error": ...}; the others are
     still analysed, and the exit code is 1. See docs/conversation-format.md.
     """
+    from empathy_engine.ingest.audio import AudioError
     from empathy_engine.ingest.conversation import InputError, expand, read_inputs
 
     out = Console(highlight=False, soft_wrap=False)
@@ -100,7 +101,18 @@ def analyze(
                     writer.add({"id": item.id, "error": str(item)})
                 continue
             events = item.events()
-            result = engine.analyze(events)
+            try:
+                result = engine.analyze(events)
+            except Exception as e:  # a bad audio file, or a bug of ours: never cost the user the others
+                reason = str(e) if isinstance(e, AudioError) else f"internal error, please report it: {e!r}"
+                item = InputError(item.where, reason, item.conversation.id)
+                failures += 1
+                err.print(f"[bold red]error:[/] {item}", highlight=False)
+                if chosen is Format.jsonl:
+                    print(json.dumps({"id": item.id, "error": str(item)}))
+                elif writer:
+                    writer.add({"id": item.id, "error": str(item)})
+                continue
             if chosen is Format.text:
                 _print_text(out, events, result)
             elif writer:
@@ -309,6 +321,12 @@ def show_playbook() -> None:
 
 
 # --- sub-commands that live beside their feature (one registration line each) ---
+from empathy_engine.audit.command import audit  # noqa: E402
+
+app.command()(audit)
+from empathy_engine.service.command import serve  # noqa: E402
+
+app.command()(serve)
 
 
 def main() -> None:

@@ -25,6 +25,14 @@ class CustomerProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordingRef:
+    """A call recording with one channel per speaker: {"customer": 0, "agent": 1}."""
+
+    path: str
+    channels: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class CallStarted:
     """The conversation header: who, what service, when."""
 
@@ -35,6 +43,7 @@ class CallStarted:
     started_at: datetime | None = None
     customer: CustomerProfile = field(default_factory=CustomerProfile)
     agent_id: str | None = None
+    recording: RecordingRef | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +55,7 @@ class Utterance:
     t: float | None = None
     audio: str | None = None
     final: bool = True
+    end: float | None = None  # when the turn ended (seconds from the call start), if known
 
 
 @dataclass(frozen=True, slots=True)

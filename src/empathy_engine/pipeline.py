@@ -10,15 +10,20 @@ import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from empathy_engine.coaching.coach import Coach, CoachMemory
+from empathy_engine.coaching.escalation import EscalationMemory, EscalationPolicy, EscalationSettings
 from empathy_engine.coaching.exemplars import ExemplarLibrary
 from empathy_engine.coaching.personalise import call_facts
 from empathy_engine.coaching.playbook import load_playbook
 from empathy_engine.events import CallEnded, CallStarted, Event, Utterance
+from empathy_engine.ingest.audio import ANALYSIS_RATE, Recording, read_recording, read_wav
 from empathy_engine.perception.behaviour import answered_states, behaviours_of
-from empathy_engine.perception.context import CallContextPerceiver, ContextSettings
+from empathy_engine.perception.context import CallContextPerceiver, ContextSettings, recent_unresolved
 from empathy_engine.perception.patterns import Context, ConversationPatternPerceiver
+from empathy_engine.perception.prosody import ProsodyPerceiver, VoiceTracker
+from empathy_engine.perception.prosody_fusion import voice_signals
 from empathy_engine.perception.text import TextEmotionPerceiver
 from empathy_engine.perception.text_model import TextModel
 from empathy_engine.results import AgentTurn, ConversationResult, CustomerTurn, TurnResult
@@ -28,11 +33,12 @@ from empathy_engine.state.tracker import CallMemory, fuse
 @dataclass(frozen=True, slots=True)
 class EngineSettings:
     context: ContextSettings = field(default_factory=ContextSettings)
-    model: str = "text-emotion-v1"
+    model: str = "text-emotion-v2"
     #: A user playbook overriding the shipped one (see coaching/playbook.yaml); None: shipped only.
     playbook: Path | None = None
     #: An exemplar library built by `empathy exemplars build`; None: playbook phrasings only.
     exemplars: Path | None = None
+    escalation: EscalationSettings = field(default_factory=EscalationSettings)
 
 
 class Engine:
@@ -45,6 +51,8 @@ class Engine:
         self.context = CallContextPerceiver(self.settings.context)
         library = ExemplarLibrary.load(self.settings.exemplars) if self.settings.exemplars else None
         self.coach = Coach(load_playbook(self.settings.playbook), library)
+        self.escalation = EscalationPolicy(self.settings.escalation)
+        self.voice = ProsodyPerceiver()
 
     def open(self, call: CallStarted) -> CallSession:
         return CallSession(self, call)
@@ -64,7 +72,7 @@ class Engine:
                 break
         if session is None:
             raise ValueError("no call start in the events")
-        return ConversationResult(session.call.call_id, tuple(turns), session.memory.summary())
+        return ConversationResult(session.call.call_id, tuple(turns), session.memory.summary(), session.extra())
 
 
 class CallSession:
@@ -74,7 +82,13 @@ class CallSession:
         self.engine = engine
         self.call = call
         self.memory = CallMemory(context=engine.context.perceive(call))
-        self.coaching = CoachMemory(call_facts(call, engine.settings.context))
+        facts = call_facts(call, engine.settings.context)
+        self.coaching = CoachMemory(facts)
+        self.escalating = (
+            EscalationMemory(facts, contacts=1 + len(recent_unresolved(call))) if call.handled_by == "bot" else None
+        )
+        self.voice: VoiceTracker | None = None  # made at the first turn that comes with audio
+        self.recording: Recording | None = None  # the call recording, read once when first needed
 
     def feed(self, utterance: Utterance) -> TurnResult:
         if utterance.speaker == "customer":
@@ -87,10 +101,21 @@ class CallSession:
         fingerprint = reading.prediction.fingerprint
         window = Context(m.last_agent_text, tuple(m.earlier_customer))
         signals = self.engine.patterns.perceive(u.text, fingerprint, window)
+        voice = None
+        if audio := self._turn_audio(u):
+            self.voice = self.voice or self.engine.voice.new_call()
+            voice = self.voice.observe_turn(audio[0], ANALYSIS_RATE, audio[1])
+            signals = (*signals, *voice_signals(voice, reading.state_logits))
         turn = fuse(reading, signals, m.context, m.customer_turns, m.last_scores, m.turns, u.t)
+        if voice is not None:
+            turn = replace(turn, voice=voice.to_dict())
         card = self.engine.coach.card_for(turn, u.text, fingerprint, self.coaching)
         if card is not None:
             turn = replace(turn, cues=(card,))
+        if self.escalating is not None:
+            escalation, offer = self.engine.escalation.observe_customer(turn, u.text, fingerprint, self.escalating)
+            if escalation or offer:
+                turn = replace(turn, escalation=escalation.to_dict() if escalation else None, offer_human=offer)
         m.record_customer(turn, u.text, fingerprint)
         return turn
 
@@ -100,10 +125,30 @@ class CallSession:
         pending = m.last_customer.negative if m.last_customer else ()
         answered = answered_states(behaviours, pending)
         follow = self.engine.coach.on_agent(behaviours, self.coaching)
+        if self.escalating is not None:
+            self.engine.escalation.observe_agent(behaviours, u.text, self.escalating)
         turn = AgentTurn(m.turns, behaviours, bool(pending) and not answered, answered, u.t, follow)
         m.record_agent(turn, u.text)
         return turn
 
+    def _turn_audio(self, u: Utterance) -> tuple[Any, Any] | None:
+        """The customer's samples for this turn (and the agent's over the same span), if any."""
+        if u.audio:
+            return read_wav(u.audio).channel(0), None
+        ref = self.call.recording
+        if ref is None or u.t is None:
+            return None
+        if self.recording is None:
+            self.recording = read_recording(ref.path, dict(ref.channels))
+        return self.recording.turn("customer", u.t, u.end)
+
+    def extra(self) -> dict[str, Any]:
+        """Conversation-level fields beyond turns and summary: the hand-over, for bot calls."""
+        if self.escalating is None:
+            return {}
+        escalation = self.escalating.escalation
+        return {"escalation": escalation.to_dict() if escalation else None}
+
     def state_bytes(self) -> int:
         """Size of what this call keeps between turns (the shared model is not counted)."""
-        return len(pickle.dumps((self.memory, self.coaching)))
+        return len(pickle.dumps((self.memory, self.coaching, self.escalating, self.voice)))

@@ -30,6 +30,11 @@ class CustomerTurn:
     evidence: tuple[Evidence, ...]
     t: float | None = None
     cues: tuple[CueCard, ...] = ()
+    #: Bot-handled calls only: the hand-over decided after this turn, and the proactive offer.
+    escalation: dict[str, Any] | None = None
+    offer_human: bool = False
+    #: Tone of voice when the turn came with audio (docs/voice.md).
+    voice: dict[str, Any] | None = None
 
     @property
     def negative(self) -> tuple[CustomerState, ...]:
@@ -47,6 +52,9 @@ class CustomerTurn:
             "intensity": round(self.intensity, 2),
             "evidence": [e.to_dict() for e in self.evidence],
             "cues": [c.to_dict() for c in self.cues],
+            **({"escalation": self.escalation} if self.escalation else {}),
+            **({"offer_human": True} if self.offer_human else {}),
+            **({"voice": self.voice} if self.voice else {}),
         }
 
 

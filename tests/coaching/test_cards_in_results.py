@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from empathy_engine.coaching.playbook import shipped_text
+from empathy_engine.coaching.playbook import load_playbook, shipped_text
 from empathy_engine.demo import CALLS, load_call
 from empathy_engine.pipeline import Engine
 from tests.cli.test_analyze import DEMO, run
@@ -63,7 +63,9 @@ def test_cards_user_playbook_changes_the_cards(tmp_path: Path) -> None:
     urgency = [c for c in cards if c["state"] == "urgency"]
     assert urgency[0]["id"] == "urgency/right_now"
     assert urgency[0]["say"].startswith("Summit Heating is on it, Dana")
-    assert any(c["state"] == "frustration" for c in cards)  # states the file does not name are kept
+    merged = load_playbook(custom)  # states the file does not name keep the shipped paths
+    assert merged.states["frustration"] == load_playbook().states["frustration"]
+    assert [s.id for s in merged.states["urgency"].steps] == ["right_now"]
 
 
 def test_cards_broken_playbook_names_the_line(tmp_path: Path) -> None:

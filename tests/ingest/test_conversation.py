@@ -24,7 +24,7 @@ def test_conversation_events_follow_the_turns() -> None:
     assert isinstance(start, CallStarted) and start.service == "hvac"
     assert start.customer.notes == ("elderly mother",)
     assert start.customer.prior_contacts[0].outcome == "tech no-show"
-    assert first == Utterance("customer", "the heat's out", 0.0, "/data/clip.wav")
+    assert first == Utterance("customer", "the heat's out", 0.0, "/data/clip.wav", end=5.0)
     assert isinstance(second, Utterance) and second.speaker == "agent"
     assert isinstance(end, CallEnded)
 

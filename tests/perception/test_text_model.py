@@ -15,7 +15,7 @@ from empathy_engine.perception.text_model import TextModel  # noqa: E402
 from training.corpora import OUTPUTS  # noqa: E402
 from training.train_text_model import export, student_probs, train_student  # noqa: E402
 
-BUNDLED = Path(__file__).resolve().parents[2] / "src" / "empathy_engine" / "models" / "text-emotion-v1"
+BUNDLED = Path(__file__).resolve().parents[2] / "src" / "empathy_engine" / "models" / "text-emotion-v2"
 EXAMPLES = {
     "the furnace is out again and nobody showed up": "frustration",
     "water is pouring through the ceiling right now": "urgency",

@@ -16,7 +16,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from empathy_engine.events import CallEnded, CallStarted, CustomerProfile, Event, PriorContact, Utterance
+from empathy_engine.events import (
+    CallEnded,
+    CallStarted,
+    CustomerProfile,
+    Event,
+    PriorContact,
+    RecordingRef,
+    Utterance,
+)
 
 #: A turn longer than this is not a turn: it is refused with a clear error.
 MAX_TEXT_CHARS = 20_000
@@ -50,7 +58,13 @@ class TurnV1(_Model):
     speaker: Literal["customer", "agent"]
     text: Text
     t: float | None = Field(default=None, strict=False, ge=0)
+    end: float | None = Field(default=None, strict=False, ge=0)
     audio: str | None = None
+
+
+class RecordingV1(_Model):
+    path: NonEmpty
+    channels: dict[Literal["customer", "agent"], Annotated[int, Field(ge=0)]]
 
 
 class ConversationV1(_Model):
@@ -63,6 +77,7 @@ class ConversationV1(_Model):
     started_at: datetime | None = Field(default=None, strict=False)
     customer: CustomerV1 = CustomerV1()
     agent: AgentV1 = AgentV1()
+    recording: RecordingV1 | None = None
     turns: list[TurnV1] = Field(min_length=1)
 
     def events(self, base: Path | None = None) -> list[Event]:
@@ -81,9 +96,21 @@ class ConversationV1(_Model):
             started_at=self.started_at,
             customer=customer,
             agent_id=self.agent.id,
+            recording=RecordingRef(_resolve(self.recording.path, base) or "", tuple(self.recording.channels.items()))
+            if self.recording
+            else None,
         )
-        turns = [Utterance(t.speaker, t.text, t.t, _resolve(t.audio, base)) for t in self.turns]
+        turns = [
+            Utterance(t.speaker, t.text, t.t, _resolve(t.audio, base), end=t.end or self._next_start(i))
+            for i, t in enumerate(self.turns)
+        ]
         return [start, *turns, CallEnded()]
+
+    def _next_start(self, index: int) -> float | None:
+        """A turn without `end` runs until the next turn starts (None: to the end of the recording)."""
+        start = self.turns[index].t
+        later = (t.t for t in self.turns[index + 1 :] if t.t is not None and (start is None or t.t > start))
+        return next(later, None)
 
 
 def _resolve(audio: str | None, base: Path | None) -> str | None:

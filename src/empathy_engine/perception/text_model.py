@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from tokenizers import Tokenizer
 
-DEFAULT_MODEL = "text-emotion-v1"
+DEFAULT_MODEL = "text-emotion-v2"
 MAX_TOKENS = 96
 
 

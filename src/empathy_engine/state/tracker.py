@@ -27,9 +27,18 @@ _NEUTRAL = _INDEX["neutral"]
 _NEGATIVE = np.array([s in NEGATIVE_STATES for s in STATES])
 
 
+STRONG_LOGIT = 8.0  # calibrated log-odds at which a state reads as strong (intensity 1.0)
+
+
 def intensity_of(score: float) -> float:
-    """Map a detected state's score (0.5..1) onto TAXONOMY's 0.33 mild / 0.66 clear / 1.0 strong."""
-    return float(np.clip(0.33 + (score - 0.5) * 1.34, 0.0, 1.0))
+    """A detected state's strength on TAXONOMY's scale: 0.33 mild, 0.66 clear, 1.0 strong.
+
+    Read from the log-odds rather than the score, which saturates near 1 long before the
+    words get strong ("I'm annoyed" and "I'm furious" both score 0.99+)."""
+    if score < 0.5:
+        return 0.0
+    logit = float(np.log(score / max(1e-12, 1.0 - score)))
+    return float(np.clip(0.33 + 0.67 * logit / STRONG_LOGIT, 0.33, 1.0))
 
 
 def fuse(

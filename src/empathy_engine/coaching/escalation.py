@@ -1,0 +1,258 @@
+"""Bot-to-human escalation: when a bot should step aside, and the packet the human starts from.
+
+Evaluated after every customer turn of a bot-handled conversation. Safety and an explicit
+request for a person hand over at once; the other reasons need the evidence to build up
+(see `EscalationSettings`). Before it comes to that, the bot is told to offer a human as soon
+as the customer's state turns negative.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from empathy_engine.coaching.cards import CueCard
+from empathy_engine.coaching.personalise import CallFacts
+from empathy_engine.results import CustomerTurn
+from empathy_engine.state.tracker import intensity_of
+from empathy_engine.taxonomy import AgentBehaviour
+
+ASKED_FOR_HUMAN = re.compile(
+    r"\b(real|actual|live) (person|human|people|agent|someone)\b|\bhuman\b|\boperator\b|\brepresentative\b|"
+    r"\b(talk|speak|chat) (to|with) (a |an |some)?(one|body|person|agent|manager|supervisor|technician|staff)|"
+    r"\b(talk|speak) to \w+ or (some|any)(one|body)|\bget \w+ on the (phone|line)\b|"
+    r"\b(can|could) (some|any)(one|body) (call|ring|phone) me\b|\b(call|ring) me back\b|\bgive me a call\b|"
+    r"\bstop the (bot|robot)|\b(is|isn'?t) there (a |any|some)(one|body|person|human)\b|"
+    r"\b(put|transfer\w*|connect) (me )?(through )?(to|with) (some|any|a )|\bnot (a|another) (bot|robot|machine)\b|"
+    r"\b(agent|person|human),? please\b|\b(a|some) ?(person|one|body),? please\b|\bget me (a|someone|somebody)\b",
+    re.I,
+)
+HIGH_VALUE = re.compile(
+    r"\bcancel\w* (my |the |our )?(service |maintenance |protection )?(plan|membership|contract|account|"
+    r"subscription|agreement|warranty)|\bcancel\w* (with )?(you|y'?all)\b|"
+    r"\b(bad|terrible|1[- ]star|one[- ]star|negative) review\b|\breview (on|you)\b|\byelp\b|\bbbb\b|"
+    r"better business bureau|\blawyer\b|\battorney\b|\bsue\b|\brefund\b|\bchargeback\b|\bnever (use|call|hire) you\b|"
+    r"\bswitch(ing)? (to )?(another|a different) (company|provider)\b|\breport (you|this)\b|\bcomplaint\b",
+    re.I,
+)
+NOT_UNDERSTOOD = re.compile(
+    r"\b(that'?s not what i (said|asked|meant)|i (already|just) (said|told|asked|explained)|no,? i said|"
+    r"you'?re not (understanding|listening|getting it)|you don'?t understand|that'?s not (it|right|my question)|"
+    r"did you (even )?read what i)\b"
+    # A correction right at the start of the turn: "no, ...", "not the invoice", "I'm asking about..."
+    r"|^\W*(no\b|nope\b|not (the|a|an|that|this|what|my)\b|wrong\b|again\b|i'?m (asking|talking) about\b|"
+    r"i (said|meant)\b|i didn'?t (say|ask|enter|want)\b)",
+    re.I,
+)
+SHOUTED = re.compile(r"\b[A-Z]{4,}\b")
+BOT_FALLBACK = re.compile(
+    r"\b(didn'?t|did not|don'?t|do not) (quite )?(understand|get|catch) (that|you|what)|\bcould you (please )?"
+    r"(rephrase|say that again|try again)|\bi'?m not sure (i understand|what you mean)|\bsorry,? i (didn'?t|can'?t)",
+    re.I,
+)
+VULNERABLE_NOW = re.compile(
+    r"\b(baby|infant|newborn|toddler|(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven)[- ]"
+    r"(day|week|month)s?[- ]old|pregnant|elderly|disab\w+|wheelchair|oxygen|dialysis|"
+    r"insulin|heart condition|(i'?m|i am|he'?s|she'?s|he is|she is|aged?) ((7|8|9)\d|seventy|eighty|ninety)|"
+    r"(7|8|9)\d[- ]years?[- ]old|lives? alone|all alone|dementia|chemo|medical equipment|can'?t breathe|"
+    r"hard of hearing|don'?t hear (so |very )?well|passed away|(husband|wife|partner) (passed|died)|widow\w*|"
+    r"overwhelmed|i don'?t know what to do|no english|english (is )?not (good|my)|my english|speak spanish|habla|"
+    r"hablo|don'?t understand (english|you))\b",
+    re.I,
+)
+NO_HEAT = re.compile(
+    r"\b(no heat|heat (went|is|'s|has gone) (out|off)|(furnace|heater|boiler|heat pump) (just )?(stopped|died|quit|"
+    r"isn'?t working|is not working|won'?t (turn|come) on|is out|went out)|(\d\d|forty|fifty)[- ]?\w* degrees|"
+    r"freezing|no (ac|a/c|air|cooling)|heat ?wave|(100|1\d\d) degrees)\b",
+    re.I,
+)
+
+NEEDS = {
+    "frustration": "needs acknowledgement and a concrete plan with a time",
+    "urgency": "needs action now",
+    "confusion": "needs a plain-words explanation",
+    "cost_anxiety": "needs the budget acknowledged before any price",
+    "worry": "needs reassurance with specifics",
+    "dejection": "needs someone to ask what is really wrong",
+    "distrust": "needs reassurance about reliability",
+}
+ADJECTIVE = {
+    "frustration": "Frustrated",
+    "urgency": "Urgent",
+    "confusion": "Confused",
+    "cost_anxiety": "Worried about cost",
+    "worry": "Worried",
+    "dejection": "Resigned",
+    "distrust": "Distrustful",
+}
+ORDINAL = {2: "Second", 3: "Third", 4: "Fourth", 5: "Fifth"}
+#: Which reason wins when several hold at once.
+PRECEDENCE = (
+    "safety_emergency",
+    "asked_for_human",
+    "vulnerable_customer",
+    "high_value_complaint",
+    "bot_not_understanding",
+    "rising_frustration",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationSettings:
+    """Thresholds (scores are the calibrated state scores: 0.5 is detection)."""
+
+    strong_frustration: float = 0.95  # intensity of frustration at any single turn
+    rising_from: float = 0.5  # intensity of frustration that, above an earlier frustrated turn, is "rising"
+    rephrase_similarity: float = 0.90  # a customer turn this close to an earlier one is a rephrase
+    bot_failures: int = 2  # rephrases or "that's not what I said" before handing over
+    crm_vulnerable_worry: float = 0.9  # worry/urgency at which CRM notes alone (not the words) hand over
+    offer_intensity: float = 0.5  # a negative state this clear makes the bot offer a human
+    offer_human_proactively: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    at_turn: int
+    reason: str
+    handoff: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"at_turn": self.at_turn, "reason": self.reason, "handoff": self.handoff}
+
+
+@dataclass(slots=True)
+class EscalationMemory:
+    """Per bot call: what the policy has seen so far (bounded)."""
+
+    facts: CallFacts
+    contacts: int = 1  # this contact, plus unresolved earlier ones about the issue
+    frustration: deque[float] = field(default_factory=lambda: deque(maxlen=4))
+    earlier: deque[np.ndarray] = field(default_factory=lambda: deque(maxlen=6))
+    trajectory: list[str] = field(default_factory=list)
+    tried: list[str] = field(default_factory=list)
+    failures: int = 0
+    last_bot: str = ""
+    vulnerable: bool = False  # the customer has said someone at risk is involved
+    no_heat: bool = False  # ... and that they are without heat (or cooling)
+    earlier_words: set[str] = field(default_factory=set)
+    offered: bool = False
+    escalation: Escalation | None = None
+
+
+class EscalationPolicy:
+    def __init__(self, settings: EscalationSettings | None = None) -> None:
+        self.settings = settings or EscalationSettings()
+
+    def observe_agent(self, behaviours: tuple[AgentBehaviour, ...], text: str, memory: EscalationMemory) -> None:
+        """The bot's turn: what it tried, and whether it failed (a fallback reply, or the same reply again)."""
+        said = " ".join(text.lower().split())
+        if BOT_FALLBACK.search(text) or said == memory.last_bot:
+            memory.failures += 1
+        memory.last_bot = said
+        for b in behaviours:
+            if b not in memory.tried and b != "none":
+                memory.tried.append(b)
+
+    def observe_customer(
+        self, turn: CustomerTurn, text: str, fingerprint: np.ndarray, memory: EscalationMemory
+    ) -> tuple[Escalation | None, bool]:
+        """(the hand-over, if this turn calls for one; whether to offer a human proactively now)."""
+        s = self.settings
+        memory.trajectory.append(turn.primary)
+        if memory.escalation is not None:
+            return None, False
+        frustration = intensity_of(turn.states["frustration"])
+        rephrase = any(float(fingerprint @ e.astype(np.float32)) >= s.rephrase_similarity for e in memory.earlier)
+        shouted = {w.lower() for w in SHOUTED.findall(text)} & memory.earlier_words
+        if memory.last_bot and (rephrase or shouted or NOT_UNDERSTOOD.search(text)):
+            memory.failures += 1
+        memory.earlier.append(fingerprint.astype(np.float16))
+        memory.earlier_words.update(w.lower() for w in re.findall(r"[a-zA-Z]{4,}", text)[:40])
+        rising = frustration >= s.rising_from and any(0 < f < frustration for f in memory.frustration)
+        memory.frustration.append(frustration)
+        safety = next((c for c in turn.cues if c.source == "safety"), None)
+        worry = max(intensity_of(turn.states["worry"]), intensity_of(turn.states["urgency"]))
+        vulnerable = VULNERABLE_NOW.search(text)
+        memory.vulnerable = memory.vulnerable or bool(vulnerable)
+        memory.no_heat = memory.no_heat or bool(NO_HEAT.search(text))
+        at_risk = (vulnerable and bool(turn.negative)) or (memory.facts.vulnerable and worry >= s.crm_vulnerable_worry)
+        if safety is None and memory.vulnerable and memory.no_heat and turn.negative:
+            # No heat (or cooling) for someone vulnerable is a safety emergency (TAXONOMY.md).
+            safety_why = "no heat for someone vulnerable"
+        else:
+            safety_why = safety.why if safety else None
+        complaint = HIGH_VALUE.search(text)
+        repeat_complaint = memory.contacts > 1 and bool({"frustration", "distrust"} & set(turn.detected))
+        asked = ASKED_FOR_HUMAN.search(text)
+        # Each reason that holds, with the words or facts behind it (for the hand-over summary).
+        reasons = {
+            "safety_emergency": f"Safety: “{safety_why}” — give the safety step first." if safety_why else None,
+            "asked_for_human": f"Asked for a person (“{asked.group(0)}”)." if asked else None,
+            "vulnerable_customer": (
+                f"Vulnerable customer (“{vulnerable.group(0)}”)."
+                if vulnerable
+                else f"Vulnerable customer (their {memory.facts.relation or 'household'})."
+            )
+            if at_risk
+            else None,
+            "high_value_complaint": (
+                f"Serious complaint (“{complaint.group(0)}”)."
+                if complaint
+                else "Repeat contact about an unresolved issue."
+                if repeat_complaint
+                else None
+            ),
+            "rising_frustration": "Frustration has been building with the assistant."
+            if frustration >= s.strong_frustration or rising
+            else None,
+            "bot_not_understanding": f"The assistant misunderstood {memory.failures} times; don't make them repeat it."
+            if memory.failures >= s.bot_failures
+            else None,
+        }
+        reason = next((r for r in PRECEDENCE if reasons[r]), None)
+        if reason is not None:
+            handoff = self._handoff(turn, str(reasons[reason]), safety, memory)
+            memory.escalation = Escalation(turn.index, reason, handoff)
+            return memory.escalation, False
+        clear = any(intensity_of(turn.states[st]) >= s.offer_intensity for st in turn.negative)
+        offer = s.offer_human_proactively and not memory.offered and clear
+        memory.offered = memory.offered or offer
+        return None, offer
+
+    def _handoff(
+        self, turn: CustomerTurn, why: str, safety: CueCard | None, memory: EscalationMemory
+    ) -> dict[str, Any]:
+        """Two lines a human reads in five seconds, the states, what was tried, and how to open."""
+        facts = memory.facts
+        state = turn.negative[0] if turn.negative else None
+        quote = next((e.quote for e in turn.evidence if e.state == state and e.source != "context"), None)
+        if state:
+            first = f"{ADJECTIVE[state]}" + (f" (“{quote}”)" if quote else "") + f"; {NEEDS[state]}."
+        else:
+            first = "Calm so far, but wants to move on from the assistant."
+        second = why
+        if memory.contacts > 1 and facts.issue:
+            second += f" {ORDINAL.get(memory.contacts, 'Repeat')} contact about {facts.issue}."
+        name = f" {facts.name}" if facts.name else ""
+        opening = (
+            f"Hi{name}, I'm taking over from our assistant and I've read everything, so you won't have to repeat "
+            f"yourself."
+        )
+        if safety is not None:
+            opening += f" First, for your safety: {safety.say}"
+        elif state in {"frustration", "distrust"}:
+            opening += " I'm sorry it's taken this long — let's get it sorted now."
+        elif state in {"urgency", "worry"}:
+            opening += " I understand this is urgent, and I'm on it right now."
+        return {
+            "summary": f"{first}\n{second}",
+            "states": {k: round(v, 3) for k, v in turn.states.items()},
+            "trajectory": list(memory.trajectory),
+            "tried": list(memory.tried),
+            "context": {k: v for k, v in {**facts.values(), "contacts": memory.contacts}.items() if v},
+            "opening_line": opening,
+        }

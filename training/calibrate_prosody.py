@@ -1,0 +1,269 @@
+"""Calibrate the voice arousal model on RAVDESS-dev and report its AUC on held-out actors.
+
+    .venv/bin/python training/calibrate_prosody.py                 # fit on actors 1-4, report on 5-6, save
+    .venv/bin/python training/calibrate_prosody.py --check         # report the bundled model, save nothing
+    .venv/bin/python training/calibrate_prosody.py --cv            # leave-one-actor-out within the fit actors
+
+Each scored clip is read as the third turn of a "call": the speaker's two neutral clips of
+repetition 01 first (the baseline), then the clip. High arousal: angry, fearful, happy,
+surprised; low: neutral (the repetition-02 clips), calm, sad; disgust is left out. The fit
+actors give the population priors (typical level and spread of each feature) and a small
+L2 logistic regression over the baseline-normalised features; the held-out actors are only
+ever scored. RAVDESS is CC BY-NC-SA: it is read from ../shared and never copied into the
+repo; only the fitted numbers are (models/prosody-arousal-v1/).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from empathy_engine.ingest.audio import read_wav  # noqa: E402
+from empathy_engine.perception.prosody import ProsodyModel, VoiceTracker  # noqa: E402
+from empathy_engine.perception.prosody_features import FEATURES, FrameStream, TurnFeatures, turn_features  # noqa: E402
+
+DATA = REPO.parent / "shared" / "data" / "ravdess-dev"
+MODEL_DIR = REPO / "src" / "empathy_engine" / "models" / "prosody-arousal-v1"
+HIGH = ("angry", "fearful", "happy", "surprised")
+LOW = ("neutral", "calm", "sad")
+FIT_ACTORS = (1, 2, 3, 4)
+HELD_OUT_ACTORS = (5, 6)
+L2 = 1.0  # fixed before looking at any result
+# The direction each cue must push arousal, from the speech-emotion literature (Juslin & Laukka 2003):
+# louder, higher, wider, faster and brighter speech is more aroused; pauses are less. Acted sentences
+# (RAVDESS actors slow down when they emote) must not teach the model that fast speech is calm.
+SIGNS = {"pitch_st": 1, "pitch_range_st": 1, "loudness_db": 1, "speech_rate": 1, "pause_ratio": -1, "tilt_db": 1}
+# Floors on the priors: four actors reading one sentence at a time understate how much callers and
+# their turns vary (a call turn has pauses, RAVDESS clips hardly any). The between-speaker spread is
+# only used for a call's first turn, before there is a baseline; it is set wide so that turn says little.
+WITHIN_FLOOR = {
+    "pitch_st": 1.0,
+    "pitch_range_st": 1.0,
+    "loudness_db": 2.0,
+    "speech_rate": 0.5,
+    "pause_ratio": 0.08,
+    "tilt_db": 1.0,
+    "aperiodicity": 0.02,
+    "pitch_jitter_st": 0.02,
+}
+BETWEEN_FLOOR = {
+    "pitch_st": 4.0,
+    "pitch_range_st": 3.0,
+    "loudness_db": 6.0,
+    "speech_rate": 1.5,
+    "pause_ratio": 0.15,
+    "tilt_db": 3.0,
+    "aperiodicity": 0.05,
+    "pitch_jitter_st": 0.05,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Clip:
+    path: str
+    emotion: str
+    intensity: str
+    actor: int
+    repetition: str
+    features: TurnFeatures
+
+
+def load(data: Path) -> list[Clip]:
+    clips = []
+    with open(data / "manifest.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            stream = FrameStream(batch=1)
+            stream.push(read_wav(data / row["path"]).channel(0))
+            clips.append(
+                Clip(
+                    row["path"],
+                    row["emotion"],
+                    row["intensity"],
+                    int(row["actor"]),
+                    row["repetition"],
+                    turn_features(stream.frames()),
+                )
+            )
+    return clips
+
+
+def is_baseline(c: Clip) -> bool:
+    return c.emotion == "neutral" and c.repetition == "01"
+
+
+def priors(clips: list[Clip]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(typical value, within-speaker spread, between-speaker spread) from neutral and calm speech."""
+    rows = {
+        a: np.array([c.features.values for c in clips if c.actor == a and c.emotion in ("neutral", "calm")])
+        for a in sorted({c.actor for c in clips})
+    }
+    means = np.array([np.nanmean(r, axis=0) for r in rows.values()])
+    within = np.sqrt(np.nanmean([np.nanvar(r, axis=0, ddof=1) for r in rows.values()], axis=0))
+    between = np.nanstd(means, axis=0, ddof=1)
+    within = np.maximum(within, [WITHIN_FLOOR[f] for f in FEATURES])
+    between = np.maximum(np.maximum(between, within), [BETWEEN_FLOOR.get(f, 0.0) for f in FEATURES])
+    return np.nanmean(means, axis=0), within, between
+
+
+def scored(clips: list[Clip], model: ProsodyModel, actors: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(z-vectors, labels) of every scored clip of `actors`, each read after that actor's two baseline clips."""
+    zs, labels = [], []
+    for actor in actors:
+        base = [c for c in clips if c.actor == actor and is_baseline(c)]
+        assert len(base) == 2, f"actor {actor}: expected two neutral repetition-01 clips, found {len(base)}"
+        for c in clips:
+            if c.actor != actor or is_baseline(c) or c.emotion not in HIGH + LOW:
+                continue
+            tracker = VoiceTracker(model)
+            for b in base:
+                tracker.observe_features(b.features)
+            zs.append(tracker.observe_features(c.features).z)
+            labels.append(c.emotion in HIGH)
+    return np.array(zs), np.array(labels)
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2) -> tuple[np.ndarray, float]:
+    """L2 logistic regression with the signs of SIGNS: a feature whose fitted weight comes out the
+    wrong way is dropped (weight 0) and the rest refitted, until every weight agrees."""
+    signs = np.array([SIGNS.get(f, 0) for f in FEATURES])
+    active = np.ones(len(FEATURES), bool)
+    while True:
+        w, b = _newton(x[:, active], y, l2)
+        weights = np.zeros(len(FEATURES))
+        weights[active] = w
+        wrong = (signs * weights) < 0
+        if not wrong.any():
+            return weights, b
+        active &= ~wrong
+
+
+def _newton(x: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, float]:
+    """L2-regularised logistic regression by Newton's method (the intercept is not penalised)."""
+    a = np.hstack([x, np.ones((len(x), 1))])
+    w = np.zeros(a.shape[1])
+    penalty = np.diag([l2] * x.shape[1] + [0.0])
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-a @ w))
+        grad = a.T @ (p - y) + penalty @ w
+        hess = a.T @ (a * (p * (1 - p))[:, None]) + penalty
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    return w[:-1], float(w[-1])
+
+
+def auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Area under the ROC curve (Mann-Whitney, ties counted half)."""
+    pos, neg = scores[labels], scores[~labels]
+    greater = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    return float(greater / (len(pos) * len(neg)))
+
+
+def build(clips: list[Clip], actors: tuple[int, ...]) -> ProsodyModel:
+    fit = [c for c in clips if c.actor in actors]
+    mean, within, between = priors(fit)
+    blank = ProsodyModel(
+        "prosody-arousal-v1",
+        FEATURES,
+        *(tuple(map(float, v)) for v in (mean, within, between)),
+        (0.0,) * len(FEATURES),
+        0.0,
+    )
+    x, y = scored(fit, blank, actors)
+    weights, bias = fit_logistic(x, y.astype(float))
+    return ProsodyModel(
+        blank.name, FEATURES, blank.prior_mean, blank.within_std, blank.between_std, tuple(map(float, weights)), bias
+    )
+
+
+def evaluate(clips: list[Clip], model: ProsodyModel, actors: tuple[int, ...]) -> dict[str, float | int]:
+    x, y = scored(clips, model, actors)
+    scores = np.array([model.arousal(z) for z in x])
+    return {"auc": round(auc(scores, y), 4), "clips": int(len(y)), "high": int(y.sum()), "low": int((~y).sum())}
+
+
+def data_hash(data: Path) -> str:
+    return hashlib.sha256((data / "manifest.csv").read_bytes()).hexdigest()[:16]
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {platform.system()} {platform.machine()}, Python {platform.python_version()}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--check", action="store_true", help="score the bundled model on the held-out actors; save nothing")
+    ap.add_argument("--cv", action="store_true", help="leave-one-actor-out within the fit actors (for development)")
+    ap.add_argument("--out", type=Path, help="also write the figures to this JSON file")
+    args = ap.parse_args()
+    if not (args.data / "manifest.csv").exists():
+        print(f"error: {args.data}/manifest.csv not found (RAVDESS-dev lives in ../shared/data)", file=sys.stderr)
+        return 2
+    t0 = time.perf_counter()
+    clips = load(args.data)
+    print(f"read {len(clips)} clips in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+
+    if args.cv:
+        folds = {}
+        for actor in FIT_ACTORS:
+            rest = tuple(a for a in FIT_ACTORS if a != actor)
+            folds[f"actor_{actor}"] = evaluate(clips, build(clips, rest), (actor,))["auc"]
+        report: dict[str, object] = {
+            "leave_one_actor_out_auc": folds,
+            "mean": round(float(np.mean(list(folds.values()))), 4),
+        }
+    else:
+        model = ProsodyModel.bundled() if args.check else build(clips, FIT_ACTORS)
+        report = {
+            "metric": "AUC of voice arousal, high (angry, fearful, happy, surprised) vs low (neutral, calm, sad)",
+            "baseline": "two neutral clips (repetition 01) of the same actor, read first",
+            "fit_actors": list(FIT_ACTORS),
+            "held_out_actors": list(HELD_OUT_ACTORS),
+            "held_out": evaluate(clips, model, HELD_OUT_ACTORS),
+            "fit": evaluate(clips, model, FIT_ACTORS),
+            "data": {"name": "RAVDESS speech, actors 1-6 (ravdess-dev)", "manifest_sha256_16": data_hash(args.data)},
+            "machine": machine(),
+        }
+        if not args.check:
+            MODEL_DIR.mkdir(parents=True, exist_ok=True)
+            (MODEL_DIR / "weights.json").write_text(json.dumps(model.to_dict(), indent=2) + "\n")
+            meta = {
+                "name": model.name,
+                "version": 1,
+                "script": "training/calibrate_prosody.py",
+                "features": list(FEATURES),
+                "l2": L2,
+                "metrics": report,
+            }
+            (MODEL_DIR / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

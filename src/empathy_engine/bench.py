@@ -1,5 +1,9 @@
 """`empathy bench`: the engine's speed, memory and per-call state against its budgets.
 
+Text: latency per customer utterance through the whole pipeline, batch throughput on one core,
+resident memory, state per live call. Voice: the real-time factor of tone-of-voice analysis on
+one live stream (speech recognition is not part of the engine yet).
+
 The measurement runs in a child process pinned to one CPU core with single-threaded BLAS,
 so "per core" means what it says and other work on the machine matters less.
 """
@@ -20,6 +24,7 @@ BUDGETS = {
     "utterances_per_s_one_core": ("≥", 1000.0),
     "resident_mb": ("≤", 400.0),
     "state_kb_per_call": ("≤", 50.0),
+    "prosody_rtf": ("≤", 0.02),
 }
 SINGLE_THREAD = {
     "OPENBLAS_NUM_THREADS": "1",
@@ -79,6 +84,10 @@ def measure(calls: int) -> dict[str, float]:
         utterances += sum(isinstance(e, Utterance) for e in events)
     batch_s = time.perf_counter() - t
 
+    resident_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the text engine, before voice
+    from empathy_engine.perception.prosody_bench import prosody_real_time_factor
+
+    voice = prosody_real_time_factor()
     latencies.sort()
     return {
         "model_load_s": round(load_s, 3),
@@ -86,8 +95,11 @@ def measure(calls: int) -> dict[str, float]:
         "p50_ms_per_customer_utterance": round(statistics.median(latencies) * 1000, 3),
         "p99_ms_per_customer_utterance": round(latencies[int(0.99 * (len(latencies) - 1))] * 1000, 3),
         "utterances_per_s_one_core": round(utterances / batch_s, 1),
-        "resident_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "resident_mb": round(resident_mb, 1),
         "state_kb_per_call": round(state_bytes / 1024, 2),
+        "prosody_rtf": round(voice["prosody_rtf"], 4),
+        "prosody_streams_per_core": round(voice["prosody_streams_per_core"]),
+        "prosody_batch_rtf": round(voice["prosody_batch_rtf"], 4),
     }
 
 

@@ -77,7 +77,7 @@ def analyze(
     from empathy_engine.ingest.audio import AudioError
     from empathy_engine.ingest.conversation import InputError, expand, read_inputs
 
-    out = Console(highlight=False, soft_wrap=False)
+    out = Console(highlight=False, soft_wrap=not sys.stdout.isatty())  # pipes and files get whole lines
     chosen = fmt or (Format.text if sys.stdout.isatty() else Format.jsonl)
     try:
         files = expand(paths or [])

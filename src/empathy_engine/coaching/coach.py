@@ -16,7 +16,11 @@ from empathy_engine.coaching.exemplars import ExemplarLibrary
 from empathy_engine.coaching.personalise import CallFacts
 from empathy_engine.coaching.playbook import PLACEHOLDER, Playbook, Step
 from empathy_engine.results import CustomerTurn
+from empathy_engine.state.tracker import intensity_of
 from empathy_engine.taxonomy import AgentBehaviour
+
+
+CLEAR = 0.5  # intensity from which a state counts as clear rather than mild when choosing the card
 
 
 @dataclass(slots=True)
@@ -81,8 +85,10 @@ class Coach:
 
     def _state_card(self, turn: CustomerTurn, fingerprint: np.ndarray, memory: CoachMemory) -> CueCard | None:
         paths = self.playbook.states
+        # Clear states before mild ones, then the playbook's priority, then the stronger score.
         candidates = sorted(
-            (s for s in turn.negative if s in paths), key=lambda s: (paths[s].priority, -turn.states[s])
+            (s for s in turn.negative if s in paths),
+            key=lambda s: (intensity_of(turn.states[s]) < CLEAR, paths[s].priority, -turn.states[s]),
         )
         memory.raised.update(candidates)
         for state in candidates:

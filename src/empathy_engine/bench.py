@@ -2,7 +2,7 @@
 
 Text: latency per customer utterance through the whole pipeline, batch throughput on one core,
 resident memory, state per live call. Voice: the real-time factor of tone-of-voice analysis on
-one live stream (speech recognition is not part of the engine yet).
+one live stream; speech recognition (pocketsphinx, for audio-only streams) is reported beside it.
 
 The measurement runs in a child process pinned to one CPU core with single-threaded BLAS,
 so "per core" means what it says and other work on the machine matters less.
@@ -88,6 +88,7 @@ def measure(calls: int) -> dict[str, float]:
     from empathy_engine.perception.prosody_bench import prosody_real_time_factor
 
     voice = prosody_real_time_factor()
+    recognition_rtf = _recognition_rtf()
     latencies.sort()
     return {
         "model_load_s": round(load_s, 3),
@@ -100,7 +101,21 @@ def measure(calls: int) -> dict[str, float]:
         "prosody_rtf": round(voice["prosody_rtf"], 4),
         "prosody_streams_per_core": round(voice["prosody_streams_per_core"]),
         "prosody_batch_rtf": round(voice["prosody_batch_rtf"], 4),
+        "recognition_rtf": round(recognition_rtf, 3),
     }
+
+
+def _recognition_rtf(seconds: float = 20.0) -> float:
+    """Seconds of pocketsphinx decoding per second of 8 kHz audio (reported, no budget)."""
+    from empathy_engine.perception.prosody_bench import synthetic_speech
+    from empathy_engine.perception.speech import PocketsphinxRecogniser
+
+    recogniser = PocketsphinxRecogniser()
+    audio = synthetic_speech(seconds)
+    t = time.perf_counter()
+    for start in range(0, len(audio), 8000 * 4):  # 4-second utterances
+        recogniser.transcribe(audio[start : start + 8000 * 4], 8000)
+    return (time.perf_counter() - t) / seconds
 
 
 def run(calls: int) -> tuple[dict[str, float], list[Check]]:

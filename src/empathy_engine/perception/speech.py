@@ -15,6 +15,7 @@ import numpy as np
 
 from empathy_engine.ingest.audio import resample
 
+SILENCE_RMS = 10 ** (-55 / 20)  # below -55 dBFS there is no speech to decode
 MODEL_RATE = 16_000  # the bundled en-us acoustic model is wideband: phone audio is upsampled to it
 
 
@@ -34,6 +35,8 @@ class PocketsphinxRecogniser:
         self._lock = threading.Lock()  # one decoder, one utterance at a time
 
     def transcribe(self, samples: np.ndarray, sample_rate: int) -> str:
+        if samples.size == 0 or float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) < SILENCE_RMS:
+            return ""  # the decoder "hears" words in silence; there are none to hear
         audio = resample(np.asarray(samples, dtype=np.float32), sample_rate, MODEL_RATE)
         pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
         with self._lock:

@@ -475,7 +475,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"student {variant}: calibration macro-F1 {calibration_f1}; {json.dumps(student_metrics)}")
         meta = {
             "name": args.name,
-            "version": 1,
+            "version": int(args.name.rsplit("-v", 1)[1]) if "-v" in args.name else 1,
             "architecture": (
                 f"wordpiece -> static embeddings {args.dim} -> conv3 {hidden} -> max+mean -> mlp {head} -> sigmoid"
             ),

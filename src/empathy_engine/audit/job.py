@@ -1,0 +1,132 @@
+"""One audit, start to finish: outcomes and reviews in, calls through the executor, outputs out."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from empathy_engine import __version__
+from empathy_engine.audit.aggregate import Aggregate
+from empathy_engine.audit.joins import JoinSettings, JoinStore
+from empathy_engine.audit.outcomes import read_outcomes, read_reviews
+from empathy_engine.audit.records import FailedInput
+from empathy_engine.audit.roi import RoiInputs, calculate
+from empathy_engine.audit.runner import (
+    CHUNK,
+    ChunkResult,
+    Conversation,
+    Executor,
+    RunStats,
+    Unreadable,
+    executor_for,
+    run,
+)
+from empathy_engine.audit.summary import SummarySettings, summarise
+from empathy_engine.audit.writers import CsvWriter, JsonWriter
+
+#: The report lists this many failed inputs; the JSON output lists them all.
+REPORT_FAILURES = 500
+
+
+@dataclass(frozen=True, slots=True)
+class AuditOptions:
+    period: str = "week"
+    repeat_window_days: float = 7.0
+    review_link_days: float = 30.0
+    min_calls: int = 10
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    chunk: int = CHUNK
+    outcomes: tuple[Path, ...] = ()
+    reviews: tuple[Path, ...] = ()
+    roi: RoiInputs = field(default_factory=RoiInputs)
+    report: Path | None = None
+    json: Path | None = None
+    csv: Path | None = None
+    inputs: tuple[str, ...] = ()  # what was audited, as the user named it (for the report's header)
+
+
+@dataclass(slots=True)
+class AuditRun:
+    summary: dict[str, Any]
+    stats: RunStats
+    failed: int
+    wall_s: float
+    report_s: float = 0.0
+
+
+def run_audit(
+    source: Iterable[Conversation | Unreadable],  # sources.CallSource: files today, the service's database later
+    options: AuditOptions,
+    progress: Callable[[int], None] = lambda n: None,
+    on_failure: Callable[[FailedInput], None] = lambda f: None,
+    executor: Executor | None = None,
+) -> AuditRun:
+    """Audit every call `source` yields; write the outputs `options` asks for; return the summary."""
+    started = time.perf_counter()
+    aggregate = Aggregate(options.period)
+    join = JoinSettings(options.period, options.repeat_window_days, options.review_link_days)
+    header = {
+        "version": 1,
+        "engine": __version__,
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "inputs": list(options.inputs),
+        "outcomes": [str(p) for p in options.outcomes],
+        "reviews": [str(p) for p in options.reviews],
+    }
+    with JoinStore(join) as store:
+
+        def failed(f: FailedInput) -> None:
+            store.add_failure(f)
+            on_failure(f)
+
+        for path in options.outcomes:
+            for o in read_outcomes(path):
+                failed(o) if isinstance(o, FailedInput) else store.add_outcome(o)
+        for path in options.reviews:
+            for r in read_reviews(path):
+                failed(r) if isinstance(r, FailedInput) else store.add_review(r)
+
+        json_out = JsonWriter(options.json, header) if options.json else None
+        csv_out = CsvWriter(options.csv) if options.csv else None
+
+        def chunk(result: ChunkResult) -> None:
+            store.add_calls(result.join_rows)
+            if json_out:
+                json_out.lines(result.json_lines)
+            if csv_out:
+                csv_out.rows(result.csv_rows)
+
+        outputs = frozenset(name for name, path in (("json", options.json), ("csv", options.csv)) if path)
+        executor = executor or executor_for(options.workers)
+        stats = run(source, executor, aggregate, chunk, failed, progress, options.chunk, outputs)
+        settings = SummarySettings(
+            options.period, options.repeat_window_days, options.review_link_days, options.min_calls
+        )
+        summary = summarise(aggregate, store.kpis(), settings, calculate(options.roi), store.failed)
+        summary["audit"] = header
+        summary["run"] = {
+            "workers": options.workers,
+            "calls_per_s": round(stats.calls / stats.map_s, 1) if stats.map_s else None,
+            "map_s": round(stats.map_s, 2),
+        }
+        if csv_out:
+            csv_out.close()
+        if json_out:
+            json_out.close(store.failures(), summary)
+        outcome = AuditRun(summary, stats, store.failed, 0.0)
+        if options.report:
+            from itertools import islice
+
+            from empathy_engine.audit.report import render
+
+            t = time.perf_counter()
+            failures = list(islice(store.failures(), REPORT_FAILURES))
+            options.report.write_text(render(summary, failures), encoding="utf-8")
+            outcome.report_s = time.perf_counter() - t
+    outcome.wall_s = time.perf_counter() - started
+    return outcome

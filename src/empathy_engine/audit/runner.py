@@ -1,0 +1,219 @@
+"""Run the audit: stream conversations in chunks through an executor (MAP), fold the results (REDUCE).
+
+    source (iterator of conversations) --chunks--> executor.map(audit_chunk) --> outputs + partials
+        outputs   -> JSON and CSV files, chunk by chunk, never all held (serialised by the workers)
+        partials  -> Aggregate.merge             (the reduce; order-independent)
+        slim rows -> JoinStore (SQLite on disk)  (the keyed reduce for cross-call KPIs)
+
+The executor is the only thing that knows about processes: `SerialExecutor` runs in this
+process, `PoolExecutor` on a local process pool. A distributed engine is one more executor with
+the same `map(fn, chunks)` (the worker function and the merge stay as they are).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from multiprocessing import get_context
+from typing import Any, Protocol, TypeVar
+
+from empathy_engine.audit.aggregate import Aggregate
+from empathy_engine.audit.records import FailedInput
+from empathy_engine.events import CallStarted, Event, Utterance
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Conversations per task sent to a worker: big enough to amortise the hand-over, small enough
+#: that the progress bar moves and little is held in flight.
+CHUNK = 64
+_SINGLE_THREAD = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+class Conversation(Protocol):
+    """What a source yields for each readable call: where it came from, and its events."""
+
+    @property
+    def where(self) -> str: ...
+
+    def events(self) -> list[Event]: ...
+
+
+class Unreadable(Protocol):
+    """What a source yields for each call it could not read (ingest's `InputError` is one)."""
+
+    where: str
+    message: str
+    id: str | None
+
+
+Payload = tuple[str, list[Event]]
+
+
+@dataclass(slots=True)
+class ChunkResult:
+    """What a worker sends back for a chunk: outputs already serialised, and a partial aggregate."""
+
+    calls: int
+    join_rows: list[tuple[Any, ...]]
+    json_lines: list[str]
+    csv_rows: list[dict[str, Any]]
+    failures: list[FailedInput]
+    partial: Aggregate
+
+
+@dataclass(slots=True)
+class RunStats:
+    calls: int = 0
+    failed: int = 0
+    map_s: float = 0.0
+    started: float = field(default_factory=time.perf_counter)
+
+
+# --- the worker side -------------------------------------------------------------------------
+
+_engine: Any = None
+
+
+def _load_engine() -> Any:
+    global _engine
+    if _engine is None:
+        from empathy_engine.pipeline import Engine
+
+        _engine = Engine()
+    return _engine
+
+
+def audit_chunk(payloads: list[Payload], period: str = "week", outputs: frozenset[str] = frozenset()) -> ChunkResult:
+    """MAP a chunk of calls to records, pre-reduce them into a partial aggregate, serialise the outputs.
+
+    Serialising here (`outputs`: "json", "csv") keeps the driver's share of the work small, so it
+    does not compete with the workers for the cores.
+    """
+    from empathy_engine.audit.joins import join_row
+    from empathy_engine.audit.mapper import audit_call
+
+    engine = _load_engine()
+    out = ChunkResult(0, [], [], [], [], Aggregate(period))
+    for where, events in payloads:
+        start = events[0]
+        assert isinstance(start, CallStarted)
+        try:
+            result = engine.analyze(events).to_dict()
+            texts = [e.text for e in events if isinstance(e, Utterance)]
+            record = audit_call(start, texts, result, where)
+        except Exception as e:  # one call that breaks the engine must not stop the audit
+            out.failures.append(FailedInput(where, f"analysis failed: {type(e).__name__}: {e}", start.call_id))
+            continue
+        out.calls += 1
+        out.partial.add(record)
+        out.join_rows.append(join_row(record, period))
+        if "json" in outputs:
+            out.json_lines.append(json.dumps(record.to_dict(), ensure_ascii=False))
+        if "csv" in outputs:
+            out.csv_rows.append(record.csv_row())
+    return out
+
+
+# --- executors -------------------------------------------------------------------------------
+
+
+class Executor(Protocol):
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]: ...
+
+
+class SerialExecutor:
+    """In this process, one chunk after another (tests, --workers 1)."""
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        for item in items:
+            yield fn(item)
+
+
+class PoolExecutor:
+    """A local process pool; results come back in input order, with a bounded number in flight."""
+
+    def __init__(self, workers: int, in_flight: int | None = None) -> None:
+        self.workers = workers
+        self.in_flight = in_flight or 2 * workers + 1
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        for name, value in _SINGLE_THREAD.items():  # workers share the cores: one BLAS thread each
+            os.environ.setdefault(name, value)
+        with ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=_load_engine) as pool:
+            queue: deque[Future[R]] = deque()
+            try:
+                for item in items:
+                    queue.append(pool.submit(fn, item))
+                    if len(queue) >= self.in_flight:
+                        yield queue.popleft().result()
+                while queue:
+                    yield queue.popleft().result()
+            finally:
+                for future in queue:
+                    future.cancel()
+
+
+def executor_for(workers: int) -> Executor:
+    return SerialExecutor() if workers <= 1 else PoolExecutor(workers)
+
+
+# --- the driver ------------------------------------------------------------------------------
+
+
+def chunks(
+    source: Iterable[Conversation | Unreadable], size: int, on_error: Callable[[FailedInput], None]
+) -> Iterator[list[Payload]]:
+    """Readable conversations as payload chunks; unreadable ones go to `on_error` at once."""
+    chunk: list[Payload] = []
+    for item in source:
+        if not hasattr(item, "events"):
+            on_error(FailedInput(item.where, item.message, item.id))  # type: ignore[union-attr]
+            continue
+        chunk.append((item.where, item.events()))  # type: ignore[union-attr]
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def run(
+    source: Iterable[Conversation | Unreadable],
+    executor: Executor,
+    aggregate: Aggregate,
+    on_chunk: Callable[[ChunkResult], None],
+    on_failure: Callable[[FailedInput], None],
+    progress: Callable[[int], None] = lambda n: None,
+    chunk: int = CHUNK,
+    outputs: frozenset[str] = frozenset(),
+) -> RunStats:
+    """Stream `source` through `executor`; hand each chunk's outputs on; merge partials into `aggregate`."""
+    stats = RunStats()
+
+    def failed(f: FailedInput) -> None:
+        stats.failed += 1
+        on_failure(f)
+        progress(1)
+
+    fn = partial(audit_chunk, period=aggregate.period, outputs=outputs)
+    for result in executor.map(fn, chunks(source, chunk, failed)):
+        on_chunk(result)
+        for f in result.failures:
+            failed(f)
+        aggregate.merge(result.partial)
+        stats.calls += result.calls
+        progress(result.calls)
+    stats.map_s = time.perf_counter() - stats.started
+    return stats

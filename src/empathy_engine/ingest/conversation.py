@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -203,7 +203,12 @@ def read_bytes(data: bytes, name: str, base: Path | None, jsonl: bool) -> Iterat
         for i, item in enumerate(obj if isinstance(obj, list) else [obj]):
             yield parse(item, f"{name}[{i}]" if isinstance(obj, list) else name, base)
         return
-    for lineno, raw in enumerate(data.splitlines(), 1):
+    yield from read_lines(data.splitlines(), name, base)
+
+
+def read_lines(lines: Iterable[bytes], name: str, base: Path | None) -> Iterator[Loaded | InputError]:
+    """Conversations from JSON lines, one line at a time (a huge file never sits in memory)."""
+    for lineno, raw in enumerate(lines, 1):
         where = f"{name}:{lineno}"
         if not raw.strip():
             continue
@@ -244,5 +249,8 @@ def read_inputs(files: list[Path | None]) -> Iterator[Loaded | InputError]:
             stripped = data.lstrip()
             jsonl = not stripped.startswith(b"[") and stripped.count(b"\n{") > 0
             yield from read_bytes(data, "<stdin>", Path.cwd(), jsonl)
+        elif file.suffix == ".jsonl":
+            with file.open("rb") as lines:
+                yield from read_lines(lines, str(file), file.parent)
         else:
-            yield from read_bytes(file.read_bytes(), str(file), file.parent, file.suffix == ".jsonl")
+            yield from read_bytes(file.read_bytes(), str(file), file.parent, jsonl=False)

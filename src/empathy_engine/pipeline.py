@@ -22,7 +22,7 @@ from empathy_engine.ingest.audio import ANALYSIS_RATE, Recording, read_recording
 from empathy_engine.perception.behaviour import answered_states, behaviours_of
 from empathy_engine.perception.context import CallContextPerceiver, ContextSettings, recent_unresolved
 from empathy_engine.perception.patterns import Context, ConversationPatternPerceiver
-from empathy_engine.perception.prosody import ProsodyPerceiver, VoiceTracker
+from empathy_engine.perception.prosody import ProsodyPerceiver, VoiceReading, VoiceTracker
 from empathy_engine.perception.prosody_fusion import voice_signals
 from empathy_engine.perception.text import TextEmotionPerceiver
 from empathy_engine.perception.text_model import TextModel
@@ -90,21 +90,23 @@ class CallSession:
         self.voice: VoiceTracker | None = None  # made at the first turn that comes with audio
         self.recording: Recording | None = None  # the call recording, read once when first needed
 
-    def feed(self, utterance: Utterance) -> TurnResult:
+    def feed(self, utterance: Utterance, voice: VoiceReading | None = None) -> TurnResult:
+        """One turn's result. `voice`: a tone-of-voice reading already taken from a live audio
+        stream (telephony); without it, the turn's own audio or the call recording is read."""
         if utterance.speaker == "customer":
-            return self._customer(utterance)
+            return self._customer(utterance, voice)
         return self._agent(utterance)
 
-    def _customer(self, u: Utterance) -> CustomerTurn:
+    def _customer(self, u: Utterance, voice: VoiceReading | None) -> CustomerTurn:
         m = self.memory
         reading = self.engine.text.read(u.text)
         fingerprint = reading.prediction.fingerprint
         window = Context(m.last_agent_text, tuple(m.earlier_customer))
         signals = self.engine.patterns.perceive(u.text, fingerprint, window)
-        voice = None
-        if audio := self._turn_audio(u):
+        if voice is None and (audio := self._turn_audio(u)):
             self.voice = self.voice or self.engine.voice.new_call()
             voice = self.voice.observe_turn(audio[0], ANALYSIS_RATE, audio[1])
+        if voice is not None:
             signals = (*signals, *voice_signals(voice, reading.state_logits))
         turn = fuse(reading, signals, m.context, m.customer_turns, m.last_scores, m.turns, u.t)
         if voice is not None:

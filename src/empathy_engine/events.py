@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+import numpy as np
+
 Speaker = Literal["customer", "agent"]
 
 
@@ -63,4 +65,23 @@ class CallEnded:
     t: float | None = None
 
 
-Event = CallStarted | Utterance | CallEnded
+@dataclass(frozen=True, slots=True, eq=False)
+class AudioChunk:
+    """A piece of one speaker's live audio: mono float32 samples in [-1, 1] at 8 kHz (ANALYSIS_RATE).
+
+    `t` is when its first sample was heard, in seconds from the start of the call (or stream).
+    Telephony serializers (ingest/twilio.py, ingest/audiohook.py) make these; perception/turns.py
+    cuts them into utterances. Compared by identity: the samples are an array.
+    """
+
+    speaker: Speaker
+    samples: np.ndarray = field(repr=False)
+    t: float
+
+    @property
+    def end(self) -> float:
+        """When its last sample ends (seconds from the start of the call)."""
+        return self.t + len(self.samples) / 8000
+
+
+Event = CallStarted | Utterance | CallEnded | AudioChunk

@@ -104,8 +104,7 @@ class CallSession:
         window = Context(m.last_agent_text, tuple(m.earlier_customer))
         signals = self.engine.patterns.perceive(u.text, fingerprint, window)
         if voice is None and (audio := self._turn_audio(u)):
-            self.voice = self.voice or self.engine.voice.new_call()
-            voice = self.voice.observe_turn(audio[0], ANALYSIS_RATE, audio[1])
+            voice = self.voice_tracker().observe_turn(audio[0], ANALYSIS_RATE, audio[1])
         if voice is not None:
             signals = (*signals, *voice_signals(voice, reading.state_logits))
         turn = fuse(reading, signals, m.context, m.customer_turns, m.last_scores, m.turns, u.t)
@@ -132,6 +131,11 @@ class CallSession:
         turn = AgentTurn(m.turns, behaviours, bool(pending) and not answered, answered, u.t, follow)
         m.record_agent(turn, u.text)
         return turn
+
+    def voice_tracker(self) -> VoiceTracker:
+        """This call's tone-of-voice tracker, for a live audio stream to feed (telephony)."""
+        self.voice = self.voice or self.engine.voice.new_call()
+        return self.voice
 
     def _turn_audio(self, u: Utterance) -> tuple[Any, Any] | None:
         """The customer's samples for this turn (and the agent's over the same span), if any."""

@@ -31,9 +31,16 @@ def analyze(engine: Engine, obj: dict) -> dict:
         (("hi, the heater is off", "I smell gas in the basement"), "safety_emergency", 3),
         (("the CO detector keeps beeping",), "safety_emergency", 1),
         (("I'm 87 and live alone and the heat is out, I'm very cold",), "safety_emergency", 1),  # no heat, vulnerable
-        (("My husband passed last month and I don't know what to do, the sink won't stop dripping",),
-         "vulnerable_customer", 1),
-        (("the furnace stopped", "if this isn't fixed today I'm cancelling my service plan"), "high_value_complaint", 3),
+        (
+            ("My husband passed last month and I don't know what to do, the sink won't stop dripping",),
+            "vulnerable_customer",
+            1,
+        ),
+        (
+            ("the furnace stopped", "if this isn't fixed today I'm cancelling my service plan"),
+            "high_value_complaint",
+            3,
+        ),
         (("the furnace stopped", "I'm leaving a one-star review"), "high_value_complaint", 3),
     ],
 )
@@ -85,7 +92,9 @@ def test_escalation_calm_simple_requests_do_not_escalate(engine: Engine, custome
 
 
 def test_escalation_offers_a_human_before_the_customer_asks(engine: Engine) -> None:
-    result = analyze(engine, bot_call("hmm the heater stopped working, that's a bit annoying", "ok, what time slots do you have?"))
+    result = analyze(
+        engine, bot_call("hmm the heater stopped working, that's a bit annoying", "ok, what time slots do you have?")
+    )
     offers = [t["index"] for t in result["turns"] if t.get("offer_human")]
     assert offers == [1]
 
@@ -94,8 +103,11 @@ def test_escalation_handoff_packet(engine: Engine) -> None:
     obj = bot_call(
         "hi, I have a question about my booking",
         "the tech never showed up yesterday, get me a real person",
-        customer={"name": "Dana Reyes", "notes": ["worries about her elderly mother"],
-                  "prior_contacts": [{"issue": "leak", "outcome": "tech no-show"}]},
+        customer={
+            "name": "Dana Reyes",
+            "notes": ["worries about her elderly mother"],
+            "prior_contacts": [{"issue": "leak", "outcome": "tech no-show"}],
+        },
     )
     handoff = analyze(engine, obj)["escalation"]["handoff"]
     first, second = handoff["summary"].split("\n")

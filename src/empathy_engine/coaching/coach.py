@@ -19,7 +19,6 @@ from empathy_engine.results import CustomerTurn
 from empathy_engine.state.tracker import intensity_of
 from empathy_engine.taxonomy import AgentBehaviour
 
-
 CLEAR = 0.5  # intensity from which a state counts as clear rather than mild when choosing the card
 
 

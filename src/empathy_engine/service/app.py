@@ -1,0 +1,108 @@
+"""`create_app(settings)`: the FastAPI app - streaming API, REST API, pages.
+
+Nothing is built at import time: the database, the engine and the writer thread are made
+in the app's lifespan, so importing this module (or `empathy --help`) stays cheap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from empathy_engine import __version__
+from empathy_engine.pipeline import Engine, EngineSettings
+from empathy_engine.service.live import LiveCall, LiveRegistry
+from empathy_engine.service.protocol import to_call_started
+from empathy_engine.service.services import Services
+from empathy_engine.service.settings import Settings
+from empathy_engine.store import calls as store
+from empathy_engine.store.db import open_database
+from empathy_engine.store.writer import GroupCommitWriter
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """Real-time empathy coaching for contact centres.
+
+Stream a call over `WS /v1/calls/{call_id}/stream` (see docs/protocol.md) and get, for every
+customer utterance, what the customer feels and why; read calls, customers and outcomes here.
+"""
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """The app. `engine` lets tests (and embedders) share one loaded engine between apps."""
+    settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await _start(settings, engine)
+        app.state.services = services
+        board = asyncio.create_task(services.live.run_board(settings.board_interval_s))
+        try:
+            yield
+        finally:
+            board.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await board
+            services.writer.stop()
+            services.db.dispose()
+
+    app = FastAPI(
+        title="empathy-engine",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.exception_handler(Exception)(_internal_error)
+
+    from empathy_engine.service import api_calls, api_customers, api_health, pages, stream, watch
+
+    for module in (api_calls, api_customers, api_health, stream, watch, pages):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(packages=[("empathy_engine.service", "static")]), name="static")
+    return app
+
+
+async def _start(settings: Settings, engine: Engine | None) -> Services:
+    db = await asyncio.to_thread(open_database, settings.database_url)
+    if engine is None:
+        from empathy_engine.perception.context import ContextSettings
+
+        context = ContextSettings(settings.holiday_country, settings.holiday_subdivision)
+        engine = await asyncio.to_thread(Engine, EngineSettings(context=context))
+    writer = GroupCommitWriter(db)
+    writer.start()
+    live = LiveRegistry()
+    services = Services(settings, db, writer, engine, live)
+    for record, turns in await asyncio.to_thread(services.read, _open_calls):
+        # Sessions are rebuilt lazily, when a stream resumes the call: most may never come back.
+        live.calls[record.id] = LiveCall.restore(
+            record.id, record.header, to_call_started(record.id, record.header), turns
+        )
+    if live.calls:
+        log.info("restored %d live call(s) from the database; their streams can resume", len(live.calls))
+    return services
+
+
+def _open_calls(connection: Any) -> list[tuple[store.CallRecord, list[store.TurnRecord]]]:
+    from empathy_engine.service.live import TRANSCRIPT_KEPT
+
+    out = []
+    for record in store.live_calls(connection):
+        since = max(0, record.turn_count - TRANSCRIPT_KEPT)
+        out.append((record, store.get_turns(connection, record.id, since=since)))
+    return out
+
+
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"detail": "internal server error; the server log has the details"}, status_code=500)

@@ -1,0 +1,91 @@
+"""CSV import of CRM notes and prior contacts: one fact per row, bad rows reported, good rows kept.
+
+Columns (names case-insensitive, in any order; other columns are ignored, so a CRM export can
+be sent as it is): customer_id (required), name, note, contact_at, contact_issue, contact_outcome.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from empathy_engine.service.protocol import CALL_ID
+from empathy_engine.store.customers import ContactRecord
+
+COLUMNS = ("customer_id", "name", "note", "contact_at", "contact_issue", "contact_outcome")
+MAX_FIELD = 2000
+
+
+class CsvError(ValueError):
+    """The file as a whole cannot be imported (no header, no customer_id column, not UTF-8)."""
+
+
+@dataclass(slots=True)
+class CustomerFacts:
+    name: str | None = None
+    notes: list[str] = field(default_factory=list)
+    contacts: list[ContactRecord] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ParsedCsv:
+    rows: int = 0
+    customers: dict[str, CustomerFacts] = field(default_factory=dict)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+def parse_csv(data: bytes) -> ParsedCsv:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise CsvError(f"the file is not UTF-8 (invalid byte at {e.start}); save it as UTF-8 CSV") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if not header:
+        raise CsvError(f"the file is empty; the first line must name the columns: {', '.join(COLUMNS)}")
+    names = [h.strip().lower() for h in header]
+    if "customer_id" not in names:
+        raise CsvError(f"no customer_id column in the header line ({', '.join(header)[:200]})")
+    where = {c: names.index(c) for c in COLUMNS if c in names}
+    out = ParsedCsv()
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        out.rows += 1
+        values = {c: row[i].strip() if i < len(row) else "" for c, i in where.items()}
+        problem = _check(values)
+        if problem:
+            out.errors.append((line, problem))
+            continue
+        facts = out.customers.setdefault(values["customer_id"], CustomerFacts())
+        facts.name = values.get("name") or facts.name
+        if values.get("note"):
+            facts.notes.append(values["note"])
+        if any(values.get(c) for c in ("contact_at", "contact_issue", "contact_outcome")):
+            facts.contacts.append(
+                ContactRecord(
+                    values.get("contact_at") or None, values.get("contact_issue", ""), values.get("contact_outcome", "")
+                )
+            )
+    return out
+
+
+def _check(values: dict[str, str]) -> str | None:
+    customer_id = values.get("customer_id", "")
+    if not customer_id:
+        return "customer_id is empty"
+    if not CALL_ID.match(customer_id):
+        return f"customer_id {customer_id[:40]!r} has characters other than letters, digits and . _ : @ -"
+    for column, value in values.items():
+        if len(value) > MAX_FIELD:
+            return f"{column} is {len(value)} characters; at most {MAX_FIELD}"
+    at = values.get("contact_at")
+    if at:
+        try:
+            datetime.fromisoformat(at)
+        except ValueError:
+            return f"contact_at {at[:40]!r} is not an ISO 8601 date-time (like 2025-12-20T10:00:00-05:00)"
+    return None

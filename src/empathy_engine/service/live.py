@@ -1,0 +1,197 @@
+"""Live calls in memory, and the watchers (cockpits, supervisor boards) that follow them.
+
+The database is the record; this is the fast path. A restarted server rebuilds it from the
+database (`LiveCall.restore`), and a call's engine session from its stored utterances.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from empathy_engine.events import CallStarted
+from empathy_engine.pipeline import CallSession
+from empathy_engine.service.mood import Mood
+from empathy_engine.store.calls import TurnRecord
+
+#: Turns a live call keeps in memory for cockpits that open mid-call; older ones are in the DB.
+TRANSCRIPT_KEPT = 200
+#: Frames a watcher may fall behind before it is cut off (a stuck browser tab).
+WATCHER_BACKLOG = 1000
+#: The board lists at most this many calls (riskiest first) and says how many there are.
+BOARD_ROWS = 200
+
+
+class Watcher:
+    """One cockpit or board connection: frames are queued as text, serialised once for all."""
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[str] = asyncio.Queue(WATCHER_BACKLOG)
+        self.overflowed = False
+
+    def push(self, text: str) -> None:
+        if self.overflowed:
+            return
+        try:
+            self._queue.put_nowait(text)
+        except asyncio.QueueFull:
+            self.overflowed = True
+
+    async def next(self) -> str | None:
+        """The next frame, or None once this watcher fell too far behind."""
+        if self.overflowed and self._queue.empty():
+            return None
+        return await self._queue.get()
+
+
+@dataclass(eq=False)
+class LiveCall:
+    """One call that has started and not ended."""
+
+    id: str
+    header: dict[str, Any]
+    call: CallStarted
+    created_at: float = field(default_factory=time.time)
+    session: CallSession | None = None  # None until rebuilt after a restart or a failure
+    next_turn: int = 0
+    ended: bool = False
+    producer: object | None = None  # the stream connection that holds the call
+    #: Entries kept as JSON text: one object per turn instead of dozens, so a thousand live calls
+    #: give the garbage collector little to walk (its full passes were the latency tail).
+    transcript: deque[str] = field(default_factory=lambda: deque(maxlen=TRANSCRIPT_KEPT))
+    mood: Mood = field(default_factory=Mood)
+    updated_at: float = field(default_factory=time.time)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def record(self, turn: TurnRecord) -> str:
+        """Take a stored turn into the live view; returns its transcript entry (JSON text)."""
+        entry = json.dumps(
+            {"index": turn.index, "speaker": turn.speaker, "text": turn.text, "t": turn.t, "result": turn.result}
+        )
+        self.transcript.append(entry)
+        self.mood.add(turn.speaker, turn.text, turn.result)
+        self.next_turn = turn.index + 1
+        self.updated_at = time.time()
+        return entry
+
+    @classmethod
+    def restore(cls, call_id: str, header: dict[str, Any], call: CallStarted, turns: list[TurnRecord]) -> LiveCall:
+        live = cls(call_id, header, call)
+        for turn in turns:
+            live.record(turn)
+        return live
+
+    def snapshot(self) -> str:
+        """What a cockpit needs when it opens (JSON text): the header, the context, the transcript, the mood."""
+        call = json.dumps(call_view(self.id, self.header, "live", connected=self.producer is not None))
+        transcript = ",".join(self.transcript)
+        mood = json.dumps(self.mood.to_dict())
+        return f'{{"type": "snapshot", "call": {call}, "transcript": [{transcript}], "mood": {mood}}}'
+
+    def turn_frame(self, entry: str) -> str:
+        """The frame that tells watchers about a new turn (JSON text)."""
+        return f'{{"type": "turn", "entry": {entry}, "mood": {json.dumps(self.mood.to_dict())}}}'
+
+    def board_row(self) -> dict[str, Any]:
+        customer = self.header.get("customer") or {}
+        return {
+            "call_id": self.id,
+            "customer": customer.get("name") or customer.get("id"),
+            "service": self.header.get("service"),
+            "agent": (self.header.get("agent") or {}).get("id"),
+            "connected": self.producer is not None,
+            "turns": self.next_turn,
+            "updated_at": self.updated_at,
+            **self.mood.to_dict(),
+        }
+
+
+def call_view(call_id: str, header: dict[str, Any], status: str, connected: bool = False) -> dict[str, Any]:
+    customer = header.get("customer") or {}
+    return {
+        "id": call_id,
+        "status": status,
+        "connected": connected,
+        "service": header.get("service"),
+        "channel": header.get("channel"),
+        "started_at": header.get("started_at"),
+        "agent": (header.get("agent") or {}).get("id"),
+        "customer": {
+            "id": customer.get("id"),
+            "name": customer.get("name"),
+            "notes": customer.get("notes", []),
+            "prior_contacts": customer.get("prior_contacts", []),
+        },
+    }
+
+
+def board_frame(calls: list[LiveCall]) -> dict[str, Any]:
+    rows = sorted((c.board_row() for c in calls), key=lambda r: (-r["risk"], -r["updated_at"], r["call_id"]))
+    return {"type": "board", "total": len(rows), "calls": rows[:BOARD_ROWS], "at": time.time()}
+
+
+class LiveRegistry:
+    """The live calls and who watches them; all of it lives on the event loop's thread."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, LiveCall] = {}
+        self._call_watchers: dict[str, set[Watcher]] = {}
+        self._board_watchers: set[Watcher] = set()
+        self._board_dirty = asyncio.Event()
+
+    # --- calls ---
+    def add(self, live: LiveCall) -> None:
+        self.calls[live.id] = live
+        self.publish(live.id, live.snapshot())
+        self.board_changed()
+
+    def remove(self, live: LiveCall) -> None:
+        self.calls.pop(live.id, None)
+        self.board_changed()
+
+    # --- watchers ---
+    def watch_call(self, call_id: str) -> Watcher:
+        watcher = Watcher()
+        self._call_watchers.setdefault(call_id, set()).add(watcher)
+        return watcher
+
+    def unwatch_call(self, call_id: str, watcher: Watcher) -> None:
+        watchers = self._call_watchers.get(call_id)
+        if watchers is not None:
+            watchers.discard(watcher)
+            if not watchers:
+                del self._call_watchers[call_id]
+
+    def watch_board(self) -> Watcher:
+        watcher = Watcher()
+        watcher.push(json.dumps(board_frame(list(self.calls.values()))))
+        self._board_watchers.add(watcher)
+        return watcher
+
+    def unwatch_board(self, watcher: Watcher) -> None:
+        self._board_watchers.discard(watcher)
+
+    def publish(self, call_id: str, frame: dict[str, Any] | str) -> None:
+        watchers = self._call_watchers.get(call_id)
+        if watchers:
+            text = frame if isinstance(frame, str) else json.dumps(frame)
+            for watcher in watchers:
+                watcher.push(text)
+
+    def board_changed(self) -> None:
+        self._board_dirty.set()
+
+    async def run_board(self, interval: float) -> None:
+        """Push the sorted board at most once per `interval`, and only when something changed."""
+        while True:
+            await self._board_dirty.wait()
+            self._board_dirty.clear()
+            if self._board_watchers:
+                text = json.dumps(board_frame(list(self.calls.values())))
+                for watcher in list(self._board_watchers):
+                    watcher.push(text)
+            await asyncio.sleep(interval)

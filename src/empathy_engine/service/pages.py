@@ -1,0 +1,45 @@
+"""The pages: agent cockpit, supervisor board and a start page. Server-rendered shells whose
+small scripts (static/) follow the live WebSocket feeds; no front-end build step."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from empathy_engine import __version__
+from empathy_engine.service.protocol import CALL_ID
+from empathy_engine.service.services import ServicesDep
+from empathy_engine.store import calls as store
+
+router = APIRouter(include_in_schema=False)
+
+
+@lru_cache(maxsize=1)
+def _templates() -> Environment:
+    return Environment(
+        loader=PackageLoader("empathy_engine.service", "templates"), autoescape=select_autoescape(), auto_reload=False
+    )
+
+
+def render(name: str, **context: Any) -> HTMLResponse:
+    return HTMLResponse(_templates().get_template(name).render(version=__version__, **context))
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(s: ServicesDep, request: Request) -> HTMLResponse:
+    _, recent = s.read(lambda c: store.list_calls(c, None, 20, 0))
+    return render("index.html", calls=recent, demo=getattr(request.app.state, "demo", False))
+
+
+@router.get("/agent/{call_id}", response_class=HTMLResponse)
+def cockpit(call_id: Annotated[str, Path(pattern=CALL_ID.pattern)]) -> HTMLResponse:
+    return render("agent.html", call_id=call_id)
+
+
+@router.get("/supervisor", response_class=HTMLResponse)
+def supervisor() -> HTMLResponse:
+    return render("supervisor.html")

@@ -1,0 +1,53 @@
+"""What every route needs, built once per app in its lifespan (never at import time)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, TypeVar
+
+from fastapi import Depends, Request, WebSocket
+from sqlalchemy import Connection
+from sqlalchemy import Engine as Database
+
+from empathy_engine.pipeline import Engine
+from empathy_engine.service.live import LiveRegistry
+from empathy_engine.service.settings import Settings
+from empathy_engine.store.writer import GroupCommitWriter
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    db: Database
+    writer: GroupCommitWriter
+    engine: Engine
+    live: LiveRegistry
+
+    def read(self, query: Callable[[Connection], T]) -> T:
+        """Run a read in the calling thread (sync routes run in FastAPI's thread pool)."""
+        with self.db.connect() as connection:
+            return query(connection)
+
+    def write(self, change: Callable[[Connection], T]) -> T:
+        """Run a small write in its own transaction (REST routes; streams use `writer`)."""
+        with self.db.begin() as connection:
+            return change(connection)
+
+    async def aread(self, query: Callable[[Connection], T]) -> T:
+        """A read from the event loop, off its thread."""
+        return await asyncio.to_thread(self.read, query)
+
+
+def _services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+def services_of(websocket: WebSocket) -> Services:
+    return websocket.app.state.services  # type: ignore[no-any-return]
+
+
+ServicesDep = Annotated[Services, Depends(_services)]

@@ -1,0 +1,233 @@
+"""Calls, their turns and outcomes: write jobs for the group-commit writer, and reads.
+
+Write jobs are functions of a `Connection` (see writer.py); they report "already there"
+as a return value instead of raising, so one duplicate never spoils a shared transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from empathy_engine.store.models import CallRow, OutcomeRow, TurnRow, utcnow
+
+_calls = CallRow.__table__
+_turns = TurnRow.__table__
+_outcomes = OutcomeRow.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRecord:
+    """One stored turn: what was said and what the engine answered."""
+
+    index: int
+    speaker: str
+    text: str
+    t: float | None
+    result: dict[str, Any]
+    latency_ms: float = 0.0
+    received_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "speaker": self.speaker,
+            "text": self.text,
+            "t": self.t,
+            "result": self.result,
+            "latency_ms": round(self.latency_ms, 2),
+            "received_at": self.received_at.isoformat() if self.received_at else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    id: str
+    header: dict[str, Any]
+    customer_id: str | None
+    status: str
+    turn_count: int
+    summary: dict[str, Any] | None
+    extra: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+    ended_at: datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "customer_id": self.customer_id,
+            "turn_count": self.turn_count,
+            "header": self.header,
+            "summary": self.summary,
+            "extra": self.extra or {},
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeRecord:
+    call_id: str
+    csat: int | None
+    resolved: bool | None
+    referral: bool | None
+    review_text: str | None
+    recorded_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "csat": self.csat,
+            "resolved": self.resolved,
+            "referral": self.referral,
+            "review_text": self.review_text,
+            "recorded_at": self.recorded_at.isoformat(),
+        }
+
+
+# --- write jobs -------------------------------------------------------------------------
+
+
+def create_call(call_id: str, header: dict[str, Any], customer_id: str | None) -> Callable[[Connection], bool]:
+    """Job: store a new live call; False (nothing written) when the id is taken."""
+
+    def job(connection: Connection) -> bool:
+        if connection.execute(select(_calls.c.id).where(_calls.c.id == call_id)).first():
+            return False
+        now = utcnow()
+        connection.execute(
+            insert(_calls).values(
+                id=call_id,
+                header=header,
+                customer_id=customer_id,
+                status="live",
+                turn_count=0,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        return True
+
+    return job
+
+
+def append_turn(call_id: str, turn: TurnRecord) -> Callable[[Connection], bool]:
+    """Job: store one turn of a live call; False (nothing written) if that turn is already stored."""
+
+    def job(connection: Connection) -> bool:
+        taken = select(_turns.c.turn_index).where(_turns.c.call_id == call_id, _turns.c.turn_index == turn.index)
+        if connection.execute(taken).first():
+            return False
+        now = utcnow()
+        connection.execute(
+            insert(_turns).values(
+                call_id=call_id,
+                turn_index=turn.index,
+                speaker=turn.speaker,
+                text=turn.text,
+                t=turn.t,
+                result=turn.result,
+                latency_ms=turn.latency_ms,
+                received_at=turn.received_at or now,
+            )
+        )
+        connection.execute(
+            update(_calls).where(_calls.c.id == call_id).values(turn_count=turn.index + 1, updated_at=now)
+        )
+        return True
+
+    return job
+
+
+def end_call(
+    call_id: str, summary: dict[str, Any], extra: dict[str, Any] | None = None
+) -> Callable[[Connection], bool]:
+    """Job: mark a live call ended with its summary (and extra results); False if it was not live."""
+
+    def job(connection: Connection) -> bool:
+        now = utcnow()
+        done = connection.execute(
+            update(_calls)
+            .where(_calls.c.id == call_id, _calls.c.status == "live")
+            .values(status="ended", summary=summary, extra=extra or None, ended_at=now, updated_at=now)
+        )
+        return done.rowcount == 1
+
+    return job
+
+
+# --- reads --------------------------------------------------------------------------------
+
+
+def _call(row: Any) -> CallRecord:
+    return CallRecord(
+        row.id,
+        row.header,
+        row.customer_id,
+        row.status,
+        row.turn_count,
+        row.summary,
+        row.extra,
+        row.created_at,
+        row.updated_at,
+        row.ended_at,
+    )
+
+
+def get_call(connection: Connection, call_id: str) -> CallRecord | None:
+    row = connection.execute(select(_calls).where(_calls.c.id == call_id)).first()
+    return _call(row) if row else None
+
+
+def get_turns(connection: Connection, call_id: str, since: int = 0) -> list[TurnRecord]:
+    rows = connection.execute(
+        select(_turns).where(_turns.c.call_id == call_id, _turns.c.turn_index >= since).order_by(_turns.c.turn_index)
+    ).mappings()  # by name: a Row's own `.t` attribute would hide the column `t`
+    return [
+        TurnRecord(r["turn_index"], r["speaker"], r["text"], r["t"], r["result"], r["latency_ms"], r["received_at"])
+        for r in rows
+    ]
+
+
+def list_calls(
+    connection: Connection, status: str | None = None, limit: int = 50, offset: int = 0
+) -> tuple[int, list[CallRecord]]:
+    """The total matching and one page of calls, newest first."""
+    where = [] if status is None else [_calls.c.status == status]
+    total = connection.execute(select(func.count()).select_from(_calls).where(*where)).scalar_one()
+    rows = connection.execute(
+        select(_calls).where(*where).order_by(_calls.c.created_at.desc(), _calls.c.id).limit(limit).offset(offset)
+    )
+    return total, [_call(r) for r in rows]
+
+
+def live_calls(connection: Connection) -> list[CallRecord]:
+    """Calls never ended: after a restart their streams may come back and resume."""
+    rows = connection.execute(select(_calls).where(_calls.c.status == "live").order_by(_calls.c.created_at))
+    return [_call(r) for r in rows]
+
+
+def get_outcome(connection: Connection, call_id: str) -> OutcomeRecord | None:
+    row = connection.execute(select(_outcomes).where(_outcomes.c.call_id == call_id)).first()
+    if row is None:
+        return None
+    return OutcomeRecord(row.call_id, row.csat, row.resolved, row.referral, row.review_text, row.recorded_at)
+
+
+def put_outcome(connection: Connection, call_id: str, fields: dict[str, Any]) -> OutcomeRecord:
+    """Create or replace the call's outcome (the caller checks that the call exists)."""
+    values = {k: fields.get(k) for k in ("csat", "resolved", "referral", "review_text")}
+    now = utcnow()
+    if connection.execute(select(_outcomes.c.call_id).where(_outcomes.c.call_id == call_id)).first():
+        connection.execute(update(_outcomes).where(_outcomes.c.call_id == call_id).values(**values, recorded_at=now))
+    else:
+        connection.execute(insert(_outcomes).values(call_id=call_id, **values, recorded_at=now))
+    outcome = get_outcome(connection, call_id)
+    assert outcome is not None
+    return outcome

@@ -1,0 +1,147 @@
+"""Customers: the CRM context (notes, prior contacts) the engine reads when a call starts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from empathy_engine.store.models import CustomerRow, PriorContactRow, utcnow
+
+_customers = CustomerRow.__table__
+_contacts = PriorContactRow.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRecord:
+    at: str | None = None  # ISO 8601, as given
+    issue: str = ""
+    outcome: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"at": self.at, "issue": self.issue, "outcome": self.outcome}
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRecord:
+    id: str
+    name: str | None
+    notes: tuple[str, ...]
+    prior_contacts: tuple[ContactRecord, ...]
+    created_at: datetime
+    updated_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "notes": list(self.notes),
+            "prior_contacts": [c.to_dict() for c in self.prior_contacts],
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MergeCount:
+    created: bool
+    notes_added: int
+    contacts_added: int
+
+
+def _contacts_of(connection: Connection, ids: list[str]) -> dict[str, list[ContactRecord]]:
+    out: dict[str, list[ContactRecord]] = {i: [] for i in ids}
+    if ids:
+        rows = connection.execute(select(_contacts).where(_contacts.c.customer_id.in_(ids)).order_by(_contacts.c.id))
+        for r in rows:
+            out[r.customer_id].append(ContactRecord(r.at, r.issue, r.outcome))
+    return out
+
+
+def _records(connection: Connection, rows: list[Any]) -> list[CustomerRecord]:
+    contacts = _contacts_of(connection, [r.id for r in rows])
+    return [
+        CustomerRecord(r.id, r.name, tuple(r.notes or ()), tuple(contacts[r.id]), r.created_at, r.updated_at)
+        for r in rows
+    ]
+
+
+def get_customer(connection: Connection, customer_id: str) -> CustomerRecord | None:
+    row = connection.execute(select(_customers).where(_customers.c.id == customer_id)).first()
+    return _records(connection, [row])[0] if row else None
+
+
+def list_customers(connection: Connection, limit: int = 50, offset: int = 0) -> tuple[int, list[CustomerRecord]]:
+    total = connection.execute(select(func.count()).select_from(_customers)).scalar_one()
+    rows = list(connection.execute(select(_customers).order_by(_customers.c.id).limit(limit).offset(offset)))
+    return total, _records(connection, rows)
+
+
+def _add_contacts(connection: Connection, customer_id: str, contacts: Iterable[ContactRecord]) -> int:
+    values = [{"customer_id": customer_id, **c.to_dict()} for c in contacts]
+    if values:
+        connection.execute(insert(_contacts), values)
+    return len(values)
+
+
+def create_customer(
+    connection: Connection,
+    customer_id: str,
+    name: str | None,
+    notes: list[str],
+    contacts: list[ContactRecord],
+) -> CustomerRecord | None:
+    """Store a new customer; None (nothing written) when the id is taken."""
+    if connection.execute(select(_customers.c.id).where(_customers.c.id == customer_id)).first():
+        return None
+    now = utcnow()
+    connection.execute(
+        insert(_customers).values(id=customer_id, name=name, notes=list(notes), created_at=now, updated_at=now)
+    )
+    _add_contacts(connection, customer_id, contacts)
+    return get_customer(connection, customer_id)
+
+
+def update_customer(connection: Connection, customer_id: str, fields: dict[str, Any]) -> CustomerRecord | None:
+    """Replace the fields given (`name`, `notes`, `prior_contacts`); None when there is no such customer."""
+    if get_customer(connection, customer_id) is None:
+        return None
+    values: dict[str, Any] = {"updated_at": utcnow()}
+    if "name" in fields:
+        values["name"] = fields["name"]
+    if "notes" in fields:
+        values["notes"] = list(fields["notes"])
+    connection.execute(update(_customers).where(_customers.c.id == customer_id).values(**values))
+    if "prior_contacts" in fields:
+        connection.execute(delete(_contacts).where(_contacts.c.customer_id == customer_id))
+        _add_contacts(connection, customer_id, fields["prior_contacts"])
+    return get_customer(connection, customer_id)
+
+
+def merge_customer(
+    connection: Connection,
+    customer_id: str,
+    name: str | None,
+    notes: list[str],
+    contacts: list[ContactRecord],
+) -> MergeCount:
+    """Add notes and contacts a customer does not have yet (an import run twice adds nothing)."""
+    existing = get_customer(connection, customer_id)
+    if existing is None:
+        create_customer(connection, customer_id, name, list(dict.fromkeys(notes)), list(dict.fromkeys(contacts)))
+        return MergeCount(True, len(set(notes)), len(set(contacts)))
+    new_notes = [n for n in dict.fromkeys(notes) if n not in existing.notes]
+    new_contacts = [c for c in dict.fromkeys(contacts) if c not in existing.prior_contacts]
+    values: dict[str, Any] = {}
+    if name and name != existing.name:
+        values["name"] = name
+    if new_notes:
+        values["notes"] = [*existing.notes, *new_notes]
+    if values or new_contacts:
+        values["updated_at"] = utcnow()
+        connection.execute(update(_customers).where(_customers.c.id == customer_id).values(**values))
+    _add_contacts(connection, customer_id, new_contacts)
+    return MergeCount(False, len(new_notes), len(new_contacts))

@@ -1,0 +1,119 @@
+"""The tables: customers and their prior contacts, calls, turns (utterance + insight), outcomes.
+
+The schema itself is created by the Alembic migrations in `migrations/`; these models are
+what the code reads and writes, and a test checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+ID_LENGTH = 200
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored in UTC and always read back timezone-aware (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class CustomerRow(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(500))
+    notes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    prior_contacts: Mapped[list[PriorContactRow]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", order_by="PriorContactRow.id"
+    )
+
+
+class PriorContactRow(Base):
+    __tablename__ = "prior_contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    # Kept as the ISO 8601 text the user gave: a datetime column would drop its UTC offset,
+    # and the engine compares it with the call's local start time.
+    at: Mapped[str | None] = mapped_column(String(40))
+    issue: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    customer: Mapped[CustomerRow] = relationship(back_populates="prior_contacts")
+
+
+class CallRow(Base):
+    __tablename__ = "calls"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    #: The conversation v1 header the engine was opened with (CRM data merged in), so a
+    #: restarted server rebuilds exactly the same session.
+    header: Mapped[dict[str, Any]] = mapped_column(JSON)
+    customer_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="live", index=True)
+    turn_count: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: Conversation-level results beyond the summary (the hand-over of a bot call), once ended.
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (CheckConstraint("status IN ('live', 'ended')", name="ck_calls_status"),)
+
+
+class TurnRow(Base):
+    """One accepted utterance and the insight it got, written together in one transaction."""
+
+    __tablename__ = "turns"
+
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    turn_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    speaker: Mapped[str] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text)
+    t: Mapped[float | None] = mapped_column(Float)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint("speaker IN ('customer', 'agent')", name="ck_turns_speaker"),)
+
+
+class OutcomeRow(Base):
+    """How the call ended for the business: what later learning correlates the cues with."""
+
+    __tablename__ = "outcomes"
+
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    csat: Mapped[int | None] = mapped_column(Integer)
+    resolved: Mapped[bool | None] = mapped_column(Boolean)
+    referral: Mapped[bool | None] = mapped_column(Boolean)
+    review_text: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (CheckConstraint("csat IS NULL OR (csat BETWEEN 1 AND 5)", name="ck_outcomes_csat"),)

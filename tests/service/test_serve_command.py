@@ -1,0 +1,72 @@
+"""`empathy serve`: clear errors instead of tracebacks, and the demo through the real API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+from websockets.exceptions import ConnectionClosed
+
+from empathy_engine.cli import app
+from empathy_engine.client import SyncCallStream
+from empathy_engine.demo import CALLS
+from empathy_engine.pipeline import Engine
+from empathy_engine.service.app import create_app
+from empathy_engine.service.demo import run_demo
+from empathy_engine.service.settings import Settings
+from tests.service.servers import ThreadedServer, free_port
+
+
+def test_serve_port_in_use_is_a_clear_error(sqlite_url: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(app, ["serve", "--port", str(port)], env={"EMPATHY_DATABASE_URL": sqlite_url})
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql://u:hunter2@127.0.0.1:1/db", "cannot open the database postgresql+psycopg://u:***@127.0.0.1:1/db"),
+        ("oracle://x", "unsupported database 'oracle'"),
+    ],
+)
+def test_serve_bad_database_is_a_clear_error(url: str, message: str) -> None:
+    result = CliRunner().invoke(app, ["serve", "--port", str(free_port())], env={"EMPATHY_DATABASE_URL": url})
+    assert result.exit_code == 1 and message in result.output
+    assert "hunter2" not in result.output and "Traceback" not in result.output
+
+
+def test_serve_bad_setting_is_a_clear_error() -> None:
+    result = CliRunner().invoke(app, ["serve"], env={"EMPATHY_BOARD_INTERVAL_S": "soon"})
+    assert result.exit_code == 1 and "EMPATHY_BOARD_INTERVAL_S" in result.output
+
+
+def test_serve_frames_over_the_hard_cap_close_the_socket_with_1009(engine: Engine, sqlite_url: str) -> None:
+    settings = Settings(database_url=sqlite_url, max_event_bytes=16 * 1024)
+    app_ = create_app(settings, engine=engine)
+    with ThreadedServer(app_, ws_max_size=settings.ws_max_size) as server:
+        with SyncCallStream.connect(server.base_url, "big-1") as call:
+            call.start()
+            refused = call.send_raw(json.dumps({"type": "utterance", "speaker": "customer", "text": "x" * 20_000}))
+            assert refused["code"] == "frame_too_large"  # over the event limit: an error, the call goes on
+            assert call.say("customer", "still there?")["turn"] == 0
+            with pytest.raises(ConnectionClosed) as closed:
+                call.send_raw("x" * (settings.ws_max_size + 1))  # over the hard cap: the socket is closed
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+
+
+def test_demo_plays_the_builtin_calls_through_the_websocket_api(engine: Engine, sqlite_url: str) -> None:
+    with ThreadedServer(create_app(Settings(database_url=sqlite_url), engine=engine)) as server:
+        asyncio.run(run_demo(server.base_url, server.base_url, speed=10_000, rounds=1))
+        calls = httpx.get(f"{server.base_url}/v1/calls").json()
+    assert calls["total"] == len(CALLS)
+    assert all(c["status"] == "ended" and c["turn_count"] >= 10 for c in calls["calls"])
+    assert {c["id"].rsplit("-", 1)[0] for c in calls["calls"]} == {f"demo-{n.replace('_', '-')}" for n in CALLS}

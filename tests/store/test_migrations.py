@@ -1,0 +1,59 @@
+"""Migrations ship in the package, build the schema the models describe, and rerun harmlessly."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from empathy_engine.store.db import DatabaseError, default_url, make_engine, normalize_url, open_database
+from empathy_engine.store.models import Base
+
+
+def test_migrations_schema_matches_models(database_url: str) -> None:
+    engine = open_database(database_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+            assert context.get_current_revision() == "0001"
+    finally:
+        engine.dispose()
+
+
+def test_migrations_rerun_is_a_no_op(database_url: str) -> None:
+    open_database(database_url).dispose()
+    engine = open_database(database_url)  # what every restart does
+    try:
+        tables = set(inspect(engine).get_table_names())
+        assert {"calls", "turns", "customers", "prior_contacts", "outcomes", "alembic_version"} <= tables
+    finally:
+        engine.dispose()
+
+
+def test_db_default_url_is_sqlite_in_user_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    url = default_url()
+    assert url == f"sqlite:///{tmp_path / 'empathy-engine' / 'empathy.db'}"
+
+
+def test_db_postgres_urls_use_psycopg3() -> None:
+    assert normalize_url("postgresql://u:p@h/db") == "postgresql+psycopg://u:p@h/db"
+    assert normalize_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_db_bad_urls_get_clear_errors() -> None:
+    with pytest.raises(DatabaseError, match="is not a database URL"):
+        make_engine("not a url")
+    with pytest.raises(DatabaseError, match="unsupported database 'mysql'"):
+        make_engine("mysql://u@h/db")
+
+
+def test_db_unreachable_server_is_a_clear_error_without_the_password() -> None:
+    with pytest.raises(DatabaseError) as caught:
+        open_database("postgresql://someone:secret@127.0.0.1:1/nothing")
+    message = str(caught.value)
+    assert message.startswith("cannot open the database postgresql+psycopg://someone:***@127.0.0.1:1/nothing")
+    assert "secret" not in message

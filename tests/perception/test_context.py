@@ -45,3 +45,10 @@ def test_context_notes_about_vulnerable_people_raise_worry() -> None:
     profile = CustomerProfile(notes=("worries about her elderly mother",))
     assert _states(CallStarted("c", customer=profile))["worry"] == ["worries about her elderly mother"]
     assert _states(CallStarted("c", customer=CustomerProfile(notes=("prefers email",)))) == {}
+
+
+def test_context_prior_contact_without_utc_offset_is_read_as_local() -> None:
+    now = datetime(2025, 3, 4, 10, 0, tzinfo=EST)
+    naive = PriorContact("no heat", "tech no-show", datetime(2025, 3, 1, 9, 0))
+    states = _states(CallStarted("c", started_at=now, customer=CustomerProfile(prior_contacts=(naive,))))
+    assert states["distrust"]

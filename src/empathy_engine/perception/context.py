@@ -49,12 +49,21 @@ def holiday_name(when: datetime, settings: ContextSettings) -> str | None:
     return _calendar(settings.country, settings.subdivision).get(when.date())
 
 
+def _since(now: datetime, then: datetime) -> timedelta:
+    """now - then, reading a time without a UTC offset as local to the other one."""
+    if now.tzinfo is None and then.tzinfo is not None:
+        now = now.replace(tzinfo=then.tzinfo)
+    elif then.tzinfo is None and now.tzinfo is not None:
+        then = then.replace(tzinfo=now.tzinfo)
+    return now - then
+
+
 def recent_unresolved(call: CallStarted) -> list[PriorContact]:
     """Earlier contacts in the last REPEAT_WINDOW that did not fix the problem (no-show, callback...)."""
     when = call.started_at
     out = []
     for prior in call.customer.prior_contacts:
-        recent = when is None or prior.at is None or timedelta(0) <= when - prior.at <= REPEAT_WINDOW
+        recent = when is None or prior.at is None or timedelta(0) <= _since(when, prior.at) <= REPEAT_WINDOW
         if recent and UNRESOLVED.search(prior.outcome):
             out.append(prior)
     return out

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from empathy_engine.events import CallStarted, CustomerProfile, PriorContact
-from empathy_engine.ingest.conversation import MAX_TEXT_CHARS, AgentV1, CustomerV1, PriorContactV1
+from empathy_engine.ingest.conversation import MAX_TEXT_CHARS, AgentV1, CustomerV1
 
 #: Call ids go into URLs, logs and the database: keep them plain.
 CALL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$")
@@ -100,7 +100,7 @@ def to_call_started(call_id: str, header: dict[str, Any]) -> CallStarted:
     """The typed event for a stored header; the same header always gives the same event."""
     parsed = CallHeader.model_validate(header, strict=False)
     started = parsed.started_at
-    contacts = tuple(PriorContact(p.issue, p.outcome, _same_kind(p, started)) for p in parsed.customer.prior_contacts)
+    contacts = tuple(PriorContact(p.issue, p.outcome, p.at) for p in parsed.customer.prior_contacts)
     return CallStarted(
         call_id=call_id,
         channel=parsed.channel,
@@ -115,16 +115,3 @@ def to_call_started(call_id: str, header: dict[str, Any]) -> CallStarted:
         ),
         agent_id=parsed.agent.id,
     )
-
-
-def _same_kind(contact: PriorContactV1, started: datetime | None) -> datetime | None:
-    """A contact time comparable with the call's start: the engine subtracts one from the other,
-    which fails when only one of them carries a UTC offset (CRM exports often drop it)."""
-    at = contact.at
-    if at is None or started is None:
-        return at
-    if at.tzinfo is None and started.tzinfo is not None:
-        return at.replace(tzinfo=started.tzinfo)
-    if at.tzinfo is not None and started.tzinfo is None:
-        return at.replace(tzinfo=None)
-    return at

@@ -64,9 +64,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.exception_handler(Exception)(_internal_error)
 
-    from empathy_engine.service import api_calls, api_customers, api_health, pages, stream, watch
+    from empathy_engine.service import api_calls, api_customers, api_health, pages, stream, telephony, watch
 
-    for module in (api_calls, api_customers, api_health, stream, watch, pages):
+    for module in (api_calls, api_customers, api_health, stream, telephony, watch, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(packages=[("empathy_engine.service", "static")]), name="static")
     return app

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from empathy_engine.events import Utterance
 from empathy_engine.ingest.conversation import describe
+from empathy_engine.perception.prosody import VoiceReading
 from empathy_engine.pipeline import CallSession
 from empathy_engine.service.live import LiveCall, call_view
 from empathy_engine.service.protocol import (
@@ -217,7 +218,10 @@ class StreamHandler:
             return error("call_ended", f"call {self.call_id} has ended; use a new call id", event)
         return self.live
 
-    async def utterance(self, event: UtteranceEvent, received: float) -> dict[str, Any]:
+    async def utterance(
+        self, event: UtteranceEvent, received: float, voice: VoiceReading | None = None
+    ) -> dict[str, Any]:
+        """A turn. `voice`: its tone of voice, when a telephony stream heard it (service/telephony.py)."""
         live = await self._held("utterance")
         if isinstance(live, dict):
             return live
@@ -233,7 +237,7 @@ class StreamHandler:
             assert live.session is not None
             utterance = Utterance(event.speaker, event.text, event.t)
             try:
-                result = live.session.feed(utterance).to_dict()
+                result = live.session.feed(utterance, voice).to_dict()
             except Exception:
                 live.session = None
                 raise
@@ -254,6 +258,8 @@ class StreamHandler:
                 return error("duplicate", f"turn {turn.index} of call {self.call_id} is already stored", "utterance")
             entry = live.record(turn)
         self.s.live.publish(self.call_id, live.turn_frame(entry))
+        if escalation := result.get("escalation"):  # a bot call hands over: tell whoever picks it up
+            self.s.live.publish(self.call_id, {"type": "escalate", "turn": turn.index, **escalation})
         self.s.live.board_changed()
         return self._insight(turn.index, result, received)
 

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 WHEELS := $(wildcard /opt/wheels)
 PIP := $(BIN)/pip install -q $(if $(WHEELS),--find-links $(WHEELS))
 
-.PHONY: demo test bench eval train lint clean
+.PHONY: demo serve test bench eval train lint clean
 
 $(BIN)/empathy: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -20,6 +20,9 @@ $(VENV)/.dev: $(BIN)/empathy
 
 demo: $(BIN)/empathy          ## play the built-in calls in the terminal
 	$(BIN)/empathy demo --speed 4
+
+serve: $(BIN)/empathy         ## the live service with the built-in calls: open http://127.0.0.1:8000/supervisor
+	$(BIN)/empathy serve --demo
 
 test: $(VENV)/.dev            ## the whole test suite
 	$(BIN)/python -m pytest

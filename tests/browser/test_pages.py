@@ -127,3 +127,19 @@ def test_supervisor_board_resorts_by_risk_and_clicks_through(
             page.wait_for_url(f"{server.base_url}/agent/angry-1")
             page.wait_for_selector('#state[data-state="frustration"]')
             assert page.inner_text("#customer-name") == "Ann Angry"
+
+
+def test_cockpit_shows_the_hand_over_packet_when_a_bot_escalates(
+    page: Any, engine: Engine, sqlite_url: str, screenshots: Path
+) -> None:
+    with served(sqlite_url, engine) as server:
+        page.goto(f"{server.base_url}/agent/bot-call-1")
+        with SyncCallStream.connect(server.base_url, "bot-call-1") as call:
+            call.start({"handled_by": "bot", "service": "plumbing", "customer": {"name": "Ray Ortiz"}})
+            call.say("agent", "Hi! I'm the Blue River assistant. How can I help?", 0.0)
+            insight = call.say("customer", "the sink is leaking, can I talk to a real person please", 4.0)
+            assert insight["escalation"]["reason"] == "asked_for_human"
+            page.wait_for_selector("#escalation:not([hidden]) .esc-title")
+            assert "asked for human" in page.inner_text("#escalation .esc-title")
+            assert page.inner_text("#escalation .esc-open").startswith("Open with: “Hi Ray")
+            page.screenshot(path=str(screenshots / "cockpit-escalation.png"))

@@ -105,7 +105,16 @@ function renderEscalation() {
   const esc = mood && mood.escalation;
   box.hidden = !esc && !(mood && mood.safety);
   if (box.hidden) return;
-  box.textContent = esc && esc.reason ? `Hand-over: ${String(esc.reason).replace(/_/g, " ")}` : "Safety emergency on this call";
+  if (!esc || !esc.reason) { box.textContent = "Safety emergency on this call"; return; }
+  // The hand-over packet: whoever picks the call up starts where the customer is.
+  const handoff = esc.handoff || {};
+  const parts = [el("div", { class: "esc-title" }, `Hand-over from the bot: ${String(esc.reason).replace(/_/g, " ")}`)];
+  if (handoff.summary) parts.push(el("div", { class: "esc-summary" }, handoff.summary));
+  if (handoff.opening_line) parts.push(el("div", { class: "esc-open" }, `Open with: \u201c${handoff.opening_line}\u201d`));
+  if (handoff.tried && handoff.tried.length) {
+    parts.push(el("div", { class: "esc-tried" }, `The bot already tried: ${handoff.tried.join(", ").replace(/_/g, " ")}`));
+  }
+  box.replaceChildren(...parts);
 }
 
 function renderSummary(summary) {

@@ -118,3 +118,14 @@ def test_rest_customers_csv_import_unusable_files_are_refused(client: TestClient
     assert latin1.status_code == 422 and "not UTF-8" in latin1.json()["detail"]
     assert "empty" in client.post("/v1/customers/import", content=b"").json()["detail"]
     assert client.get("/v1/customers").json()["total"] == 0
+
+
+def test_rest_audit_report_is_served_at_audit(make_client, sqlite_url: str, tmp_path) -> None:  # noqa: ANN001
+    report = tmp_path / "audit.html"
+    report.write_text("<html><body><h1>Empathy audit</h1></body></html>")
+    served = make_client(sqlite_url, audit_report=report)
+    assert "Empathy audit" in served.get("/audit").text
+    assert 'href="/audit"' in served.get("/supervisor").text
+    missing = make_client(sqlite_url, audit_report=tmp_path / "nope.html")
+    page = missing.get("/audit")
+    assert page.status_code == 200 and "empathy audit" in page.text and "nope.html" in page.text

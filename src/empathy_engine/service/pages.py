@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from empathy_engine import __version__
@@ -38,6 +38,15 @@ def index(s: ServicesDep, request: Request) -> HTMLResponse:
 @router.get("/agent/{call_id}", response_class=HTMLResponse)
 def cockpit(call_id: Annotated[str, Path(pattern=CALL_ID.pattern)]) -> HTMLResponse:
     return render("agent.html", call_id=call_id)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_report(request: Request) -> Response:
+    """The latest QA audit report (`empathy audit --report`), or how to make one."""
+    report = request.app.state.settings.audit_report
+    if report is not None and report.is_file():
+        return FileResponse(report, media_type="text/html")
+    return render("audit.html", report=report)
 
 
 @router.get("/supervisor", response_class=HTMLResponse)

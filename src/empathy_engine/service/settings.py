@@ -5,6 +5,8 @@ Every setting is documented in docs/protocol.md ("Settings"); a test fails when 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -35,6 +37,9 @@ class Settings(BaseSettings):
         default=0.5, gt=0, le=10, description="Least time between two supervisor board updates."
     )
     log_level: str = Field(default="info", description="uvicorn log level: critical, error, warning, info, debug.")
+    audit_report: Path | None = Field(
+        default=None, description="An `empathy audit --report` HTML file to serve at /audit, linked from the board."
+    )
 
     @property
     def ws_max_size(self) -> int:

@@ -67,16 +67,21 @@ class RecordingV1(_Model):
     channels: dict[Literal["customer", "agent"], Annotated[int, Field(ge=0)]]
 
 
-class ConversationV1(_Model):
-    """One conversation, as documented in docs/conversation-format.md."""
+class CallHeaderV1(_Model):
+    """Who, what service, when: the conversation's header (also the live API's `start` event)."""
 
-    id: NonEmpty
     channel: str | None = None
     handled_by: Literal["human", "bot"] = "human"
     service: str | None = None
     started_at: datetime | None = Field(default=None, strict=False)
     customer: CustomerV1 = CustomerV1()
     agent: AgentV1 = AgentV1()
+
+
+class ConversationV1(CallHeaderV1):
+    """One conversation, as documented in docs/conversation-format.md."""
+
+    id: NonEmpty
     recording: RecordingV1 | None = None
     turns: list[TurnV1] = Field(min_length=1)
 

@@ -6,13 +6,12 @@ docs/protocol.md is the user's description of the same thing, with examples.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from empathy_engine.events import CallStarted, CustomerProfile, PriorContact
-from empathy_engine.ingest.conversation import MAX_TEXT_CHARS, AgentV1, CustomerV1
+from empathy_engine.ingest.conversation import MAX_TEXT_CHARS, CallHeaderV1
 
 #: Call ids go into URLs, logs and the database: keep them plain.
 CALL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$")
@@ -24,16 +23,10 @@ class _Event(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
 
 
-class CallHeader(_Event):
+class CallHeader(CallHeaderV1):
     """The conversation v1 header (docs/conversation-format.md) without its turns."""
 
     id: str | None = None
-    channel: str | None = None
-    handled_by: Literal["human", "bot"] = "human"
-    service: str | None = None
-    started_at: datetime | None = Field(default=None, strict=False)
-    customer: CustomerV1 = CustomerV1()
-    agent: AgentV1 = AgentV1()
 
 
 class StartEvent(_Event):

@@ -54,8 +54,8 @@ class _Carded:
 
 
 class _ScriptedSession(CallSession):
-    def feed(self, utterance: Utterance) -> Any:
-        turn = super().feed(utterance)
+    def feed(self, utterance: Utterance, voice: Any = None) -> Any:
+        turn = super().feed(utterance, voice)
         if utterance.speaker != "customer":
             return turn
         return _Carded(turn, scripted_card(turn.to_dict(), utterance.text))

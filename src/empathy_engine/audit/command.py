@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -52,6 +53,10 @@ def audit(
     ] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Processes (default: one per core).")] = None,
     stats: Annotated[bool, typer.Option("--stats", help="Print throughput figures on stderr at the end.")] = False,
+    database: Annotated[
+        str | None,
+        typer.Option("--database", help="Audit the ended calls of `empathy serve`'s database (SQLAlchemy URL)."),
+    ] = None,
 ) -> None:
     """Audit many stored calls: missed cues, agent scorecards with intervals, trust KPIs and ROI.
 
@@ -67,7 +72,8 @@ def audit(
     from empathy_engine.audit.job import AuditOptions, run_audit
     from empathy_engine.audit.report.fmt import plural
     from empathy_engine.audit.roi import RoiInputs
-    from empathy_engine.audit.sources import count_inputs, from_files
+    from empathy_engine.audit.sources import count_inputs, count_store, from_files, from_store
+    from empathy_engine.store.db import DatabaseError
 
     err = Console(stderr=True, soft_wrap=True, highlight=False)
     t0 = time.perf_counter()
@@ -77,8 +83,16 @@ def audit(
             raise typer.Exit(2)
     try:
         roi_inputs = RoiInputs.parse(roi or [])
-        source = from_files(paths or [])
-        total = count_inputs(paths or [])
+        if database and not paths:  # only the service's database
+            source, total = from_store(database), count_store(database)
+        else:
+            source, total = from_files(paths or []), count_inputs(paths or [])
+            if database:
+                source = itertools.chain(source, from_store(database))
+                total = None if total is None else total + count_store(database)
+    except DatabaseError as e:
+        err.print(f"[bold red]error:[/] {e}")
+        raise typer.Exit(2) from None
     except FileNotFoundError as e:
         err.print(f"[bold red]error:[/] no such file or folder: {e.args[0]}")
         raise typer.Exit(2) from None
@@ -104,7 +118,7 @@ def audit(
         report=report,
         json=json_out,
         csv=csv_out,
-        inputs=tuple(paths or ["-"]),
+        inputs=tuple([*(paths or ([] if database else ["-"])), *([f"database {database}"] if database else [])]),
     )
 
     def failure(f: Any) -> None:

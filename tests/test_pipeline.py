@@ -94,3 +94,14 @@ def test_pipeline_state_per_call_is_small(engine: Engine) -> None:
         if isinstance(event, Utterance):
             session.feed(event)
     assert session.state_bytes() < 50 * 1024
+
+
+def test_pipeline_a_second_customer_turn_is_not_another_answer_to_the_agent(engine: Engine) -> None:
+    obj = conversation(
+        ("agent", "Unfortunately the earliest we have is next Wednesday."),
+        ("customer", "Okay."),
+        ("customer", "Okay, thanks, that works."),
+    )
+    turns = engine.analyze(ConversationV1.model_validate(obj).events()).turns
+    second = turns[2]
+    assert not any(e.source == "pattern" and e.state == "dejection" for e in second.evidence)

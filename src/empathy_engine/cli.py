@@ -184,14 +184,24 @@ class _progress:
     LONG = 50
 
     def __init__(self, files: list[Path | None]) -> None:
+        self.total = self._count(files) if err.is_terminal else 0  # nobody sees a bar in a pipe
+        self.bar: Any = None
+
+    @staticmethod
+    def _count(files: list[Path | None]) -> int:
         total = 0
         for f in files:
             if f is None:
-                total = 0
-                break
-            total += sum(1 for line in f.open("rb") if line.strip()) if f.suffix == ".jsonl" else 1
-        self.total = total
-        self.bar: Any = None
+                return 0
+            if f.suffix != ".jsonl":
+                total += 1
+                continue
+            try:
+                with f.open("rb") as lines:
+                    total += sum(1 for line in lines if line.strip())
+            except OSError:
+                total += 1  # reported when it is read
+        return total
 
     def __enter__(self) -> Any:
         if not err.is_terminal or self.total < self.LONG:

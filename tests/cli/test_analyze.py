@@ -137,3 +137,11 @@ def test_analyze_a_folder_of_many_calls(tmp_path: Path) -> None:
     out = run(str(write_jsonl(tmp_path / "many.jsonl", calls)))
     assert out.returncode == 0
     assert len(out.stdout.splitlines()) == 60
+
+
+def test_analyze_piped_pretty_json_is_one_document() -> None:
+    data = json.dumps(conversation(("customer", "my furnace is out"), ("agent", "sorry!")), indent=0).encode()
+    assert b"\n{" in data  # a line starting with "{": still one document, not JSON lines
+    out = run("-", "--format", "jsonl", stdin=data)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["id"] == "call-1"

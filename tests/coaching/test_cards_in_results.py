@@ -99,3 +99,14 @@ def test_exemplars_build_then_used_by_analyze(tmp_path: Path) -> None:
     out = run(str(DEMO / "cost_worry.json"), "--format", "json", "--exemplars", str(library))
     cards = [c for t in json.loads(out.stdout)["turns"] for c in t.get("cues", [])]
     assert any(c["source"] == "exemplar" and c["exemplar"].startswith("demo-") for c in cards)
+
+
+def test_cards_playbook_with_the_wrong_shape_is_a_clear_error(tmp_path: Path) -> None:
+    for body, expected in [
+        ("version: 1\nstates:\n  - frustration\n", "'states' must be a mapping"),
+        ("version: 1\nsafety:\n  - gas\n", "each entry of 'safety' must be a mapping"),
+    ]:
+        broken = tmp_path / "shape.yaml"
+        broken.write_text(body)
+        out = run(str(DEMO / "cost_worry.json"), "--playbook", str(broken))
+        assert out.returncode == 2 and expected in out.stderr and "Traceback" not in out.stderr

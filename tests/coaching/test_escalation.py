@@ -124,3 +124,15 @@ def test_escalation_only_for_bot_calls(engine: Engine) -> None:
     result = analyze(engine, human)
     assert "escalation" not in result
     assert all("escalation" not in t for t in result["turns"])
+
+
+def test_escalation_answering_the_bots_yes_no_questions_is_not_a_misunderstanding(engine: Engine) -> None:
+    turns = [
+        {"speaker": "agent", "text": "Hi! Is anyone in danger right now?"},
+        {"speaker": "customer", "text": "No, nothing like that."},
+        {"speaker": "agent", "text": "Is the unit making any unusual noises?"},
+        {"speaker": "customer", "text": "No, it's just not cooling much."},
+        {"speaker": "agent", "text": "Thanks. What is your zip code?"},
+    ]
+    result = analyze(engine, {"id": "bot-q", "handled_by": "bot", "turns": turns})
+    assert result["escalation"] is None or result["escalation"]["reason"] != "bot_not_understanding"

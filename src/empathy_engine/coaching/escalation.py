@@ -43,11 +43,13 @@ NOT_UNDERSTOOD = re.compile(
     r"\b(that'?s not what i (said|asked|meant)|i (already|just) (said|told|asked|explained)|no,? i said|"
     r"you'?re not (understanding|listening|getting it)|you don'?t understand|that'?s not (it|right|my question)|"
     r"did you (even )?read what i)\b"
-    # A correction right at the start of the turn: "no, ...", "not the invoice", "I'm asking about..."
-    r"|^\W*(no\b|nope\b|not (the|a|an|that|this|what|my)\b|wrong\b|again\b|i'?m (asking|talking) about\b|"
+    # A correction right at the start of the turn: "not the invoice", "I'm asking about..."
+    r"|^\W*(not (the|a|an|that|this|what|my)\b|wrong\b|again\b|i'?m (asking|talking) about\b|"
     r"i (said|meant)\b|i didn'?t (say|ask|enter|want)\b)",
     re.I,
 )
+#: "No, ..." corrects the bot only when the bot did not just ask a question ("Is anyone in danger?" "No").
+LEADING_NO = re.compile(r"^\W*(no|nope)\b", re.I)
 SHOUTED = re.compile(r"\b[A-Z]{4,}\b")
 BOT_FALLBACK = re.compile(
     r"\b(didn'?t|did not|don'?t|do not) (quite )?(understand|get|catch) (that|you|what)|\bcould you (please )?"
@@ -132,13 +134,13 @@ class EscalationMemory:
     contacts: int = 1  # this contact, plus unresolved earlier ones about the issue
     frustration: deque[float] = field(default_factory=lambda: deque(maxlen=4))
     earlier: deque[np.ndarray] = field(default_factory=lambda: deque(maxlen=6))
-    trajectory: list[str] = field(default_factory=list)
+    trajectory: deque[str] = field(default_factory=lambda: deque(maxlen=12))  # the latest customer turns
     tried: list[str] = field(default_factory=list)
     failures: int = 0
     last_bot: str = ""
     vulnerable: bool = False  # the customer has said someone at risk is involved
     no_heat: bool = False  # ... and that they are without heat (or cooling)
-    earlier_words: set[str] = field(default_factory=set)
+    earlier_words: deque[frozenset[str]] = field(default_factory=lambda: deque(maxlen=6))
     offered: bool = False
     escalation: Escalation | None = None
 
@@ -162,16 +164,18 @@ class EscalationPolicy:
     ) -> tuple[Escalation | None, bool]:
         """(the hand-over, if this turn calls for one; whether to offer a human proactively now)."""
         s = self.settings
-        memory.trajectory.append(turn.primary)
         if memory.escalation is not None:
             return None, False
+        memory.trajectory.append(turn.primary)
         frustration = intensity_of(turn.states["frustration"])
         rephrase = any(float(fingerprint @ e.astype(np.float32)) >= s.rephrase_similarity for e in memory.earlier)
-        shouted = {w.lower() for w in SHOUTED.findall(text)} & memory.earlier_words
-        if memory.last_bot and (rephrase or shouted or NOT_UNDERSTOOD.search(text)):
+        shouted = {w.lower() for w in SHOUTED.findall(text)} & set().union(*memory.earlier_words)
+        answered_a_question = memory.last_bot.rstrip().endswith("?")
+        corrected = NOT_UNDERSTOOD.search(text) or (LEADING_NO.search(text) and not answered_a_question)
+        if memory.last_bot and (rephrase or shouted or corrected):
             memory.failures += 1
         memory.earlier.append(fingerprint.astype(np.float16))
-        memory.earlier_words.update(w.lower() for w in re.findall(r"[a-zA-Z]{4,}", text)[:40])
+        memory.earlier_words.append(frozenset(w.lower() for w in re.findall(r"[a-zA-Z]{4,}", text)[:40]))
         rising = frustration >= s.rising_from and any(0 < f < frustration for f in memory.frustration)
         memory.frustration.append(frustration)
         safety = next((c for c in turn.cues if c.source == "safety"), None)

@@ -92,6 +92,20 @@ class Playbook(_Model):
         return states
 
 
+def _check_shape(data: dict[str, Any], name: str) -> None:
+    """The sections a user file may name must have the shape merging expects."""
+    for key, kind, what in (
+        ("states", dict, "a mapping of state: path"),
+        ("riders", dict, "a mapping of name: rider"),
+        ("safety", list, "a list of hazards"),
+    ):
+        value = data.get(key)
+        if value is not None and not isinstance(value, kind):
+            raise PlaybookError(f"{name}: '{key}' must be {what}, got {type(value).__name__}")
+    if any(not isinstance(h, dict) for h in data.get("safety") or []):
+        raise PlaybookError(f"{name}: each entry of 'safety' must be a mapping with id, patterns, do, say")
+
+
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """A user file replaces the states, hazards and riders it names and keeps the rest."""
     merged = {**base, **{k: v for k, v in override.items() if k not in {"states", "riders", "safety"}}}
@@ -170,6 +184,7 @@ def load_playbook(path: str | Path | None = None) -> Playbook:
         if user_node is not None:
             nodes["user"] = user_node
         name = str(file)
+        _check_shape(user, name)
         data = _merge(base, user)
     try:
         return Playbook.model_validate(data)

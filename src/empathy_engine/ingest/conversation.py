@@ -249,13 +249,15 @@ def expand(paths: list[str]) -> list[Path | None]:
 def read_inputs(files: list[Path | None]) -> Iterator[Loaded | InputError]:
     """Every conversation in the given files (see `expand`), one at a time: memory stays flat."""
     for file in files:
-        if file is None:
-            data = sys.stdin.buffer.read()
-            stripped = data.lstrip()
-            jsonl = not stripped.startswith(b"[") and stripped.count(b"\n{") > 0
-            yield from read_bytes(data, "<stdin>", Path.cwd(), jsonl)
-        elif file.suffix == ".jsonl":
-            with file.open("rb") as lines:
-                yield from read_lines(lines, str(file), file.parent)
-        else:
-            yield from read_bytes(file.read_bytes(), str(file), file.parent, jsonl=False)
+        if file is None:  # one JSON document, or JSON lines when it does not parse as one
+            yield from read_bytes(sys.stdin.buffer.read(), "<stdin>", Path.cwd(), jsonl=False)
+            continue
+        try:
+            if file.suffix == ".jsonl":
+                with file.open("rb") as lines:
+                    yield from read_lines(lines, str(file), file.parent)
+            else:
+                yield from read_bytes(file.read_bytes(), str(file), file.parent, jsonl=False)
+        except OSError as e:  # unreadable (permissions, vanished): that file fails, the others go on
+            yield InputError(str(file), f"cannot read the file: {e.strerror}")
+

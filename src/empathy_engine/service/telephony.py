@@ -58,6 +58,9 @@ class TelephonyCall:
                 await self.finish(end=True)
 
     async def _start(self, call: CallStarted) -> None:
+        if self.handler is not None:  # the platform restarted the stream: keep what was heard so far
+            await self.finish(end=False)
+            self.handler = None
         handler = StreamHandler(self.s, call.call_id)
         reply = await handler.start(StartEvent.model_validate({"type": "start", "call": _header(call)}))
         if reply.get("code") == "already_started":  # the platform reconnected: carry on with the call

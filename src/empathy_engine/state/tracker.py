@@ -120,6 +120,7 @@ class CallMemory:
         self.last_scores = np.array([turn.states[s] for s in STATES], dtype=np.float32)
         self.last_customer = turn
         self.earlier_customer.append((text[:200], fingerprint.astype(np.float16)))  # half size: only compared
+        self.last_agent_text = None  # the next customer turn no longer answers the agent
         self.start = self.start or turn.primary
         self.end = turn.primary
         if turn.negative and (self.peak is None or turn.intensity > self.peak.intensity):

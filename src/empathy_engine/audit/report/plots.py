@@ -8,6 +8,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from empathy_engine.audit.report.fmt import plural
+
 INK = "#1f2933"
 MUTED = "#7b8794"
 GRID = "#e4e7eb"
@@ -112,7 +114,7 @@ def agents_forest(agents: Sequence[dict[str, Any]], team: float | None) -> str:
             ax.text(
                 1.02,
                 y,
-                f"{a['scored_calls']:,} call{'s' if a['scored_calls'] != 1 else ''}",
+                plural(a["scored_calls"], "call"),
                 va="center",
                 fontsize=8,
                 color=MUTED,
@@ -195,7 +197,7 @@ def trajectories(traj: dict[str, list[float | None]], counts: dict[str, int]) ->
                 "-",
                 color=BAND_COLOURS[band],
                 linewidth=2.2,
-                label=f"{BAND_LABELS[band]} · {counts[band]:,} call{'s' if counts[band] != 1 else ''}",
+                label=f"{BAND_LABELS[band]} · {plural(counts[band], 'call')}",
             )
         ax.axhline(0, color=MUTED, linewidth=0.8, linestyle=":")
         ax.set_xlim(0, 100)

@@ -75,7 +75,7 @@ def analyze(
     still analysed, and the exit code is 1. See docs/conversation-format.md.
     """
     from empathy_engine.ingest.audio import AudioError
-    from empathy_engine.ingest.conversation import InputError, expand, read_inputs
+    from empathy_engine.ingest.conversation import InputError, Loaded, expand, read_inputs
 
     out = Console(highlight=False, soft_wrap=not sys.stdout.isatty())  # pipes and files get whole lines
     chosen = fmt or (Format.text if sys.stdout.isatty() else Format.jsonl)
@@ -92,20 +92,14 @@ def analyze(
     with _progress(files) as advance:
         for item in read_inputs(files):
             advance()
+            if isinstance(item, Loaded):
+                events = item.events()
+                try:
+                    result = engine.analyze(events)
+                except Exception as e:  # a bad audio file, or a bug of ours: never cost the user the others
+                    reason = str(e) if isinstance(e, AudioError) else f"internal error, please report it: {e!r}"
+                    item = InputError(item.where, reason, item.conversation.id)
             if isinstance(item, InputError):
-                failures += 1
-                err.print(f"[bold red]error:[/] {item}", highlight=False)
-                if chosen is Format.jsonl:
-                    print(json.dumps({"id": item.id, "error": str(item)}), flush=False)
-                elif writer:
-                    writer.add({"id": item.id, "error": str(item)})
-                continue
-            events = item.events()
-            try:
-                result = engine.analyze(events)
-            except Exception as e:  # a bad audio file, or a bug of ours: never cost the user the others
-                reason = str(e) if isinstance(e, AudioError) else f"internal error, please report it: {e!r}"
-                item = InputError(item.where, reason, item.conversation.id)
                 failures += 1
                 err.print(f"[bold red]error:[/] {item}", highlight=False)
                 if chosen is Format.jsonl:

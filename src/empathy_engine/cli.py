@@ -290,7 +290,7 @@ def exemplars_build(
     A turn qualifies when it did what the card asked (the playbook step) and the customer's
     state eased over the next two customer turns. Use the result with --exemplars.
     """
-    from empathy_engine.coaching.build import build_exemplars
+    from empathy_engine.audit.exemplars import build_exemplars
     from empathy_engine.ingest.conversation import InputError, expand, read_inputs
 
     try:

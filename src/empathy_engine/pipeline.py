@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from empathy_engine.perception.prosody import ProsodyPerceiver, VoiceReading, Vo
 from empathy_engine.perception.prosody_fusion import voice_signals
 from empathy_engine.perception.text import TextEmotionPerceiver
 from empathy_engine.perception.text_model import TextModel
-from empathy_engine.results import AgentTurn, ConversationResult, CustomerTurn, TurnResult
+from empathy_engine.results import AgentTurn, ConversationResult, CustomerInsight, Insight
 from empathy_engine.state.tracker import CallMemory, fuse
 
 
@@ -60,7 +60,7 @@ class Engine:
     def analyze(self, events: Iterable[Event]) -> ConversationResult:
         """Run a stored conversation through a live session, turn by turn, never looking ahead."""
         session: CallSession | None = None
-        turns: list[TurnResult] = []
+        turns: list[Insight] = []
         for event in events:
             if isinstance(event, CallStarted):
                 session = self.open(event)
@@ -72,7 +72,9 @@ class Engine:
                 break
         if session is None:
             raise ValueError("no call start in the events")
-        return ConversationResult(session.call.call_id, tuple(turns), session.memory.summary(), session.extra())
+        handover = session.escalating.escalation if session.escalating else None
+        bot = session.escalating is not None
+        return ConversationResult(session.call.call_id, tuple(turns), session.memory.summary(), bot, handover)
 
 
 class CallSession:
@@ -90,14 +92,14 @@ class CallSession:
         self.voice: VoiceTracker | None = None  # made at the first turn that comes with audio
         self.recording: Recording | None = None  # the call recording, read once when first needed
 
-    def feed(self, utterance: Utterance, voice: VoiceReading | None = None) -> TurnResult:
+    def feed(self, utterance: Utterance, voice: VoiceReading | None = None) -> Insight:
         """One turn's result. `voice`: a tone-of-voice reading already taken from a live audio
         stream (telephony); without it, the turn's own audio or the call recording is read."""
         if utterance.speaker == "customer":
             return self._customer(utterance, voice)
         return self._agent(utterance)
 
-    def _customer(self, u: Utterance, voice: VoiceReading | None) -> CustomerTurn:
+    def _customer(self, u: Utterance, voice: VoiceReading | None) -> CustomerInsight:
         m = self.memory
         reading = self.engine.text.read(u.text)
         fingerprint = reading.prediction.fingerprint
@@ -107,18 +109,16 @@ class CallSession:
             voice = self.voice_tracker().observe_turn(audio[0], ANALYSIS_RATE, audio[1])
         if voice is not None:
             signals = (*signals, *voice_signals(voice, reading.state_logits))
-        turn = fuse(reading, signals, m.context, m.customer_turns, m.last_scores, m.turns, u.t)
-        if voice is not None:
-            turn = replace(turn, voice=voice.to_dict())
-        card = self.engine.coach.card_for(turn, u.text, fingerprint, self.coaching)
-        if card is not None:
-            turn = replace(turn, cues=(card,))
+        state = fuse(reading, signals, m.context, m.customer_turns, m.last_scores, m.turns, u.t)
+        card = self.engine.coach.card_for(state, u.text, fingerprint, self.coaching)
+        escalation, offer = None, False
         if self.escalating is not None:
-            escalation, offer = self.engine.escalation.observe_customer(turn, u.text, fingerprint, self.escalating)
-            if escalation or offer:
-                turn = replace(turn, escalation=escalation.to_dict() if escalation else None, offer_human=offer)
-        m.record_customer(turn, u.text, fingerprint)
-        return turn
+            escalation, offer = self.engine.escalation.observe_customer(
+                state, card, u.text, fingerprint, self.escalating
+            )
+        m.record_customer(state, u.text, fingerprint)
+        cues = (card,) if card is not None else ()
+        return CustomerInsight.of(state, cues, escalation, offer, voice, fingerprint)
 
     def _agent(self, u: Utterance) -> AgentTurn:
         m = self.memory
@@ -147,13 +147,6 @@ class CallSession:
         if self.recording is None:
             self.recording = read_recording(ref.path, dict(ref.channels))
         return self.recording.turn("customer", u.t, u.end)
-
-    def extra(self) -> dict[str, Any]:
-        """Conversation-level fields beyond turns and summary: the hand-over, for bot calls."""
-        if self.escalating is None:
-            return {}
-        escalation = self.escalating.escalation
-        return {"escalation": escalation.to_dict() if escalation else None}
 
     def state_bytes(self) -> int:
         """Size of what this call keeps between turns (the shared model is not counted)."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from empathy_engine.coaching.cards import CueCard
+from empathy_engine.advice import CueCard
 from empathy_engine.events import CallStarted, Utterance
-from empathy_engine.results import AgentTurn, CustomerTurn, Summary, TurnResult
+from empathy_engine.results import AgentTurn, CustomerInsight, Insight, Summary
+from empathy_engine.taxonomy import level
 
 STATE_STYLE = {
     "frustration": "bold red",
@@ -20,13 +21,6 @@ STATE_STYLE = {
     "satisfaction": "bold green",
     "neutral": "dim",
 }
-LEVEL = ((0.66, "strong"), (0.33, "clear"), (0.0, "mild"))
-
-
-def level(intensity: float) -> str:
-    return next(name for floor, name in LEVEL if intensity >= floor)
-
-
 def clock(t: float | None) -> str:
     if t is None:
         return "  --  "
@@ -53,17 +47,17 @@ def render_header(console: Console, call: CallStarted) -> None:
     console.print()
 
 
-def render_turn(console: Console, utterance: Utterance, result: TurnResult) -> None:
+def render_turn(console: Console, utterance: Utterance, result: Insight) -> None:
     who = "CUSTOMER" if utterance.speaker == "customer" else "AGENT   "
     colour = "bold cyan" if utterance.speaker == "customer" else "bold white"
     console.print(Text.assemble((f"{clock(utterance.t)}  ", "dim"), (who, colour), "  ", utterance.text))
-    if isinstance(result, CustomerTurn):
+    if isinstance(result, CustomerInsight):
         _customer(console, result)
     else:
         _agent(console, result)
 
 
-def _customer(console: Console, turn: CustomerTurn) -> None:
+def _customer(console: Console, turn: CustomerInsight) -> None:
     line = Text("          ▸ ")
     if turn.primary == "neutral":
         line.append("neutral", STATE_STYLE["neutral"])

@@ -1,13 +1,31 @@
-"""The result contract of `empathy analyze` and the live API (docs/output-format.md)."""
+"""The result contract of `empathy analyze` and the live API (docs/output-format.md).
+
+One typed `Insight` per turn, built once by the pipeline: for a customer turn the tracker's
+state snapshot (`CustomerTurn`) with the card, the hand-over and the voice reading added
+(`CustomerInsight`); for an agent turn its behaviours (`AgentTurn`). Everything downstream
+reads these; `to_dict` is for the wire and files only, and `from_dict` reads stored results
+back at that edge.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import TYPE_CHECKING, Any, cast
 
-from empathy_engine.coaching.cards import CueCard
+import numpy as np
+
+from empathy_engine.advice import CueCard, Escalation
 from empathy_engine.perception.signals import Source
-from empathy_engine.taxonomy import AgentBehaviour, CustomerState
+from empathy_engine.taxonomy import AgentBehaviour, CustomerState, intensity_of, negative
+
+if TYPE_CHECKING:
+    from empathy_engine.perception.prosody import VoiceReading
+
+#: Decimals of the documented output: state scores, intensities. Readers that must agree with a
+#: stored result (the board after a restart, an audit of a results file) read at this precision.
+SCORE_DIGITS = 3
+INTENSITY_DIGITS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,9 +37,15 @@ class Evidence:
     def to_dict(self) -> dict[str, Any]:
         return {"state": self.state, "quote": self.quote, "source": self.source}
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Evidence:
+        return cls(cast(CustomerState, d["state"]), str(d["quote"]), cast(Source, d.get("source", "text")))
+
 
 @dataclass(frozen=True, slots=True)
 class CustomerTurn:
+    """The tracker's snapshot of the customer's state after one turn (no advice yet)."""
+
     index: int
     states: dict[CustomerState, float]
     detected: tuple[CustomerState, ...]
@@ -29,33 +53,86 @@ class CustomerTurn:
     intensity: float
     evidence: tuple[Evidence, ...]
     t: float | None = None
-    cues: tuple[CueCard, ...] = ()
-    #: Bot-handled calls only: the hand-over decided after this turn, and the proactive offer.
-    escalation: dict[str, Any] | None = None
-    offer_human: bool = False
-    #: Tone of voice when the turn came with audio (docs/voice.md).
-    voice: dict[str, Any] | None = None
 
     @property
     def negative(self) -> tuple[CustomerState, ...]:
         """Detected states that ask the agent to respond."""
-        return tuple(s for s in self.detected if s not in ("neutral", "satisfaction"))
+        return negative(self.detected)
+
+    def intensity_of(self, state: CustomerState) -> float:
+        """How strongly `state` holds on this turn (0 when it is not detected)."""
+        return intensity_of(self.states[state])
+
+    @property
+    def strength(self) -> float:
+        """The intensity of the strongest detected negative state; 0 when there is none."""
+        return max((self.intensity_of(s) for s in self.negative), default=0.0)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "index": self.index,
             "speaker": "customer",
             **({"t": self.t} if self.t is not None else {}),
-            "states": {k: round(v, 3) for k, v in self.states.items()},
+            "states": {k: round(v, SCORE_DIGITS) for k, v in self.states.items()},
             "detected": list(self.detected),
             "primary": self.primary,
-            "intensity": round(self.intensity, 2),
+            "intensity": round(self.intensity, INTENSITY_DIGITS),
             "evidence": [e.to_dict() for e in self.evidence],
-            "cues": [c.to_dict() for c in self.cues],
-            **({"escalation": self.escalation} if self.escalation else {}),
-            **({"offer_human": True} if self.offer_human else {}),
-            **({"voice": self.voice} if self.voice else {}),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerInsight(CustomerTurn):
+    """A customer turn's result: the state, and what the engine advises on it."""
+
+    cues: tuple[CueCard, ...] = ()
+    #: Bot-handled calls only: the hand-over decided after this turn, and the proactive offer.
+    escalation: Escalation | None = None
+    offer_human: bool = False
+    #: Tone of voice when the turn came with audio (docs/voice.md).
+    voice: VoiceReading | None = None
+    #: The text model's pooled features of the words: for the audit's exemplar harvest, never output.
+    fingerprint: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of(
+        cls,
+        state: CustomerTurn,
+        cues: tuple[CueCard, ...] = (),
+        escalation: Escalation | None = None,
+        offer_human: bool = False,
+        voice: VoiceReading | None = None,
+        fingerprint: np.ndarray | None = None,
+    ) -> CustomerInsight:
+        snapshot = {f.name: getattr(state, f.name) for f in fields(CustomerTurn)}
+        return cls(**snapshot, cues=cues, escalation=escalation, offer_human=offer_human, voice=voice,
+                   fingerprint=fingerprint)  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **CustomerTurn.to_dict(self),
+            "cues": [c.to_dict() for c in self.cues],
+            **({"escalation": self.escalation.to_dict()} if self.escalation else {}),
+            **({"offer_human": True} if self.offer_human else {}),
+            **({"voice": self.voice.to_dict()} if self.voice else {}),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CustomerInsight:
+        """A stored customer turn. The voice reading stays behind: nothing that reads stored turns uses it."""
+        escalation = d.get("escalation")
+        return cls(
+            index=int(d["index"]),
+            states={cast(CustomerState, k): float(v) for k, v in d["states"].items()},
+            detected=tuple(d["detected"]),
+            primary=d["primary"],
+            intensity=float(d.get("intensity", 0.0)),
+            evidence=tuple(Evidence.from_dict(e) for e in d.get("evidence") or ()),
+            t=d.get("t"),
+            cues=tuple(CueCard.from_dict(c) for c in d.get("cues") or ()),
+            escalation=Escalation.from_dict(escalation) if escalation else None,
+            offer_human=bool(d.get("offer_human", False)),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +158,31 @@ class AgentTurn:
             out["follow_through"] = {"card": self.follow_through[0], "followed": self.follow_through[1]}
         return out
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> AgentTurn:
+        follow = d.get("follow_through")
+        return cls(
+            index=int(d["index"]),
+            behaviours=tuple(d.get("behaviours") or ()),
+            missed_cue=bool(d.get("missed_cue", False)),
+            t=d.get("t"),
+            follow_through=(str(follow["card"]), bool(follow["followed"])) if follow else None,
+        )
 
-TurnResult = CustomerTurn | AgentTurn
+
+Insight = CustomerInsight | AgentTurn
+
+
+def insight_from_dict(d: Mapping[str, Any]) -> Insight:
+    """A stored turn result, typed again."""
+    return CustomerInsight.from_dict(d) if d.get("speaker") == "customer" else AgentTurn.from_dict(d)
+
+
+def empathy_score(answered: int, judged: int) -> float | None:
+    """The share of emotional customer turns whose first reply answered them; None when there were none.
+
+    The one definition: the tracker's summary and the audit's call record both use it."""
+    return answered / judged if judged else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,22 +213,52 @@ class Summary:
             "missed_cues": self.missed_cues,
         }
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Summary:
+        peak = d.get("peak")
+        return cls(
+            start=d.get("start"),
+            peak=Peak(peak["state"], float(peak["intensity"]), int(peak["turn"])) if peak else None,
+            end=d.get("end"),
+            empathy_score=d.get("empathy_score"),
+            missed_cues=int(d.get("missed_cues", 0)),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ConversationResult:
     id: str
-    turns: tuple[TurnResult, ...]
+    turns: tuple[Insight, ...]
     summary: Summary
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: Bot-handled calls carry their hand-over (None: the bot kept the call); other calls have no such field.
+    bot: bool = False
+    escalation: Escalation | None = None
 
     def to_dict(self) -> dict[str, Any]:
         turns = [t.to_dict() for t in self.turns]
         # A stored conversation knows what the agent did next: fill in each card's `followed`.
         for i, turn in enumerate(self.turns[:-1]):
             after = self.turns[i + 1]
-            if isinstance(turn, CustomerTurn) and isinstance(after, AgentTurn) and after.follow_through:
+            if isinstance(turn, CustomerInsight) and isinstance(after, AgentTurn) and after.follow_through:
                 card_id, followed = after.follow_through
                 for card in turns[i]["cues"]:
                     if card["id"] == card_id:
                         card["followed"] = followed
-        return {"id": self.id, "turns": turns, "summary": self.summary.to_dict(), **self.extra}
+        out = {"id": self.id, "turns": turns, "summary": self.summary.to_dict()}
+        if self.bot:
+            out["escalation"] = self.escalation.to_dict() if self.escalation else None
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ConversationResult:
+        """A stored result (docs/output-format.md), typed again. A card's `followed` becomes the
+        next agent turn's follow-through, as `to_dict` wrote it."""
+        turns = [insight_from_dict(t) for t in d["turns"]]
+        for i, after in enumerate(turns[1:], 1):
+            cards = d["turns"][i - 1].get("cues") or ()
+            judged = [(str(c["id"]), bool(c["followed"])) for c in cards if c.get("followed") is not None]
+            if judged and isinstance(after, AgentTurn) and after.follow_through is None:
+                turns[i] = replace(after, follow_through=judged[0])
+        escalation = d.get("escalation")
+        handover = Escalation.from_dict(escalation) if isinstance(escalation, Mapping) else None
+        return cls(str(d["id"]), tuple(turns), Summary.from_dict(d.get("summary") or {}), "escalation" in d, handover)

@@ -1,6 +1,6 @@
 """The real engine with scripted cue cards, so the page tests know which card must show.
 
-Cards follow the documented shape (coaching/cards.py CueCard.to_dict); a customer turn that
+Cards follow the documented shape (advice.py CueCard.to_dict); a customer turn that
 mentions gas gets a safety card, as the coach's safety rules would give.
 """
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from empathy_engine.events import CallStarted, Utterance
 from empathy_engine.pipeline import CallSession, Engine
-from empathy_engine.results import TurnResult
+from empathy_engine.results import Insight
 
 
 def scripted_card(result: dict[str, Any], text: str) -> dict[str, Any] | None:
@@ -44,7 +44,7 @@ def scripted_card(result: dict[str, Any], text: str) -> dict[str, Any] | None:
 
 
 class _Carded:
-    def __init__(self, turn: TurnResult, card: dict[str, Any] | None) -> None:
+    def __init__(self, turn: Insight, card: dict[str, Any] | None) -> None:
         self.turn, self.card = turn, card
 
     def to_dict(self) -> dict[str, Any]:

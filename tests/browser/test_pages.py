@@ -79,7 +79,7 @@ def test_cockpit_with_the_real_engine_shows_its_card_when_there_is_one(
                 if turn["speaker"] != "customer":
                     continue
                 cues = insight.get("cues") or []
-                if cues:  # the coach's card, as documented in coaching/cards.py
+                if cues:  # the coach's card, as documented in advice.py
                     page.wait_for_selector(card_selector(cues[0]["id"]))
                     assert page.inner_text("#card-say") == f"“{cues[0]['say']}”"
                 else:

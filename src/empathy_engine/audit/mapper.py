@@ -13,8 +13,7 @@ from typing import Any
 
 from empathy_engine.audit.records import Advice, CallRecord, Miss, Moment, clip
 from empathy_engine.events import CallStarted
-from empathy_engine.state.tracker import intensity_of
-from empathy_engine.taxonomy import NEGATIVE_STATES, RESPONSES
+from empathy_engine.taxonomy import NEGATIVE_STATES, RESPONSES, intensity_of
 
 _NEGATIVE = frozenset(NEGATIVE_STATES)
 

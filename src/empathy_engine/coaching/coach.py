@@ -11,15 +11,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from empathy_engine.coaching.cards import CueCard
+from empathy_engine.advice import CueCard
 from empathy_engine.coaching.exemplars import ExemplarLibrary
 from empathy_engine.coaching.personalise import CallFacts
 from empathy_engine.coaching.playbook import PLACEHOLDER, Playbook, Step
 from empathy_engine.results import CustomerTurn
-from empathy_engine.state.tracker import intensity_of
-from empathy_engine.taxonomy import AgentBehaviour
-
-CLEAR = 0.5  # intensity from which a state counts as clear rather than mild when choosing the card
+from empathy_engine.taxonomy import AgentBehaviour, level
 
 
 @dataclass(slots=True)
@@ -87,7 +84,7 @@ class Coach:
         # Clear states before mild ones, then the playbook's priority, then the stronger score.
         candidates = sorted(
             (s for s in turn.negative if s in paths),
-            key=lambda s: (intensity_of(turn.states[s]) < CLEAR, paths[s].priority, -turn.states[s]),
+            key=lambda s: (level(turn.intensity_of(s)) == "mild", paths[s].priority, -turn.states[s]),
         )
         memory.raised.update(candidates)
         for state in candidates:

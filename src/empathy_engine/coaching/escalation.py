@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from empathy_engine.coaching.cards import CueCard
+from empathy_engine.advice import CueCard, Escalation
 from empathy_engine.coaching.personalise import CallFacts
+from empathy_engine.perception import vulnerability
 from empathy_engine.results import CustomerTurn
-from empathy_engine.state.tracker import intensity_of
 from empathy_engine.taxonomy import AgentBehaviour
 
 ASKED_FOR_HUMAN = re.compile(
@@ -54,16 +54,6 @@ SHOUTED = re.compile(r"\b[A-Z]{4,}\b")
 BOT_FALLBACK = re.compile(
     r"\b(didn'?t|did not|don'?t|do not) (quite )?(understand|get|catch) (that|you|what)|\bcould you (please )?"
     r"(rephrase|say that again|try again)|\bi'?m not sure (i understand|what you mean)|\bsorry,? i (didn'?t|can'?t)",
-    re.I,
-)
-VULNERABLE_NOW = re.compile(
-    r"\b(baby|infant|newborn|toddler|(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven)[- ]"
-    r"(day|week|month)s?[- ]old|pregnant|elderly|disab\w+|wheelchair|oxygen|dialysis|"
-    r"insulin|heart condition|(i'?m|i am|he'?s|she'?s|he is|she is|aged?) ((7|8|9)\d|seventy|eighty|ninety)|"
-    r"(7|8|9)\d[- ]years?[- ]old|lives? alone|all alone|dementia|chemo|medical equipment|can'?t breathe|"
-    r"hard of hearing|don'?t hear (so |very )?well|passed away|(husband|wife|partner) (passed|died)|widow\w*|"
-    r"overwhelmed|i don'?t know what to do|no english|english (is )?not (good|my)|my english|speak spanish|habla|"
-    r"hablo|don'?t understand (english|you))\b",
     re.I,
 )
 NO_HEAT = re.compile(
@@ -116,16 +106,6 @@ class EscalationSettings:
     offer_human_proactively: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class Escalation:
-    at_turn: int
-    reason: str
-    handoff: dict[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"at_turn": self.at_turn, "reason": self.reason, "handoff": self.handoff}
-
-
 @dataclass(slots=True)
 class EscalationMemory:
     """Per bot call: what the policy has seen so far (bounded)."""
@@ -160,14 +140,15 @@ class EscalationPolicy:
                 memory.tried.append(b)
 
     def observe_customer(
-        self, turn: CustomerTurn, text: str, fingerprint: np.ndarray, memory: EscalationMemory
+        self, turn: CustomerTurn, card: CueCard | None, text: str, fingerprint: np.ndarray, memory: EscalationMemory
     ) -> tuple[Escalation | None, bool]:
-        """(the hand-over, if this turn calls for one; whether to offer a human proactively now)."""
+        """(the hand-over, if this turn calls for one; whether to offer a human proactively now).
+        `card`: the coach's card for this turn; a safety card hands over at once."""
         s = self.settings
         if memory.escalation is not None:
             return None, False
         memory.trajectory.append(turn.primary)
-        frustration = intensity_of(turn.states["frustration"])
+        frustration = turn.intensity_of("frustration")
         rephrase = any(float(fingerprint @ e.astype(np.float32)) >= s.rephrase_similarity for e in memory.earlier)
         shouted = {w.lower() for w in SHOUTED.findall(text)} & set().union(*memory.earlier_words)
         answered_a_question = memory.last_bot.rstrip().endswith("?")
@@ -178,9 +159,9 @@ class EscalationPolicy:
         memory.earlier_words.append(frozenset(w.lower() for w in re.findall(r"[a-zA-Z]{4,}", text)[:40]))
         rising = frustration >= s.rising_from and any(0 < f < frustration for f in memory.frustration)
         memory.frustration.append(frustration)
-        safety = next((c for c in turn.cues if c.source == "safety"), None)
-        worry = max(intensity_of(turn.states["worry"]), intensity_of(turn.states["urgency"]))
-        vulnerable = VULNERABLE_NOW.search(text)
+        safety = card if card is not None and card.safety else None
+        worry = max(turn.intensity_of("worry"), turn.intensity_of("urgency"))
+        vulnerable = vulnerability.IN_WORDS.search(text)
         memory.vulnerable = memory.vulnerable or bool(vulnerable)
         memory.no_heat = memory.no_heat or bool(NO_HEAT.search(text))
         at_risk = (vulnerable and bool(turn.negative)) or (memory.facts.vulnerable and worry >= s.crm_vulnerable_worry)
@@ -222,7 +203,7 @@ class EscalationPolicy:
             handoff = self._handoff(turn, str(reasons[reason]), safety, memory)
             memory.escalation = Escalation(turn.index, reason, handoff)
             return memory.escalation, False
-        clear = any(intensity_of(turn.states[st]) >= s.offer_intensity for st in turn.negative)
+        clear = any(turn.intensity_of(st) >= s.offer_intensity for st in turn.negative)
         offer = s.offer_human_proactively and not memory.offered and clear
         memory.offered = memory.offered or offer
         return None, offer

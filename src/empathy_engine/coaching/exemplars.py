@@ -1,6 +1,6 @@
 """Exemplars: agent turns from your own calls that answered an emotional turn well.
 
-`build` collects them from analysed calls; `ExemplarLibrary.best` finds one that fits a new
+The audit side collects them from analysed calls (audit/exemplars.py); `ExemplarLibrary.best` finds one that fits a new
 situation closely (same state and step, similar customer words) so a card can use the
 proven phrasing instead of the playbook's.
 """
@@ -8,19 +8,14 @@ proven phrasing instead of the playbook's.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from empathy_engine.events import Utterance
-from empathy_engine.results import AgentTurn, ConversationResult, CustomerTurn
-
 SIMILARITY = 0.80  # cosine of the text model's pooled features: "fits the situation closely"
-IMPROVEMENT = 0.15  # the state's score must fall at least this much over the next customer turns
-LOOKAHEAD = 2  # customer turns after the answer in which the improvement must show
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,30 +79,3 @@ class ExemplarLibrary:
             for items in self.by_step.values():
                 for e in items:
                     f.write(json.dumps(e.to_json(), ensure_ascii=False) + "\n")
-
-
-def harvest(
-    result: ConversationResult, utterances: list[Utterance], fingerprints: dict[int, np.ndarray]
-) -> Iterator[Exemplar]:
-    """Agent turns that followed a card and after which the customer's state eased."""
-    turns = result.turns
-    for i, turn in enumerate(turns):
-        if not isinstance(turn, CustomerTurn) or not turn.cues:
-            continue
-        card = turn.cues[0]
-        if card.source == "safety" or i + 1 >= len(turns):
-            continue
-        answer = turns[i + 1]
-        if not isinstance(answer, AgentTurn) or not set(answer.behaviours) & set(card.expects):
-            continue
-        later = [t for t in turns[i + 2 :] if isinstance(t, CustomerTurn)][:LOOKAHEAD]
-        before = turn.states.get(card.state, 0.0)
-        if later and min(t.states.get(card.state, 0.0) for t in later) <= before - IMPROVEMENT:
-            yield Exemplar(
-                card.state,
-                card.id.split("/", 1)[1],
-                utterances[i].text,
-                utterances[i + 1].text,
-                f"{result.id}#{i + 1}",
-                fingerprints[i],
-            )

@@ -6,21 +6,16 @@ import re
 from dataclasses import dataclass
 
 from empathy_engine.events import CallStarted
+from empathy_engine.perception import vulnerability
 from empathy_engine.perception.context import (
     EMERGENCY_SERVICES,
     NIGHT_HOURS,
     NO_SHOW,
-    VULNERABLE,
     ContextSettings,
     holiday_name,
     recent_unresolved,
 )
 
-RELATION = re.compile(
-    r"\b(mother|father|mom|dad|mum|grandmother|grandfather|grandma|grandpa|baby|newborn|infant|son|daughter|"
-    r"wife|husband|partner|aunt|uncle|sister|brother|twins|kids|children)\b",
-    re.I,
-)
 ROUTINE = re.compile(r"maintenance|tune[- ]?up|inspection|service plan|routine", re.I)
 
 
@@ -63,9 +58,9 @@ def call_facts(call: CallStarted, settings: ContextSettings | None = None) -> Ca
     relation = None
     vulnerable = False
     for note in customer.notes:
-        if VULNERABLE.search(note):
+        if vulnerability.IN_NOTES.search(note):
             vulnerable = True
-            if relation is None and (m := RELATION.search(note)):
+            if relation is None and (m := vulnerability.RELATION.search(note)):
                 relation = m.group(1).lower()
     occasion = None
     if call.started_at is not None:

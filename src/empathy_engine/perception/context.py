@@ -14,6 +14,7 @@ from functools import lru_cache
 import holidays
 
 from empathy_engine.events import CallStarted, PriorContact
+from empathy_engine.perception import vulnerability
 from empathy_engine.perception.signals import Signal
 
 NIGHT_HOURS = frozenset({22, 23, 0, 1, 2, 3, 4, 5})
@@ -24,11 +25,6 @@ UNRESOLVED = re.compile(
     re.I,
 )
 NO_SHOW = re.compile(r"no[- ]?show|didn'?t show|never (came|showed|arrived)|missed", re.I)
-VULNERABLE = re.compile(
-    r"elderly|mother|father|\bmom\b|\bdad\b|grand(ma|pa|mother|father)|baby|infant|newborn|pregnan|"
-    r"disab|oxygen|medical|insulin|dialysis|wheelchair|alone|dementia|sick|ill\b|asthma",
-    re.I,
-)
 REPEAT_WINDOW = timedelta(days=60)
 
 
@@ -89,7 +85,7 @@ class CallContextPerceiver:
         if (call.service or "").lower() in EMERGENCY_SERVICES:
             signals.append(Signal("urgency", 0.6, "context", f"{call.service} service"))
         for note in call.customer.notes:
-            if VULNERABLE.search(note):
+            if vulnerability.IN_NOTES.search(note):
                 signals.append(Signal("worry", 0.6, "context", note))
         for prior in recent_unresolved(call):
             what = f"earlier contact: {prior.issue or 'an issue'} - {prior.outcome}".strip()

@@ -10,8 +10,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from empathy_engine.state.tracker import intensity_of
-from empathy_engine.taxonomy import NEGATIVE_STATES
+from empathy_engine.taxonomy import NEGATIVE_STATES, intensity_of
 
 #: A change in the strongest negative score of at least this much is a trend, not noise.
 TREND_STEP = 0.1

@@ -14,8 +14,8 @@ import numpy as np
 
 from empathy_engine.perception.signals import Signal
 from empathy_engine.perception.text import TextReading
-from empathy_engine.results import AgentTurn, CustomerTurn, Evidence, Peak, Summary
-from empathy_engine.taxonomy import NEGATIVE_STATES, STATES, CustomerState
+from empathy_engine.results import AgentTurn, CustomerTurn, Evidence, Peak, Summary, empathy_score
+from empathy_engine.taxonomy import NEGATIVE_STATES, STATES, CustomerState, intensity_of
 
 CONTEXT_DECAY = 0.75  # context matters most at the start of a call, then the words take over
 MAX_CONTEXT = 1.2  # the most all context signals together may move one state's log-odds
@@ -25,20 +25,6 @@ REMEMBERED_TURNS = 6
 _INDEX = {s: i for i, s in enumerate(STATES)}
 _NEUTRAL = _INDEX["neutral"]
 _NEGATIVE = np.array([s in NEGATIVE_STATES for s in STATES])
-
-
-STRONG_LOGIT = 8.0  # calibrated log-odds at which a state reads as strong (intensity 1.0)
-
-
-def intensity_of(score: float) -> float:
-    """A detected state's strength on TAXONOMY's scale: 0.33 mild, 0.66 clear, 1.0 strong.
-
-    Read from the log-odds rather than the score, which saturates near 1 long before the
-    words get strong ("I'm annoyed" and "I'm furious" both score 0.99+)."""
-    if score < 0.5:
-        return 0.0
-    logit = float(np.log(score / max(1e-12, 1.0 - score)))
-    return float(np.clip(0.33 + 0.67 * logit / STRONG_LOGIT, 0.33, 1.0))
 
 
 def fuse(
@@ -136,5 +122,5 @@ class CallMemory:
         self.last_customer = None  # the agent has had their turn to answer it
 
     def summary(self) -> Summary:
-        score = self.answered_well / self.emotional_answered if self.emotional_answered else None
+        score = empathy_score(self.answered_well, self.emotional_answered)
         return Summary(self.start, self.peak, self.end, score, self.missed_cues)

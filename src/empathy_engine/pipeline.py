@@ -15,12 +15,11 @@ from typing import Any
 from empathy_engine.coaching.coach import Coach, CoachMemory
 from empathy_engine.coaching.escalation import EscalationMemory, EscalationPolicy, EscalationSettings
 from empathy_engine.coaching.exemplars import ExemplarLibrary
-from empathy_engine.coaching.personalise import call_facts
 from empathy_engine.coaching.playbook import load_playbook
 from empathy_engine.events import CallEnded, CallStarted, Event, Utterance
 from empathy_engine.ingest.audio import ANALYSIS_RATE, Recording, read_recording, read_wav
 from empathy_engine.perception.behaviour import answered_states, behaviours_of
-from empathy_engine.perception.context import CallContextPerceiver, ContextSettings, recent_unresolved
+from empathy_engine.perception.context import CallContextPerceiver, ContextSettings
 from empathy_engine.perception.patterns import Context, ConversationPatternPerceiver
 from empathy_engine.perception.prosody import ProsodyPerceiver, VoiceReading, VoiceTracker
 from empathy_engine.perception.prosody_fusion import voice_signals
@@ -83,12 +82,10 @@ class CallSession:
     def __init__(self, engine: Engine, call: CallStarted) -> None:
         self.engine = engine
         self.call = call
-        self.memory = CallMemory(context=engine.context.perceive(call))
-        facts = call_facts(call, engine.settings.context)
-        self.coaching = CoachMemory(facts)
-        self.escalating = (
-            EscalationMemory(facts, contacts=1 + len(recent_unresolved(call))) if call.handled_by == "bot" else None
-        )
+        context = engine.context.read(call)  # once per call: the tracker, the coach and the hand-over share it
+        self.memory = CallMemory(context=context.signals)
+        self.coaching = CoachMemory(context.facts)
+        self.escalating = EscalationMemory(context.facts, context.contacts) if call.handled_by == "bot" else None
         self.voice: VoiceTracker | None = None  # made at the first turn that comes with audio
         self.recording: Recording | None = None  # the call recording, read once when first needed
 

@@ -9,9 +9,9 @@ import pytest
 
 from empathy_engine.coaching.coach import Coach, CoachMemory
 from empathy_engine.coaching.exemplars import Exemplar, ExemplarLibrary
-from empathy_engine.coaching.personalise import CallFacts, call_facts
 from empathy_engine.coaching.playbook import load_playbook
 from empathy_engine.events import CallStarted, CustomerProfile, PriorContact
+from empathy_engine.perception.context import CallFacts, call_facts
 from empathy_engine.results import CustomerTurn, Evidence
 from empathy_engine.taxonomy import NEGATIVE_STATES, STATES
 

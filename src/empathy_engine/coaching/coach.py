@@ -13,8 +13,8 @@ import numpy as np
 
 from empathy_engine.advice import CueCard
 from empathy_engine.coaching.exemplars import ExemplarLibrary
-from empathy_engine.coaching.personalise import CallFacts
 from empathy_engine.coaching.playbook import PLACEHOLDER, Playbook, Step
+from empathy_engine.perception.context import CallFacts
 from empathy_engine.results import CustomerTurn
 from empathy_engine.taxonomy import AgentBehaviour, level
 

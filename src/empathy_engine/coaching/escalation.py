@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from empathy_engine.advice import CueCard, Escalation
-from empathy_engine.coaching.personalise import CallFacts
 from empathy_engine.perception import vulnerability
+from empathy_engine.perception.context import CallFacts
 from empathy_engine.results import CustomerTurn
 from empathy_engine.taxonomy import AgentBehaviour
 

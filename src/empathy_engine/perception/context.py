@@ -1,7 +1,9 @@
 """CallContextPerceiver: what the call's circumstances say before the customer speaks.
 
 Context shifts the odds, it never decides alone: a 2 AM call makes urgency more likely,
-but "my address is 12 Elm Street" stays neutral.
+but "my address is 12 Elm Street" stays neutral. The header is read once per call into a
+`CallContext`: the signals for the tracker, the facts that personalise the coach's cards, and
+how many contacts the issue has taken (for the bot's hand-over).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ UNRESOLVED = re.compile(
 )
 NO_SHOW = re.compile(r"no[- ]?show|didn'?t show|never (came|showed|arrived)|missed", re.I)
 REPEAT_WINDOW = timedelta(days=60)
+ROUTINE = re.compile(r"maintenance|tune[- ]?up|inspection|service plan|routine", re.I)
 
 
 @lru_cache(maxsize=16)
@@ -65,13 +68,102 @@ def recent_unresolved(call: CallStarted) -> list[PriorContact]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class CallFacts:
+    """Placeholder values and rider flags for one call, worked out once at its start."""
+
+    name: str | None = None
+    relation: str | None = None  # "mother"
+    occasion: str | None = None  # "Christmas Day", "the middle of the night", "the weekend"
+    issue: str | None = None  # the issue of an unresolved earlier contact
+    vulnerable: bool = False
+    no_show: bool = False
+    emergency_service: bool = False
+    routine_service: bool = False
+
+    def values(self) -> dict[str, str]:
+        person = f"your {self.relation}" if self.relation else None
+        pairs = {"name": self.name, "person": person, "relation": self.relation, "occasion": self.occasion,
+                 "issue": self.issue}
+        return {k: v for k, v in pairs.items() if v}
+
+    def riders(self) -> list[str]:
+        """The riders that apply to this call, most important first."""
+        flags = [
+            ("vulnerable_person", self.vulnerable and self.relation is not None),
+            ("no_show", self.no_show),
+            ("repeat_contact", self.issue is not None),
+            ("emergency_service", self.emergency_service),
+            ("out_of_hours", self.occasion is not None),
+            ("routine_service", self.routine_service),
+        ]
+        return [name for name, on in flags if on]
+
+
+def call_facts(
+    call: CallStarted, settings: ContextSettings | None = None, unresolved: list[PriorContact] | None = None
+) -> CallFacts:
+    """What makes a card personal. `unresolved`: the call's recent unresolved contacts, when already read."""
+    settings = settings or ContextSettings()
+    customer = call.customer
+    name = customer.name.split()[0] if customer.name and customer.name.strip() else None
+    relation = None
+    vulnerable = False
+    for note in customer.notes:
+        if vulnerability.IN_NOTES.search(note):
+            vulnerable = True
+            if relation is None and (m := vulnerability.RELATION.search(note)):
+                relation = m.group(1).lower()
+    occasion = None
+    if call.started_at is not None:
+        when = call.started_at
+        if holiday := holiday_name(when, settings):
+            occasion = holiday
+        elif when.hour in NIGHT_HOURS:
+            occasion = "the middle of the night"
+        elif when.weekday() >= 5:
+            occasion = "the weekend"
+    unresolved = recent_unresolved(call) if unresolved is None else unresolved
+    issue = next((p.issue for p in unresolved if p.issue), None)
+    if unresolved and issue is None:
+        issue = "this"
+    service = (call.service or "").lower()
+    return CallFacts(
+        name=name,
+        relation=relation,
+        occasion=occasion,
+        issue=issue,
+        vulnerable=vulnerable,
+        no_show=any(NO_SHOW.search(p.outcome) for p in unresolved),
+        emergency_service=service in EMERGENCY_SERVICES,
+        routine_service=bool(ROUTINE.search(service)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CallContext:
+    """The call header, read once at the call's start."""
+
+    signals: tuple[Signal, ...]
+    facts: CallFacts
+    contacts: int  # this contact, plus unresolved earlier ones about the issue
+
+
 class CallContextPerceiver:
     """Signals from the call header: timing, service, customer notes and prior contacts."""
 
     def __init__(self, settings: ContextSettings | None = None) -> None:
         self.settings = settings or ContextSettings()
 
+    def read(self, call: CallStarted) -> CallContext:
+        unresolved = recent_unresolved(call)
+        facts = call_facts(call, self.settings, unresolved)
+        return CallContext(self._signals(call, unresolved), facts, 1 + len(unresolved))
+
     def perceive(self, call: CallStarted) -> tuple[Signal, ...]:
+        return self._signals(call, recent_unresolved(call))
+
+    def _signals(self, call: CallStarted, unresolved: list[PriorContact]) -> tuple[Signal, ...]:
         signals: list[Signal] = []
         when = call.started_at
         if when is not None:
@@ -87,7 +179,7 @@ class CallContextPerceiver:
         for note in call.customer.notes:
             if vulnerability.IN_NOTES.search(note):
                 signals.append(Signal("worry", 0.6, "context", note))
-        for prior in recent_unresolved(call):
+        for prior in unresolved:
             what = f"earlier contact: {prior.issue or 'an issue'} - {prior.outcome}".strip()
             signals.append(Signal("frustration", 0.8, "context", what))
             weight = 1.0 if NO_SHOW.search(prior.outcome) else 0.6

@@ -18,6 +18,7 @@ from empathy_engine.coaching.exemplars import ExemplarLibrary
 from empathy_engine.coaching.playbook import load_playbook
 from empathy_engine.events import CallEnded, CallStarted, Event, Utterance
 from empathy_engine.ingest.audio import ANALYSIS_RATE, Recording, read_recording, read_wav
+from empathy_engine.perception import fusion_weights
 from empathy_engine.perception.behaviour import answered_states, behaviours_of
 from empathy_engine.perception.context import CallContextPerceiver, ContextSettings
 from empathy_engine.perception.patterns import Context, ConversationPatternPerceiver
@@ -38,6 +39,8 @@ class EngineSettings:
     #: An exemplar library built by `empathy exemplars build`; None: playbook phrasings only.
     exemplars: Path | None = None
     escalation: EscalationSettings = field(default_factory=EscalationSettings)
+    #: The fusion weights artefact (models/<name>/weights.json, made by training/fit_fusion.py).
+    fusion: str = fusion_weights.DEFAULT
 
 
 class Engine:
@@ -46,8 +49,9 @@ class Engine:
     def __init__(self, settings: EngineSettings | None = None, model: TextModel | None = None) -> None:
         self.settings = settings or EngineSettings()
         self.text = TextEmotionPerceiver(model or TextModel.bundled(self.settings.model))
-        self.patterns = ConversationPatternPerceiver()
-        self.context = CallContextPerceiver(self.settings.context)
+        self.fusion = fusion_weights.bundled(self.settings.fusion)
+        self.patterns = ConversationPatternPerceiver(self.fusion.patterns)
+        self.context = CallContextPerceiver(self.settings.context, self.fusion.context)
         library = ExemplarLibrary.load(self.settings.exemplars) if self.settings.exemplars else None
         self.coach = Coach(load_playbook(self.settings.playbook), library)
         self.escalation = EscalationPolicy(self.settings.escalation)
@@ -106,7 +110,8 @@ class CallSession:
             voice = self.voice_tracker().observe_turn(audio[0], ANALYSIS_RATE, audio[1])
         if voice is not None:
             signals = (*signals, *voice_signals(voice, reading.state_logits))
-        state = fuse(reading, signals, m.context, m.customer_turns, m.last_scores, m.turns, u.t)
+        weights = self.engine.fusion.tracker
+        state = fuse(reading, signals, m.context, m.customer_turns, m.last_scores, m.turns, u.t, weights)
         card = self.engine.coach.card_for(state, u.text, fingerprint, self.coaching)
         escalation, offer = None, False
         if self.escalating is not None:

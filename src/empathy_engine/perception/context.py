@@ -16,7 +16,8 @@ from functools import lru_cache
 import holidays
 
 from empathy_engine.events import CallStarted, PriorContact
-from empathy_engine.perception import vulnerability
+from empathy_engine.perception import fusion_weights, vulnerability
+from empathy_engine.perception.fusion_weights import ContextWeights
 from empathy_engine.perception.signals import Signal
 
 NIGHT_HOURS = frozenset({22, 23, 0, 1, 2, 3, 4, 5})
@@ -152,8 +153,9 @@ class CallContext:
 class CallContextPerceiver:
     """Signals from the call header: timing, service, customer notes and prior contacts."""
 
-    def __init__(self, settings: ContextSettings | None = None) -> None:
+    def __init__(self, settings: ContextSettings | None = None, weights: ContextWeights | None = None) -> None:
         self.settings = settings or ContextSettings()
+        self.weights = weights or fusion_weights.bundled().context
 
     def read(self, call: CallStarted) -> CallContext:
         unresolved = recent_unresolved(call)
@@ -164,24 +166,25 @@ class CallContextPerceiver:
         return self._signals(call, recent_unresolved(call))
 
     def _signals(self, call: CallStarted, unresolved: list[PriorContact]) -> tuple[Signal, ...]:
+        w = self.weights
         signals: list[Signal] = []
         when = call.started_at
         if when is not None:
             holiday = holiday_name(when, self.settings)
             if holiday:
-                signals.append(Signal("urgency", 0.6, "context", f"call on a public holiday ({holiday})"))
+                signals.append(Signal("urgency", w.holiday_urgency, "context", f"call on a public holiday ({holiday})"))
             elif when.weekday() >= 5:
-                signals.append(Signal("urgency", 0.3, "context", f"call on a {when:%A}"))
+                signals.append(Signal("urgency", w.weekend_urgency, "context", f"call on a {when:%A}"))
             if when.hour in NIGHT_HOURS:
-                signals.append(Signal("urgency", 0.9, "context", f"call at {when:%H:%M} at night"))
+                signals.append(Signal("urgency", w.night_urgency, "context", f"call at {when:%H:%M} at night"))
         if (call.service or "").lower() in EMERGENCY_SERVICES:
-            signals.append(Signal("urgency", 0.6, "context", f"{call.service} service"))
+            signals.append(Signal("urgency", w.emergency_service_urgency, "context", f"{call.service} service"))
         for note in call.customer.notes:
             if vulnerability.IN_NOTES.search(note):
-                signals.append(Signal("worry", 0.6, "context", note))
+                signals.append(Signal("worry", w.vulnerable_note_worry, "context", note))
         for prior in unresolved:
             what = f"earlier contact: {prior.issue or 'an issue'} - {prior.outcome}".strip()
-            signals.append(Signal("frustration", 0.8, "context", what))
-            weight = 1.0 if NO_SHOW.search(prior.outcome) else 0.6
+            signals.append(Signal("frustration", w.unresolved_frustration, "context", what))
+            weight = w.no_show_distrust if NO_SHOW.search(prior.outcome) else w.unresolved_distrust
             signals.append(Signal("distrust", weight, "context", what))
         return tuple(signals)

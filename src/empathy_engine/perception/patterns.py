@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from empathy_engine.perception import fusion_weights
+from empathy_engine.perception.fusion_weights import PatternWeights
 from empathy_engine.perception.signals import Signal
 
 RECURRENCE = re.compile(
@@ -64,17 +66,21 @@ def _first(regex: re.Pattern[str], text: str) -> str | None:
 class ConversationPatternPerceiver:
     """Signals from a customer turn read against the turns before it."""
 
+    def __init__(self, weights: PatternWeights | None = None) -> None:
+        self.weights = weights or fusion_weights.bundled().patterns
+
     def perceive(self, text: str, fingerprint: np.ndarray, context: Context) -> tuple[Signal, ...]:
+        w = self.weights
         signals: list[Signal] = []
         if quote := _first(RECURRENCE, text):
-            signals.append(Signal("frustration", 1.0, "pattern", quote))
+            signals.append(Signal("frustration", w.recurrence_frustration, "pattern", quote))
         if quote := _first(BROKEN_PROMISE, text):
-            signals.append(Signal("distrust", 1.2, "pattern", quote))
-            signals.append(Signal("frustration", 0.6, "pattern", quote))
+            signals.append(Signal("distrust", w.broken_promise_distrust, "pattern", quote))
+            signals.append(Signal("frustration", w.broken_promise_frustration, "pattern", quote))
         words = WORD.findall(text)
         for earlier, earlier_print in context.earlier_customer:
             if len(words) >= 4 and float(fingerprint @ earlier_print.astype(np.float32)) >= REPEAT_SIMILARITY:
-                signals.append(Signal("frustration", 0.8, "pattern", f"repeats: {earlier[:60]}"))
+                signals.append(Signal("frustration", w.repeat_frustration, "pattern", f"repeats: {earlier[:60]}"))
                 break
         agent = context.last_agent_text
         if agent:
@@ -82,16 +88,17 @@ class ConversationPatternPerceiver:
         return tuple(signals)
 
     def _after_agent(self, text: str, words: list[str], agent: str) -> list[Signal]:
+        w = self.weights
         signals = []
         if len(words) <= 8 and ACCEPTANCE.search(text) and (news := _first(BAD_NEWS, agent)):
             # Short, flat acceptance of bad news is how resignation sounds on a call.
-            signals.append(Signal("dejection", 1.5, "pattern", f"{text.strip()} (after: {news})"))
+            signals.append(Signal("dejection", w.resigned_dejection, "pattern", f"{text.strip()} (after: {news})"))
         agent_words = WORD.findall(agent)
         is_question = text.rstrip().endswith("?") or bool(QUESTION_START.search(text))
         if is_question and len(agent_words) >= EXPLANATION_WORDS:
-            signals.append(Signal("confusion", 0.5, "pattern", text.strip()[:80]))
+            signals.append(Signal("confusion", w.question_confusion, "pattern", text.strip()[:80]))
         jargon = {w.lower() for w in agent_words if len(w) > 5 and w.lower() not in STOPWORDS}
         echoed = [w for w in words if w.lower() in jargon]
         if is_question and echoed and len(words) <= 6:
-            signals.append(Signal("confusion", 1.2, "pattern", f"{text.strip()} (echoes: {echoed[0]})"))
+            signals.append(Signal("confusion", w.echo_confusion, "pattern", f"{text.strip()} (echoes: {echoed[0]})"))
         return signals

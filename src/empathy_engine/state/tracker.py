@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from empathy_engine.perception import fusion_weights
+from empathy_engine.perception.fusion_weights import TrackerWeights
 from empathy_engine.perception.signals import Signal
 from empathy_engine.perception.text import TextReading
 from empathy_engine.results import AgentTurn, CustomerTurn, Evidence, Peak, Summary, empathy_score
 from empathy_engine.taxonomy import NEGATIVE_STATES, STATES, CustomerState, intensity_of
 
-CONTEXT_DECAY = 0.75  # context matters most at the start of a call, then the words take over
-MAX_CONTEXT = 1.2  # the most all context signals together may move one state's log-odds
-CARRY = 0.4  # share of last turn's confident negative log-odds that persists (moods linger)
 MAX_EVIDENCE = 3
 REMEMBERED_TURNS = 6
 _INDEX = {s: i for i, s in enumerate(STATES)}
@@ -35,25 +34,28 @@ def fuse(
     previous: np.ndarray | None,
     index: int,
     t: float | None,
+    weights: TrackerWeights | None = None,
 ) -> CustomerTurn:
-    """One customer turn's states from the text model, the pattern and context signals and the last turn."""
+    """One customer turn's states from the text model, the pattern and context signals and the last turn.
+    `weights`: the fusion artefact's (models/fusion-v1 unless the engine names another)."""
+    w = weights or fusion_weights.bundled().tracker
     logits = reading.state_logits.astype(np.float64).copy()
     # Context and the last turn's mood colour what the words say; they add nothing to plain
     # logistics ("it's 14 Elm Street"), so they count as much as the words are not neutral.
     emotional = 1.0 - 1.0 / (1.0 + np.exp(-logits[_NEUTRAL]))
-    decay = CONTEXT_DECAY**customer_turn * emotional
+    decay = w.context_decay**customer_turn * emotional
     weighted = [(s, s.weight) for s in signals]
     for state in dict.fromkeys(s.state for s in context):  # ordered: same result every run
         total = sum(s.weight for s in context if s.state == state)
-        scale = decay * min(1.0, MAX_CONTEXT / total)
+        scale = decay * min(1.0, w.max_context / total)
         weighted += [(s, s.weight * scale) for s in context if s.state == state]
     for signal, weight in weighted:
         logits[_INDEX[signal.state]] += weight
     if previous is not None:
         prev_logits = np.log(np.clip(previous, 1e-6, 1 - 1e-6) / np.clip(1 - previous, 1e-6, 1))
-        logits += np.where(_NEGATIVE, CARRY * emotional * np.clip(prev_logits, 0.0, 2.5), 0.0)
+        logits += np.where(_NEGATIVE, w.carry * emotional * np.clip(prev_logits, 0.0, w.carry_cap), 0.0)
     # Evidence for an emotion is evidence against "no emotion".
-    logits[_NEUTRAL] -= 0.5 * max((w for s, w in weighted if s.state != "neutral"), default=0.0)
+    logits[_NEUTRAL] -= w.against_neutral * max((wt for s, wt in weighted if s.state != "neutral"), default=0.0)
     scores = 1.0 / (1.0 + np.exp(-logits))
 
     order = [int(i) for i in np.argsort(-scores) if scores[i] >= 0.5]

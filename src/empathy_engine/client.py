@@ -14,7 +14,6 @@ the database, never stored twice (each final utterance carries the turn index it
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Any, Literal, Self
 from urllib.parse import quote
 
@@ -162,8 +161,3 @@ class SyncCallStream(_Calls):
 def header_of(conversation: dict[str, Any]) -> dict[str, Any]:
     """The `start` event's call header of a conversation v1 object (everything but its turns)."""
     return {k: v for k, v in conversation.items() if k != "turns"}
-
-
-def turns_of(conversation: dict[str, Any], since: int = 0) -> Iterable[tuple[Speaker, str, float | None]]:
-    for turn in conversation["turns"][since:]:
-        yield turn["speaker"], turn["text"], turn.get("t")

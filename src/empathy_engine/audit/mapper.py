@@ -1,21 +1,31 @@
 """The audit's MAP step: one analysed call -> one small `CallRecord`. A pure function.
 
-It reads the engine's result as the documented dictionary (docs/output-format.md), so it sees
-whatever later versions add: cue cards on customer turns (`cues`, from coaching) become the
-"what the playbook would have done" of a miss, and a conversation-level `escalation`
-(bot-handled calls) is counted. Without them it falls back to the taxonomy.
+It reads the engine's typed result (a stored results file is read into the same types first):
+cue cards on customer turns become the "what the playbook would have done" of a miss, and a
+bot-handled call's hand-over is counted. Without cards it falls back to the taxonomy.
+
+Scores are read at the documented output's precision, so an audit of live calls and one of
+the same calls' results file give the same records.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from empathy_engine.advice import CueCard
 from empathy_engine.audit.records import Advice, CallRecord, Miss, Moment, clip
 from empathy_engine.events import CallStarted
-from empathy_engine.taxonomy import NEGATIVE_STATES, RESPONSES, intensity_of
-
-_NEGATIVE = frozenset(NEGATIVE_STATES)
+from empathy_engine.results import (
+    INTENSITY_DIGITS,
+    SCORE_DIGITS,
+    AgentTurn,
+    ConversationResult,
+    CustomerInsight,
+    empathy_score,
+)
+from empathy_engine.taxonomy import NEGATIVE_STATES, RESPONSES, CustomerState, intensity_of
 
 #: What answering each state looks like, in words a QA lead uses (the taxonomy's RESPONSES).
 ADVICE: dict[str, str] = {
@@ -52,137 +62,158 @@ def sentiment_of(states: Mapping[str, float]) -> float:
     return round(float(states.get("satisfaction", 0.0)) - worst, 3)
 
 
-def advice_for(customer_turn: Mapping[str, Any], pending: Sequence[str]) -> tuple[tuple[Advice, ...], bool]:
+def advice_for(
+    turn: CustomerInsight, pending: Sequence[CustomerState], reply: AgentTurn
+) -> tuple[tuple[Advice, ...], bool]:
     """The cue cards shown on this turn when coaching ran; else what the taxonomy expects per state."""
-    cards = customer_turn.get("cues") or []
-    if cards:
-        return tuple(_card(c) for c in cards if isinstance(c, Mapping)), True
+    if turn.cues:
+        return tuple(_card(c, reply) for c in turn.cues), True
     return tuple(
         Advice(s, f"{ADVICE[s]} ({', '.join(sorted(RESPONSES[s]))})", source="taxonomy") for s in pending
     ), False
 
 
-def _card(card: Mapping[str, Any]) -> Advice:
-    return Advice(
-        state=str(card.get("state", "")),
-        do=str(card.get("do", "")),
-        say=str(card.get("say", "")),
-        avoid=tuple(str(a) for a in card.get("avoid", ()) or ()),
-        source=str(card.get("source", "playbook")),
-        followed=card.get("followed"),
-    )
+def _card(card: CueCard, reply: AgentTurn) -> Advice:
+    follow = reply.follow_through
+    followed = follow[1] if follow is not None and follow[0] == card.id else None
+    return Advice(card.state, card.do, card.say, card.avoid, card.source, followed)
 
 
-def audit_call(start: CallStarted, texts: Sequence[str], result: Mapping[str, Any], where: str = "") -> CallRecord:
-    """Summarise one analysed call. `texts` are the utterances' words, in the order of `result["turns"]`."""
-    call_id = str(result.get("id", start.call_id))
-    agent = start.agent_id or "unknown"
-    turns: list[Mapping[str, Any]] = result["turns"]
-    sentiment: list[float] = []
-    judged = answered = 0
-    judged_states: set[str] = set()
-    missed_states: set[str] = set()
-    misses: list[Miss] = []
+def _scores(turn: CustomerInsight) -> dict[CustomerState, float]:
+    return {s: round(v, SCORE_DIGITS) for s, v in turn.states.items()}
+
+
+@dataclass(slots=True)
+class _Walk:
+    """What one pass over the turns finds: each emotional customer turn judged by the first reply."""
+
+    call_id: str
+    agent: str
+    texts: Sequence[str]
+    sentiment: list[float] = field(default_factory=list)
+    judged: int = 0
+    answered: int = 0
+    judged_states: set[str] = field(default_factory=set)
+    missed_states: set[str] = field(default_factory=set)
+    misses: list[Miss] = field(default_factory=list)
     best: Moment | None = None
-    first_emotional: Mapping[str, Any] | None = None
+    first_emotional: CustomerInsight | None = None
     first_ack_s: float | None = None
     first_ack_replies: int | None = None
-    pending: tuple[Mapping[str, Any], tuple[str, ...]] | None = None
-    last_customer: Mapping[str, Any] | None = None
+    pending: tuple[CustomerInsight, tuple[CustomerState, ...]] | None = None
+    last_customer: CustomerInsight | None = None
 
-    for turn in turns:
-        if turn["speaker"] == "customer":
-            states = turn.get("states", {})
-            sentiment.append(sentiment_of(states))
-            neg = tuple(sorted((s for s in turn.get("detected", ()) if s in _NEGATIVE), key=lambda s: -states[s]))
-            if neg and first_emotional is None:
-                first_emotional = turn
-            pending = (turn, neg) if neg else None
-            last_customer = turn
-            continue
-        if pending is None:
-            continue
-        customer, neg = pending
-        position = len(sentiment) - 1  # the pending turn is the customer's latest
-        pending = None  # only the first reply after a customer turn is judged
-        judged += 1
-        judged_states.update(neg)
+    def customer(self, turn: CustomerInsight) -> None:
+        scores = _scores(turn)
+        self.sentiment.append(sentiment_of(scores))
+        neg = tuple(sorted(turn.negative, key=lambda s: -scores[s]))
+        if neg and self.first_emotional is None:
+            self.first_emotional = turn
+        self.pending = (turn, neg) if neg else None
+        self.last_customer = turn
+
+    def reply(self, turn: AgentTurn) -> None:
+        if self.pending is None:
+            return
+        customer, neg = self.pending
+        self.pending = None  # only the first reply after a customer turn is judged
+        self.judged += 1
+        self.judged_states.update(neg)
         state = neg[0]
-        intensity = round(intensity_of(float(customer["states"][state])), 2)
-        quote = clip(texts[customer["index"]])
-        reply = clip(texts[turn["index"]])
-        behaviours = tuple(turn.get("behaviours", ()))
-        if turn.get("missed_cue"):
-            missed_states.update(neg)
-            advice, from_cues = advice_for(customer, neg)
-            misses.append(
-                Miss(
-                    call_id=call_id,
-                    agent=agent,
-                    turn=turn["index"],
-                    customer_turn=customer["index"],
-                    position=position,
-                    t=customer.get("t"),
-                    state=state,
-                    pending=neg,
-                    intensity=intensity,
-                    quote=quote,
-                    evidence=tuple(e["quote"] for e in customer.get("evidence", ()) if e.get("state") == state)[:2],
-                    reply=reply,
-                    behaviours=behaviours,
-                    advice=advice,
-                    from_cues=from_cues,
-                )
-            )
-            continue
-        answered += 1
-        if first_ack_replies is None:
-            first_ack_replies = judged
-            if first_emotional is not None and turn.get("t") is not None and first_emotional.get("t") is not None:
-                first_ack_s = round(max(0.0, float(turn["t"]) - float(first_emotional["t"])), 1)
-        moment = Moment(call_id, agent, turn["index"], state, intensity, quote, reply, behaviours)
-        if best is None or moment.key() < best.key():
-            best = moment
+        intensity = round(intensity_of(_scores(customer)[state]), INTENSITY_DIGITS)
+        quote, reply = clip(self.texts[customer.index]), clip(self.texts[turn.index])
+        if turn.missed_cue:
+            self.missed_states.update(neg)
+            self.misses.append(self._miss(customer, neg, turn, intensity, quote, reply))
+            return
+        self.answered += 1
+        if self.first_ack_replies is None:
+            self.first_ack_replies = self.judged
+            first = self.first_emotional
+            if first is not None and turn.t is not None and first.t is not None:
+                self.first_ack_s = round(max(0.0, float(turn.t) - float(first.t)), 1)
+        moment = Moment(self.call_id, self.agent, turn.index, state, intensity, quote, reply, turn.behaviours)
+        if self.best is None or moment.key() < self.best.key():
+            self.best = moment
 
-    summary = result.get("summary", {})
-    peak = summary.get("peak")
-    recovered = None
-    if peak is not None and last_customer is not None:
-        recovered = not any(s in _NEGATIVE for s in last_customer.get("detected", ()))
-    escalation = result.get("escalation")
-    escalated = isinstance(escalation, Mapping)
+    def _miss(
+        self, customer: CustomerInsight, neg: tuple[CustomerState, ...], turn: AgentTurn, intensity: float,
+        quote: str, reply: str,
+    ) -> Miss:  # fmt: skip
+        state = neg[0]
+        advice, from_cues = advice_for(customer, neg, turn)
+        return Miss(
+            call_id=self.call_id,
+            agent=self.agent,
+            turn=turn.index,
+            customer_turn=customer.index,
+            position=len(self.sentiment) - 1,  # the pending turn is the customer's latest
+            t=customer.t,
+            state=state,
+            pending=neg,
+            intensity=intensity,
+            quote=quote,
+            evidence=tuple(e.quote for e in customer.evidence if e.state == state)[:2],
+            reply=reply,
+            behaviours=turn.behaviours,
+            advice=advice,
+            from_cues=from_cues,
+        )
+
+
+def audit_call(
+    start: CallStarted, texts: Sequence[str], result: ConversationResult | Mapping[str, Any], where: str = ""
+) -> CallRecord:
+    """Summarise one analysed call. `texts` are the utterances' words, in the order of the result's turns;
+    `result` is the engine's, or a stored one (docs/output-format.md), read into the same types here."""
+    if not isinstance(result, ConversationResult):
+        result = ConversationResult.from_dict(result)
+    walk = _Walk(result.id or start.call_id, start.agent_id or "unknown", texts)
+    for turn in result.turns:
+        if isinstance(turn, CustomerInsight):
+            walk.customer(turn)
+        else:
+            walk.reply(turn)
+    return _record(start, result, walk, where)
+
+
+def _record(start: CallStarted, result: ConversationResult, walk: _Walk, where: str) -> CallRecord:
+    summary, peak, last = result.summary, result.summary.peak, walk.last_customer
+    recovered = None if peak is None or last is None else not last.negative
+    escalation = result.escalation
     started = start.started_at
+    score = empathy_score(walk.answered, walk.judged)
     return CallRecord(
-        id=call_id,
+        id=walk.call_id,
         where=where,
-        agent=agent,
+        agent=walk.agent,
         customer=start.customer.id,
         started_at=started.isoformat() if started else None,
         day=started.date().isoformat() if started else None,
         service=start.service,
         channel=start.channel,
         handled_by=start.handled_by,
-        turns=len(turns),
-        customer_turns=len(sentiment),
-        judged=judged,
-        answered=answered,
-        empathy_score=round(answered / judged, 4) if judged else None,
-        missed_cues=len(misses),
-        first_ack_s=first_ack_s,
-        first_ack_replies=first_ack_replies,
-        acknowledged=None if judged == 0 else first_ack_replies is not None,
-        start=summary.get("start"),
-        peak_state=peak["state"] if peak else None,
-        peak_intensity=peak["intensity"] if peak else None,
-        peak_turn=peak["turn"] if peak else None,
-        end=summary.get("end"),
+        turns=len(result.turns),
+        customer_turns=len(walk.sentiment),
+        judged=walk.judged,
+        answered=walk.answered,
+        empathy_score=None if score is None else round(score, 4),
+        missed_cues=len(walk.misses),
+        first_ack_s=walk.first_ack_s,
+        first_ack_replies=walk.first_ack_replies,
+        acknowledged=None if walk.judged == 0 else walk.first_ack_replies is not None,
+        start=summary.start,
+        peak_state=peak.state if peak else None,
+        peak_intensity=round(peak.intensity, INTENSITY_DIGITS) if peak else None,
+        peak_turn=peak.turn if peak else None,
+        end=summary.end,
         recovered=recovered,
-        sentiment=tuple(sentiment),
-        judged_states=tuple(s for s in NEGATIVE_STATES if s in judged_states),
-        missed_states=tuple(s for s in NEGATIVE_STATES if s in missed_states),
-        misses=tuple(misses),
-        best=best,
-        escalated=escalated,
-        escalation_reason=str(escalation.get("reason")) if escalated and escalation.get("reason") else None,
-        escalation_turn=escalation.get("at_turn") if escalated else None,
+        sentiment=tuple(walk.sentiment),
+        judged_states=tuple(s for s in NEGATIVE_STATES if s in walk.judged_states),
+        missed_states=tuple(s for s in NEGATIVE_STATES if s in walk.missed_states),
+        misses=tuple(walk.misses),
+        best=walk.best,
+        escalated=escalation is not None,
+        escalation_reason=escalation.reason if escalation else None,
+        escalation_turn=escalation.at_turn if escalation else None,
     )

@@ -110,7 +110,7 @@ def audit_chunk(payloads: list[Payload], period: str = "week", outputs: frozense
         start = events[0]
         assert isinstance(start, CallStarted)
         try:
-            result = engine.analyze(events).to_dict()
+            result = engine.analyze(events)
             texts = [e.text for e in events if isinstance(e, Utterance)]
             record = audit_call(start, texts, result, where)
         except Exception as e:  # one call that breaks the engine must not stop the audit

@@ -159,13 +159,6 @@ class FrameStream:
         return np.concatenate([done, self._analyse(view)])
 
 
-def level_track(samples: np.ndarray) -> np.ndarray:
-    """Level in dB per 10 ms frame, aligned with `analyse_frames`: enough to tell when someone speaks."""
-    stream = FrameStream(levels_only=True)
-    stream.push(samples)
-    return stream.frames()[:, 0]
-
-
 def speech_mask(level_db: np.ndarray) -> np.ndarray:
     """Which frames are speech: within SPEECH_BELOW_PEAK_DB of the loudest and above the floor.
 

@@ -103,10 +103,6 @@ class SpeechSegmenter:
         return min(min(self._minima), self._block_min)
 
     @property
-    def in_utterance(self) -> bool:
-        return self._audio is not None
-
-    @property
     def utterance_start(self) -> int | None:
         """First speech sample of the open utterance, if one is open."""
         return self._speech_start if self._audio is not None else None

@@ -148,8 +148,27 @@ class EscalationPolicy:
         if memory.escalation is not None:
             return None, False
         memory.trajectory.append(turn.primary)
+        self._count_failure(text, fingerprint, memory)
         frustration = turn.intensity_of("frustration")
-        rephrase = any(float(fingerprint @ e.astype(np.float32)) >= s.rephrase_similarity for e in memory.earlier)
+        rising = frustration >= s.rising_from and any(0 < f < frustration for f in memory.frustration)
+        memory.frustration.append(frustration)
+        safety = card if card is not None and card.safety else None
+        reasons = self._reasons(turn, safety, text, frustration >= s.strong_frustration or rising, memory)
+        reason = next((r for r in PRECEDENCE if r in reasons), None)
+        if reason is not None:
+            handoff = self._handoff(turn, reasons[reason], safety, memory)
+            memory.escalation = Escalation(turn.index, reason, handoff)
+            return memory.escalation, False
+        clear = any(turn.intensity_of(st) >= s.offer_intensity for st in turn.negative)
+        offer = s.offer_human_proactively and not memory.offered and clear
+        memory.offered = memory.offered or offer
+        return None, offer
+
+    def _count_failure(self, text: str, fingerprint: np.ndarray, memory: EscalationMemory) -> None:
+        """A customer turn that says the bot got it wrong: a rephrase, a word shouted again, a correction."""
+        rephrase = any(
+            float(fingerprint @ e.astype(np.float32)) >= self.settings.rephrase_similarity for e in memory.earlier
+        )
         shouted = {w.lower() for w in SHOUTED.findall(text)} & set().union(*memory.earlier_words)
         answered_a_question = memory.last_bot.rstrip().endswith("?")
         corrected = NOT_UNDERSTOOD.search(text) or (LEADING_NO.search(text) and not answered_a_question)
@@ -157,56 +176,38 @@ class EscalationPolicy:
             memory.failures += 1
         memory.earlier.append(fingerprint.astype(np.float16))
         memory.earlier_words.append(frozenset(w.lower() for w in re.findall(r"[a-zA-Z]{4,}", text)[:40]))
-        rising = frustration >= s.rising_from and any(0 < f < frustration for f in memory.frustration)
-        memory.frustration.append(frustration)
-        safety = card if card is not None and card.safety else None
-        worry = max(turn.intensity_of("worry"), turn.intensity_of("urgency"))
+
+    def _reasons(
+        self, turn: CustomerTurn, safety: CueCard | None, text: str, frustrated: bool, memory: EscalationMemory
+    ) -> dict[str, str]:
+        """Each reason that holds, with the words or facts behind it (for the hand-over summary)."""
+        s, facts = self.settings, memory.facts
         vulnerable = vulnerability.IN_WORDS.search(text)
         memory.vulnerable = memory.vulnerable or bool(vulnerable)
         memory.no_heat = memory.no_heat or bool(NO_HEAT.search(text))
-        at_risk = (vulnerable and bool(turn.negative)) or (memory.facts.vulnerable and worry >= s.crm_vulnerable_worry)
+        reasons: dict[str, str] = {}
+        safety_why = safety.why if safety else None
         if safety is None and memory.vulnerable and memory.no_heat and turn.negative:
-            # No heat (or cooling) for someone vulnerable is a safety emergency (TAXONOMY.md).
-            safety_why = "no heat for someone vulnerable"
-        else:
-            safety_why = safety.why if safety else None
-        complaint = HIGH_VALUE.search(text)
-        repeat_complaint = memory.contacts > 1 and bool({"frustration", "distrust"} & set(turn.detected))
-        asked = ASKED_FOR_HUMAN.search(text)
-        # Each reason that holds, with the words or facts behind it (for the hand-over summary).
-        reasons = {
-            "safety_emergency": f"Safety: “{safety_why}” — give the safety step first." if safety_why else None,
-            "asked_for_human": f"Asked for a person (“{asked.group(0)}”)." if asked else None,
-            "vulnerable_customer": (
-                f"Vulnerable customer (“{vulnerable.group(0)}”)."
-                if vulnerable
-                else f"Vulnerable customer (their {memory.facts.relation or 'household'})."
+            safety_why = "no heat for someone vulnerable"  # a safety emergency (TAXONOMY.md)
+        if safety_why:
+            reasons["safety_emergency"] = f"Safety: “{safety_why}” — give the safety step first."
+        if asked := ASKED_FOR_HUMAN.search(text):
+            reasons["asked_for_human"] = f"Asked for a person (“{asked.group(0)}”)."
+        worry = max(turn.intensity_of("worry"), turn.intensity_of("urgency"))
+        if (vulnerable and turn.negative) or (facts.vulnerable and worry >= s.crm_vulnerable_worry):
+            who = f"“{vulnerable.group(0)}”" if vulnerable else f"their {facts.relation or 'household'}"
+            reasons["vulnerable_customer"] = f"Vulnerable customer ({who})."
+        if complaint := HIGH_VALUE.search(text):
+            reasons["high_value_complaint"] = f"Serious complaint (“{complaint.group(0)}”)."
+        elif memory.contacts > 1 and {"frustration", "distrust"} & set(turn.detected):
+            reasons["high_value_complaint"] = "Repeat contact about an unresolved issue."
+        if frustrated:
+            reasons["rising_frustration"] = "Frustration has been building with the assistant."
+        if memory.failures >= s.bot_failures:
+            reasons["bot_not_understanding"] = (
+                f"The assistant misunderstood {memory.failures} times; don't make them repeat it."
             )
-            if at_risk
-            else None,
-            "high_value_complaint": (
-                f"Serious complaint (“{complaint.group(0)}”)."
-                if complaint
-                else "Repeat contact about an unresolved issue."
-                if repeat_complaint
-                else None
-            ),
-            "rising_frustration": "Frustration has been building with the assistant."
-            if frustration >= s.strong_frustration or rising
-            else None,
-            "bot_not_understanding": f"The assistant misunderstood {memory.failures} times; don't make them repeat it."
-            if memory.failures >= s.bot_failures
-            else None,
-        }
-        reason = next((r for r in PRECEDENCE if reasons[r]), None)
-        if reason is not None:
-            handoff = self._handoff(turn, str(reasons[reason]), safety, memory)
-            memory.escalation = Escalation(turn.index, reason, handoff)
-            return memory.escalation, False
-        clear = any(turn.intensity_of(st) >= s.offer_intensity for st in turn.negative)
-        offer = s.offer_human_proactively and not memory.offered and clear
-        memory.offered = memory.offered or offer
-        return None, offer
+        return reasons
 
     def _handoff(
         self, turn: CustomerTurn, why: str, safety: CueCard | None, memory: EscalationMemory

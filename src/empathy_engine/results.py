@@ -244,7 +244,7 @@ class ConversationResult:
                 for card in turns[i]["cues"]:
                     if card["id"] == card_id:
                         card["followed"] = followed
-        out = {"id": self.id, "turns": turns, "summary": self.summary.to_dict()}
+        out: dict[str, Any] = {"id": self.id, "turns": turns, "summary": self.summary.to_dict()}
         if self.bot:
             out["escalation"] = self.escalation.to_dict() if self.escalation else None
         return out

@@ -94,12 +94,12 @@ class Aggregate:
         self.misses.merge(o.misses)
         self.moments.merge(o.moments)
         self.worst.merge(o.worst)
-        for key, top in o.agent_misses.items():
-            _top(self.agent_misses, key, top.k).merge(top)
-        for agent, top in o.agent_moments.items():
-            _top(self.agent_moments, agent, top.k).merge(top)
-        for agent, top in o.agent_worst.items():
-            _top(self.agent_worst, agent, top.k).merge(top)
+        for key, misses in o.agent_misses.items():
+            _top(self.agent_misses, key, misses.k).merge(misses)
+        for agent, moments in o.agent_moments.items():
+            _top(self.agent_moments, agent, moments.k).merge(moments)
+        for agent, worst in o.agent_worst.items():
+            _top(self.agent_worst, agent, worst.k).merge(worst)
         days = [d for d in (self.first_day, o.first_day, self.last_day, o.last_day) if d]
         self.first_day = min(days) if days else None
         self.last_day = max(days) if days else None

@@ -8,11 +8,13 @@ runs the text model a second time.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from typing import cast
 
 from empathy_engine.coaching.exemplars import Exemplar, ExemplarLibrary
 from empathy_engine.events import CallStarted, Event, Utterance
 from empathy_engine.pipeline import Engine
 from empathy_engine.results import AgentTurn, ConversationResult, CustomerInsight
+from empathy_engine.taxonomy import CustomerState
 
 IMPROVEMENT = 0.15  # the state's score must fall at least this much over the next customer turns
 LOOKAHEAD = 2  # customer turns after the answer in which the improvement must show
@@ -38,8 +40,9 @@ def harvest(result: ConversationResult, texts: Sequence[str]) -> Iterator[Exempl
         card, answer = turn.cues[0], turns[i + 1]
         if card.safety or not isinstance(answer, AgentTurn) or not set(answer.behaviours) & set(card.expects):
             continue
+        state = cast(CustomerState, card.state)  # not a safety card, so one of the customer states
         later = [t for t in turns[i + 2 :] if isinstance(t, CustomerInsight)][:LOOKAHEAD]
-        before = turn.states.get(card.state, 0.0)  # type: ignore[call-overload]
-        if later and min(t.states.get(card.state, 0.0) for t in later) <= before - IMPROVEMENT:  # type: ignore[call-overload]
+        before = turn.states.get(state, 0.0)
+        if later and min(t.states.get(state, 0.0) for t in later) <= before - IMPROVEMENT:
             step = card.id.split("/", 1)[1]
             yield Exemplar(card.state, step, texts[i], texts[i + 1], f"{result.id}#{i + 1}", turn.fingerprint)

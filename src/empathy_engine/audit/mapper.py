@@ -56,7 +56,7 @@ INSTEAD: dict[str, str] = {
 }
 
 
-def sentiment_of(states: Mapping[str, float]) -> float:
+def sentiment_of(states: Mapping[CustomerState, float]) -> float:
     """A customer turn's sentiment in [-1, 1]: satisfaction minus the strongest state that asks for a response."""
     worst = max((float(states.get(s, 0.0)) for s in NEGATIVE_STATES), default=0.0)
     return round(float(states.get("satisfaction", 0.0)) - worst, 3)

@@ -121,7 +121,7 @@ def summarise(
         c["period"] = p
         periods.append(c)
     bands = {b: card(agg.bands[b], kpis["band"].get(b)) for b in BANDS if b in agg.bands}
-    states = [
+    state_lines = [
         state_line(s, agg.states.missed_calls[s], agg.states.judged_calls[s], dict(agg.states.instead.get(s, {})))
         for s in NEGATIVE_STATES
         if agg.states.judged_calls[s]
@@ -140,7 +140,7 @@ def summarise(
         "agents": agents,
         "periods": periods,
         "bands": bands,
-        "states": states,
+        "states": state_lines,
         "trajectories": {b: agg.trajectories.means(b) for b in BANDS},
         "transitions": [
             {"start": a, "end": b, "calls": n}

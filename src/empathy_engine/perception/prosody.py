@@ -77,8 +77,10 @@ class ProsodyModel:
     def from_dict(cls, d: dict[str, Any]) -> ProsodyModel:
         if tuple(d["features"]) != FEATURES:
             raise ValueError(f"prosody model {d.get('name')} has features {d['features']}, expected {FEATURES}")
-        keys = ("prior_mean", "within_std", "between_std", "weights")
-        return cls(d["name"], FEATURES, *(tuple(float(v) for v in d[k]) for k in keys), float(d["bias"]))
+        prior_mean, within_std, between_std, weights = (
+            tuple(float(v) for v in d[k]) for k in ("prior_mean", "within_std", "between_std", "weights")
+        )
+        return cls(d["name"], FEATURES, prior_mean, within_std, between_std, weights, float(d["bias"]))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -284,8 +286,8 @@ class VoiceTracker:
         turns = self.baseline.turns
         z = self.baseline.z(np.asarray(features.values, np.float64), self.model)
         if features.speech_s < MIN_SPEECH_S:
-            cues = tuple(c for c in cues_of(features, z, turns, 0.5) if c in ("long_pause", "overtalk"))
-            return VoiceReading(0.0, 0.0, cues, features, (0.0,) * len(FEATURES), turns)
+            quiet = tuple(c for c in cues_of(features, z, turns, 0.5) if c in ("long_pause", "overtalk"))
+            return VoiceReading(0.0, 0.0, quiet, features, (0.0,) * len(FEATURES), turns)
         arousal = self.model.arousal(z)
         energy = _sigmoid(sum(w * z[_I[name]] for name, w in ENERGY_WEIGHTS.items()))
         cues = cues_of(features, z, turns, arousal)

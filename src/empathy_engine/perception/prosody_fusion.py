@@ -57,7 +57,7 @@ def voice_signals(
     accepting = logit["dejection"] > ACCEPTING_LOGIT
     polite = logit["satisfaction"] > POLITE_LOGIT
     neutral = logit["neutral"] > NEUTRAL_LOGIT
-    worried = [s for s in ("urgency", "worry") if logit[s] > WORRIED_LOGIT]
+    worried: list[CustomerState] = [s for s in ("urgency", "worry") if logit[s] > WORRIED_LOGIT]
     complaining = max(logit["frustration"], logit["distrust"]) > COMPLAINING_LOGIT
     conf = _confidence(reading)
     cues = reading.cues

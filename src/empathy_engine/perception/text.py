@@ -50,7 +50,7 @@ class TextReading:
         return self.text[words[0].start() : words[-1].end()].strip(" ,.;:!?\"'") if words else ""
 
 
-_OUTPUT_INDEX = {name: i for i, name in enumerate((*STATES, *BEHAVIOURS))}
+_OUTPUT_INDEX: dict[str, int] = {name: i for i, name in enumerate((*STATES, *BEHAVIOURS))}
 
 
 class TextEmotionPerceiver:

@@ -74,8 +74,7 @@ def analyze(
     stderr (file, line, field) and, in jsonl, as {"id": ..., "error": ...}; the others are
     still analysed, and the exit code is 1. See docs/conversation-format.md.
     """
-    from empathy_engine.ingest.audio import AudioError
-    from empathy_engine.ingest.conversation import InputError, Loaded, expand, read_inputs
+    from empathy_engine.ingest.conversation import expand
 
     out = Console(highlight=False, soft_wrap=not sys.stdout.isatty())  # pipes and files get whole lines
     chosen = fmt or (Format.text if sys.stdout.isatty() else Format.jsonl)
@@ -85,8 +84,17 @@ def analyze(
         raise _fail(f"no such file or folder: {e.args[0]}") from None
     if not files:
         raise _fail(f"no .json or .jsonl files in {' '.join(paths or [])}")
+    failures = _analyze_files(_engine(playbook, exemplars), files, chosen, out)
+    if failures:
+        err.print(f"{failures} conversation(s) could not be read; the others were analysed.")
+        raise typer.Exit(1)
 
-    engine = _engine(playbook, exemplars)
+
+def _analyze_files(engine: Any, files: list[Path | None], chosen: Format, out: Console) -> int:
+    """Analyse every conversation in `files`, writing each result as it comes; returns how many failed."""
+    from empathy_engine.ingest.audio import AudioError
+    from empathy_engine.ingest.conversation import InputError, Loaded, read_inputs
+
     failures = 0
     writer = _JsonWriter() if chosen is Format.json else None
     with _progress(files) as advance:
@@ -115,9 +123,7 @@ def analyze(
                 print(json.dumps(result.to_dict(), ensure_ascii=False))
     if writer:
         writer.close()
-    if failures:
-        err.print(f"{failures} conversation(s) could not be read; the others were analysed.")
-        raise typer.Exit(1)
+    return failures
 
 
 PLAYBOOK_HELP = "A playbook YAML overriding the shipped one (see `empathy playbook`)."

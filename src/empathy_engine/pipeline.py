@@ -21,7 +21,7 @@ from empathy_engine.ingest.audio import ANALYSIS_RATE, Recording, read_recording
 from empathy_engine.perception import fusion_weights
 from empathy_engine.perception.behaviour import answered_states, behaviours_of
 from empathy_engine.perception.context import CallContextPerceiver, ContextSettings
-from empathy_engine.perception.patterns import Context, ConversationPatternPerceiver
+from empathy_engine.perception.patterns import ConversationPatternPerceiver
 from empathy_engine.perception.prosody import ProsodyPerceiver, VoiceReading, VoiceTracker
 from empathy_engine.perception.prosody_fusion import voice_signals
 from empathy_engine.perception.text import TextEmotionPerceiver
@@ -86,7 +86,9 @@ class CallSession:
     def __init__(self, engine: Engine, call: CallStarted) -> None:
         self.engine = engine
         self.call = call
-        context = engine.context.read(call)  # once per call: the tracker, the coach and the hand-over share it
+        # What each perceiver keeps of this call, made once at its start (perception/perceiver.py).
+        context = engine.context.new_call(call)  # shared by the tracker, the coach and the hand-over
+        self.window = engine.patterns.new_call(call)
         self.memory = CallMemory(context=context.signals)
         self.coaching = CoachMemory(context.facts)
         self.escalating = EscalationMemory(context.facts, context.contacts) if call.handled_by == "bot" else None
@@ -104,8 +106,8 @@ class CallSession:
         m = self.memory
         reading = self.engine.text.read(u.text)
         fingerprint = reading.prediction.fingerprint
-        window = Context(m.last_agent_text, tuple(m.earlier_customer))
-        signals = self.engine.patterns.perceive(u.text, fingerprint, window)
+        signals = self.engine.patterns.perceive(u.text, fingerprint, self.window.context())
+        self.window.customer(u.text, fingerprint)
         if voice is None and (audio := self._turn_audio(u)):
             voice = self.voice_tracker().observe_turn(audio[0], ANALYSIS_RATE, audio[1])
         if voice is not None:
@@ -118,7 +120,7 @@ class CallSession:
             escalation, offer = self.engine.escalation.observe_customer(
                 state, card, u.text, fingerprint, self.escalating
             )
-        m.record_customer(state, u.text, fingerprint)
+        m.record_customer(state)
         cues = (card,) if card is not None else ()
         return CustomerInsight.of(state, cues, escalation, offer, voice, fingerprint)
 
@@ -131,12 +133,13 @@ class CallSession:
         if self.escalating is not None:
             self.engine.escalation.observe_agent(behaviours, u.text, self.escalating)
         turn = AgentTurn(m.turns, behaviours, bool(pending) and not answered, answered, u.t, follow)
-        m.record_agent(turn, u.text)
+        m.record_agent(turn)
+        self.window.agent(u.text)
         return turn
 
     def voice_tracker(self) -> VoiceTracker:
         """This call's tone-of-voice tracker, for a live audio stream to feed (telephony)."""
-        self.voice = self.voice or self.engine.voice.new_call()
+        self.voice = self.voice or self.engine.voice.new_call(self.call)
         return self.voice
 
     def _turn_audio(self, u: Utterance) -> tuple[Any, Any] | None:
@@ -152,4 +155,4 @@ class CallSession:
 
     def state_bytes(self) -> int:
         """Size of what this call keeps between turns (the shared model is not counted)."""
-        return len(pickle.dumps((self.memory, self.coaching, self.escalating, self.voice)))
+        return len(pickle.dumps((self.memory, self.window, self.coaching, self.escalating, self.voice)))

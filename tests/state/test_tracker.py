@@ -11,7 +11,7 @@ from empathy_engine.perception.fusion_weights import bundled
 from empathy_engine.perception.signals import Signal
 from empathy_engine.perception.text import TextReading
 from empathy_engine.results import AgentTurn, CustomerTurn
-from empathy_engine.state.tracker import REMEMBERED_TURNS, CallMemory, fuse
+from empathy_engine.state.tracker import CallMemory, fuse
 from empathy_engine.taxonomy import STATES
 
 FP = np.eye(8, dtype=np.float32)[0]
@@ -100,12 +100,12 @@ def test_fuse_last_turns_negative_mood_lingers_but_satisfaction_does_not() -> No
 def _customer(memory: CallMemory, text: str, **logits: float) -> CustomerTurn:
     turn = fuse(reading(text, **logits), (), memory.context, memory.customer_turns, memory.last_scores,
                 memory.turns, None)  # fmt: skip
-    memory.record_customer(turn, text, FP)
+    memory.record_customer(turn)
     return turn
 
 
 def _agent(memory: CallMemory, text: str, missed: bool) -> None:
-    memory.record_agent(AgentTurn(memory.turns, ("none",), missed), text)
+    memory.record_agent(AgentTurn(memory.turns, ("none",), missed))
 
 
 def test_call_memory_summary_follows_the_call() -> None:
@@ -123,13 +123,10 @@ def test_call_memory_summary_follows_the_call() -> None:
     assert summary.empathy_score == 0.5 and summary.missed_cues == 1
 
 
-def test_call_memory_stays_small_and_a_customer_turn_retires_the_agents_words() -> None:
+def test_call_memory_an_agent_turn_is_judged_once_against_the_customer_turn_before_it() -> None:
     memory = CallMemory()
-    _agent(memory, "x" * 5000, missed=False)
-    assert memory.last_agent_text is not None and len(memory.last_agent_text) == 2000
-    for i in range(REMEMBERED_TURNS + 3):
-        _customer(memory, f"turn {i} " + "y" * 500, neutral=2.0)
-    assert memory.last_agent_text is None
-    assert len(memory.earlier_customer) == REMEMBERED_TURNS
-    assert all(len(text) <= 200 and fp.dtype == np.float16 for text, fp in memory.earlier_customer)
-    assert memory.summary().empathy_score is None  # no emotional turn, nothing to score
+    _customer(memory, "nobody came again", frustration=2.0, neutral=-3.0)
+    _agent(memory, "Let me check", missed=True)
+    _agent(memory, "I'm so sorry, that shouldn't have happened", missed=False)  # a second reply is not judged
+    assert (memory.emotional_answered, memory.answered_well, memory.missed_cues) == (1, 0, 1)
+    assert memory.summary().empathy_score == 0.0

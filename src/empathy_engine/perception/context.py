@@ -157,7 +157,7 @@ class CallContextPerceiver:
         self.settings = settings or ContextSettings()
         self.weights = weights or fusion_weights.bundled().context
 
-    def read(self, call: CallStarted) -> CallContext:
+    def new_call(self, call: CallStarted) -> CallContext:
         unresolved = recent_unresolved(call)
         facts = call_facts(call, self.settings, unresolved)
         return CallContext(self._signals(call, unresolved), facts, 1 + len(unresolved))

@@ -8,11 +8,13 @@ a question straight after an explanation, jargon echoed back.
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from empathy_engine.events import CallStarted
 from empathy_engine.perception import fusion_weights
 from empathy_engine.perception.fusion_weights import PatternWeights
 from empathy_engine.perception.signals import Signal
@@ -48,6 +50,7 @@ STOPWORDS = frozenset(
 
 REPEAT_SIMILARITY = 0.93  # cosine of the text model's pooled features
 EXPLANATION_WORDS = 15
+REMEMBERED_TURNS = 6  # earlier customer turns a repeat is looked for in
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,24 @@ class Context:
 
     last_agent_text: str | None
     earlier_customer: Sequence[tuple[str, np.ndarray]]  # (text, fingerprint), oldest first
+
+
+@dataclass(slots=True)
+class ConversationWindow:
+    """What the patterns keep of one call: the agent's last words and the customer's latest turns."""
+
+    last_agent_text: str | None = None
+    earlier_customer: deque[tuple[str, np.ndarray]] = field(default_factory=lambda: deque(maxlen=REMEMBERED_TURNS))
+
+    def context(self) -> Context:
+        return Context(self.last_agent_text, tuple(self.earlier_customer))
+
+    def customer(self, text: str, fingerprint: np.ndarray) -> None:
+        self.earlier_customer.append((text[:200], fingerprint.astype(np.float16)))  # half size: only compared
+        self.last_agent_text = None  # the next customer turn no longer answers the agent
+
+    def agent(self, text: str) -> None:
+        self.last_agent_text = text[:2000]
 
 
 def _first(regex: re.Pattern[str], text: str) -> str | None:
@@ -68,6 +89,9 @@ class ConversationPatternPerceiver:
 
     def __init__(self, weights: PatternWeights | None = None) -> None:
         self.weights = weights or fusion_weights.bundled().patterns
+
+    def new_call(self, call: CallStarted) -> ConversationWindow:
+        return ConversationWindow()
 
     def perceive(self, text: str, fingerprint: np.ndarray, context: Context) -> tuple[Signal, ...]:
         w = self.weights

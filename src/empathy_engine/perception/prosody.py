@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from empathy_engine.events import CallStarted
 from empathy_engine.ingest.audio import ANALYSIS_RATE, resample
 from empathy_engine.perception.prosody_features import FEATURES, FrameStream, TurnFeatures, turn_features
 
@@ -295,10 +296,11 @@ class VoiceTracker:
 
 
 class ProsodyPerceiver:
-    """Tone of voice for every call: holds the (read-only) model; `new_call()` gives each call its tracker."""
+    """Tone of voice for every call: holds the (read-only) model; `new_call()` gives each call its tracker
+    (the voice baseline starts empty for every call, whatever its header says)."""
 
     def __init__(self, model: ProsodyModel | None = None) -> None:
         self.model = model or ProsodyModel.bundled()
 
-    def new_call(self) -> VoiceTracker:
+    def new_call(self, call: CallStarted | None = None) -> VoiceTracker:
         return VoiceTracker(self.model)

@@ -6,9 +6,8 @@ serves a live call fed turn by turn and a batch audit of stored calls.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,7 +19,6 @@ from empathy_engine.results import AgentTurn, CustomerTurn, Evidence, Peak, Summ
 from empathy_engine.taxonomy import NEGATIVE_STATES, STATES, CustomerState, intensity_of
 
 MAX_EVIDENCE = 3
-REMEMBERED_TURNS = 6
 _INDEX = {s: i for i, s in enumerate(STATES)}
 _NEUTRAL = _INDEX["neutral"]
 _NEGATIVE = np.array([s in NEGATIVE_STATES for s in STATES])
@@ -85,15 +83,13 @@ def _evidence(
 
 @dataclass(slots=True)
 class CallMemory:
-    """Everything a live call keeps between turns; bounded, so a call's state stays small."""
+    """What the tracker keeps of a call between turns; bounded, so a call's state stays small."""
 
     context: tuple[Signal, ...] = ()
     turns: int = 0
     customer_turns: int = 0
     last_scores: np.ndarray | None = None
     last_customer: CustomerTurn | None = None
-    last_agent_text: str | None = None
-    earlier_customer: deque[tuple[str, np.ndarray]] = field(default_factory=lambda: deque(maxlen=REMEMBERED_TURNS))
     # Running summary.
     start: CustomerState | None = None
     end: CustomerState | None = None
@@ -102,21 +98,18 @@ class CallMemory:
     answered_well: int = 0
     missed_cues: int = 0
 
-    def record_customer(self, turn: CustomerTurn, text: str, fingerprint: np.ndarray) -> None:
+    def record_customer(self, turn: CustomerTurn) -> None:
         self.turns += 1
         self.customer_turns += 1
         self.last_scores = np.array([turn.states[s] for s in STATES], dtype=np.float32)
         self.last_customer = turn
-        self.earlier_customer.append((text[:200], fingerprint.astype(np.float16)))  # half size: only compared
-        self.last_agent_text = None  # the next customer turn no longer answers the agent
         self.start = self.start or turn.primary
         self.end = turn.primary
         if turn.negative and (self.peak is None or turn.intensity > self.peak.intensity):
             self.peak = Peak(turn.primary, turn.intensity, turn.index)
 
-    def record_agent(self, turn: AgentTurn, text: str) -> None:
+    def record_agent(self, turn: AgentTurn) -> None:
         self.turns += 1
-        self.last_agent_text = text[:2000]
         if self.last_customer is not None and self.last_customer.negative:
             self.emotional_answered += 1
             self.answered_well += not turn.missed_cue

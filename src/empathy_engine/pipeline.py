@@ -107,7 +107,6 @@ class CallSession:
         reading = self.engine.text.read(u.text)
         fingerprint = reading.prediction.fingerprint
         signals = self.engine.patterns.perceive(u.text, fingerprint, self.window.context())
-        self.window.customer(u.text, fingerprint)
         if voice is None and (audio := self._turn_audio(u)):
             voice = self.voice_tracker().observe_turn(audio[0], ANALYSIS_RATE, audio[1])
         if voice is not None:
@@ -121,6 +120,7 @@ class CallSession:
                 state, card, u.text, fingerprint, self.escalating
             )
         m.record_customer(state)
+        self.window.customer(u.text, fingerprint)
         cues = (card,) if card is not None else ()
         return CustomerInsight.of(state, cues, escalation, offer, voice, fingerprint)
 

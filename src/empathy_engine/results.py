@@ -63,11 +63,6 @@ class CustomerTurn:
         """How strongly `state` holds on this turn (0 when it is not detected)."""
         return intensity_of(self.states[state])
 
-    @property
-    def strength(self) -> float:
-        """The intensity of the strongest detected negative state; 0 when there is none."""
-        return max((self.intensity_of(s) for s in self.negative), default=0.0)
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "index": self.index,

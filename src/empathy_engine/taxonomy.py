@@ -1,6 +1,8 @@
 """The label vocabularies of ../shared/TAXONOMY.md: the engine's public contract.
 
-Every output, playbook, report and evaluation uses exactly these names, in this order.
+Every output, playbook, report and evaluation uses exactly these names, in this order. The
+helpers that read them (which states ask for a response, how strong an intensity is) live
+here too, so the renderers, the coach, the service and the audit cannot disagree.
 """
 
 from __future__ import annotations
@@ -53,41 +55,6 @@ STATES: Final[tuple[CustomerState, ...]] = (
 #: States that ask the agent to respond; satisfaction and neutral do not.
 NEGATIVE_STATES: Final[tuple[CustomerState, ...]] = STATES[:7]
 
-
-def negative(states: Iterable[CustomerState]) -> tuple[CustomerState, ...]:
-    """The states among `states` that ask the agent to respond, in the order given."""
-    return tuple(s for s in states if s in NEGATIVE_STATES)
-
-
-# --- intensity: how strongly a detected state holds -------------------------------------------
-
-Level = Literal["mild", "clear", "strong"]
-#: TAXONOMY.md: intensity 0.33 / 0.66 / 1.0 reads as mild / clear / strong. An intensity
-#: reads as the level it is nearest to, so the bands meet halfway between the anchors.
-LEVELS: Final[tuple[tuple[Level, float], ...]] = (("mild", 0.33), ("clear", 0.66), ("strong", 1.0))
-CLEAR_FROM: Final[float] = (LEVELS[0][1] + LEVELS[1][1]) / 2
-STRONG_FROM: Final[float] = (LEVELS[1][1] + LEVELS[2][1]) / 2
-#: Calibrated log-odds at which a state reads as strong (intensity 1.0).
-STRONG_LOGIT: Final[float] = 8.0
-
-
-def level(intensity: float) -> Level:
-    """The word for an intensity: mild, clear or strong."""
-    if intensity >= STRONG_FROM:
-        return "strong"
-    return "clear" if intensity >= CLEAR_FROM else "mild"
-
-
-def intensity_of(score: float) -> float:
-    """A detected state's strength on TAXONOMY's scale: 0.33 mild, 0.66 clear, 1.0 strong; 0 when not detected.
-
-    Read from the log-odds rather than the score, which saturates near 1 long before the
-    words get strong ("I'm annoyed" and "I'm furious" both score 0.99+)."""
-    if score < 0.5:
-        return 0.0
-    logit = float(np.log(score / max(1e-12, 1.0 - score)))
-    return float(np.clip(0.33 + 0.67 * logit / STRONG_LOGIT, 0.33, 1.0))
-
 BEHAVIOURS: Final[tuple[AgentBehaviour, ...]] = (
     "acknowledge_emotion",
     "validate",
@@ -125,3 +92,38 @@ ESCALATION_REASONS: Final[tuple[str, ...]] = (
     "vulnerable_customer",
     "high_value_complaint",
 )
+
+
+def negative(states: Iterable[CustomerState]) -> tuple[CustomerState, ...]:
+    """The states among `states` that ask the agent to respond, in the order given."""
+    return tuple(s for s in states if s in NEGATIVE_STATES)
+
+
+# --- intensity: how strongly a detected state holds -------------------------------------------
+
+Level = Literal["mild", "clear", "strong"]
+#: TAXONOMY.md: intensity 0.33 / 0.66 / 1.0 reads as mild / clear / strong. An intensity
+#: reads as the level it is nearest to, so the bands meet halfway between the anchors.
+LEVELS: Final[tuple[tuple[Level, float], ...]] = (("mild", 0.33), ("clear", 0.66), ("strong", 1.0))
+CLEAR_FROM: Final[float] = (LEVELS[0][1] + LEVELS[1][1]) / 2
+STRONG_FROM: Final[float] = (LEVELS[1][1] + LEVELS[2][1]) / 2
+#: Calibrated log-odds at which a state reads as strong (intensity 1.0).
+STRONG_LOGIT: Final[float] = 8.0
+
+
+def level(intensity: float) -> Level:
+    """The word for an intensity: mild, clear or strong."""
+    if intensity >= STRONG_FROM:
+        return "strong"
+    return "clear" if intensity >= CLEAR_FROM else "mild"
+
+
+def intensity_of(score: float) -> float:
+    """A detected state's strength on TAXONOMY's scale: 0.33 mild, 0.66 clear, 1.0 strong; 0 when not detected.
+
+    Read from the log-odds rather than the score, which saturates near 1 long before the
+    words get strong ("I'm annoyed" and "I'm furious" both score 0.99+)."""
+    if score < 0.5:
+        return 0.0
+    logit = float(np.log(score / max(1e-12, 1.0 - score)))
+    return float(np.clip(0.33 + 0.67 * logit / STRONG_LOGIT, 0.33, 1.0))  # from mild (0.33) up to strong (1.0)

@@ -103,9 +103,11 @@ def negative(states: Iterable[CustomerState]) -> tuple[CustomerState, ...]:
 
 Level = Literal["mild", "clear", "strong"]
 #: TAXONOMY.md: intensity 0.33 / 0.66 / 1.0 reads as mild / clear / strong. An intensity
-#: reads as the level it is nearest to, so the bands meet halfway between the anchors.
+#: reads as the level it is nearest to, so the bands meet about halfway between the anchors:
+#: clear from 0.5 (halfway is 0.495; the coach and the escalation policy have always read 0.5
+#: as clear), strong from 0.83.
 LEVELS: Final[tuple[tuple[Level, float], ...]] = (("mild", 0.33), ("clear", 0.66), ("strong", 1.0))
-CLEAR_FROM: Final[float] = (LEVELS[0][1] + LEVELS[1][1]) / 2
+CLEAR_FROM: Final[float] = 0.5
 STRONG_FROM: Final[float] = (LEVELS[1][1] + LEVELS[2][1]) / 2
 #: Calibrated log-odds at which a state reads as strong (intensity 1.0).
 STRONG_LOGIT: Final[float] = 8.0

@@ -19,7 +19,7 @@ from empathy_engine.advice import CueCard, Escalation
 from empathy_engine.perception import vulnerability
 from empathy_engine.perception.context import CallFacts
 from empathy_engine.results import CustomerTurn
-from empathy_engine.taxonomy import AgentBehaviour
+from empathy_engine.taxonomy import CLEAR_FROM, AgentBehaviour
 
 ASKED_FOR_HUMAN = re.compile(
     r"\b(real|actual|live) (person|human|people|agent|someone)\b|\bhuman\b|\boperator\b|\brepresentative\b|"
@@ -98,11 +98,11 @@ class EscalationSettings:
     """Thresholds (scores are the calibrated state scores: 0.5 is detection)."""
 
     strong_frustration: float = 0.95  # intensity of frustration at any single turn
-    rising_from: float = 0.5  # intensity of frustration that, above an earlier frustrated turn, is "rising"
+    rising_from: float = CLEAR_FROM  # clear frustration above an earlier frustrated turn is "rising"
     rephrase_similarity: float = 0.90  # a customer turn this close to an earlier one is a rephrase
     bot_failures: int = 2  # rephrases or "that's not what I said" before handing over
     crm_vulnerable_worry: float = 0.9  # worry/urgency at which CRM notes alone (not the words) hand over
-    offer_intensity: float = 0.5  # a negative state this clear makes the bot offer a human
+    offer_intensity: float = CLEAR_FROM  # a clear negative state makes the bot offer a human
     offer_human_proactively: bool = True
 
 

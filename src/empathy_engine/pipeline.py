@@ -7,7 +7,7 @@ fed one utterance at a time; `Engine.analyze` feeds a whole stored conversation 
 from __future__ import annotations
 
 import pickle
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,8 +60,12 @@ class Engine:
     def open(self, call: CallStarted) -> CallSession:
         return CallSession(self, call)
 
-    def analyze(self, events: Iterable[Event]) -> ConversationResult:
-        """Run a stored conversation through a live session, turn by turn, never looking ahead."""
+    def analyze(self, events: Iterable[Event], voices: Sequence[VoiceReading | None] = ()) -> ConversationResult:
+        """Run a stored conversation through a live session, turn by turn, never looking ahead.
+
+        `voices`: the tone of voice a live call already read for each utterance, in order (a stored
+        telephony call, whose audio is gone); without one, a turn's voice comes from its audio, if any.
+        """
         session: CallSession | None = None
         turns: list[Insight] = []
         for event in events:
@@ -70,14 +74,12 @@ class Engine:
             elif isinstance(event, Utterance):
                 if session is None:
                     raise ValueError("an utterance came before the call started")
-                turns.append(session.feed(event))
+                turns.append(session.feed(event, voices[len(turns)] if len(turns) < len(voices) else None))
             elif isinstance(event, CallEnded):
                 break
         if session is None:
             raise ValueError("no call start in the events")
-        handover = session.escalating.escalation if session.escalating else None
-        bot = session.escalating is not None
-        return ConversationResult(session.call.call_id, tuple(turns), session.memory.summary(), bot, handover)
+        return session.result(tuple(turns))
 
 
 class CallSession:
@@ -152,6 +154,12 @@ class CallSession:
         if self.recording is None:
             self.recording = read_recording(ref.path, dict(ref.channels))
         return self.recording.turn("customer", u.t, u.end)
+
+    def result(self, turns: tuple[Insight, ...] = ()) -> ConversationResult:
+        """The call's result so far: its summary and, for a bot call, the hand-over. A live call
+        ends with `result()` (its turns went out one by one); `Engine.analyze` passes them all."""
+        handover = self.escalating.escalation if self.escalating else None
+        return ConversationResult(self.call.call_id, turns, self.memory.summary(), self.escalating is not None, handover)
 
     def state_bytes(self) -> int:
         """Size of what this call keeps between turns (the shared model is not counted)."""

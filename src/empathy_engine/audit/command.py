@@ -1,14 +1,20 @@
-"""`empathy audit`: the thin command over `audit.job.run_audit`. Heavy imports stay inside the function."""
+"""`empathy audit`: the thin command over `audit.job.run_audit`. Heavy imports stay inside the functions."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from empathy_engine.audit.job import AuditOptions, AuditRun
+    from empathy_engine.store.replay import EngineRecord
 
 
 class Period(StrEnum):
@@ -17,123 +23,209 @@ class Period(StrEnum):
     month = "month"
 
 
+Paths = Annotated[
+    list[str] | None,
+    typer.Argument(help="Conversation files (.json, .jsonl), folders, or - for stdin (docs/conversation-format.md)."),
+]
+ReportOut = Annotated[Path | None, typer.Option("--report", help="Write the HTML report here (one file).")]
+JsonOut = Annotated[Path | None, typer.Option("--json", help="Write every call, skipped input and KPI as JSON.")]
+CsvOut = Annotated[Path | None, typer.Option("--csv", help="Write one row per call as CSV.")]
+Outcomes = Annotated[
+    list[Path] | None, typer.Option("--outcomes", help="CSV: call_id, csat, resolved, referral, review_text.")
+]
+Reviews = Annotated[list[Path] | None, typer.Option("--reviews", help="CSV: customer_id, date, rating, text.")]
+PeriodOpt = Annotated[Period, typer.Option(help="Trend and KPI period.")]
+RepeatWindow = Annotated[
+    float,
+    typer.Option(
+        min=0.0,
+        help="Days within which a call from the same customer about the same service counts as a repeat contact.",
+    ),
+]
+ReviewWindow = Annotated[float, typer.Option(min=0.0, help="Days a review may follow the call it is linked to.")]
+MinCalls = Annotated[int, typer.Option(min=1, help="Scored calls an agent needs for a verdict.")]
+Roi = Annotated[
+    list[str] | None,
+    typer.Option("--roi", help="An ROI assumption as NAME=VALUE (repeatable), e.g. --roi retention_lift=0.01."),
+]
+Workers = Annotated[int | None, typer.Option(min=1, help="Processes (default: one per core).")]
+Stats = Annotated[bool, typer.Option("--stats", help="Print throughput figures on stderr at the end.")]
+Database = Annotated[
+    str | None,
+    typer.Option("--database", help="Audit the ended calls of `empathy serve`'s database (SQLAlchemy URL)."),
+]
+Playbook = Annotated[
+    Path | None,
+    typer.Option(
+        help="A playbook YAML for the conversation files (stored calls replay with the one they ran with).",
+        envvar="EMPATHY_PLAYBOOK",
+    ),
+]
+Exemplars = Annotated[Path | None, typer.Option(help="An exemplar library for the conversation files.")]
+HolidayCountry = Annotated[
+    str, typer.Option(help="Public-holiday calendar for the conversation files (stored calls keep theirs).")
+]
+
+
 def audit(
-    paths: Annotated[
-        list[str] | None,
-        typer.Argument(
-            help="Conversation files (.json, .jsonl), folders, or - for stdin (docs/conversation-format.md)."
-        ),
-    ] = None,
-    report: Annotated[Path | None, typer.Option("--report", help="Write the HTML report here (one file).")] = None,
-    json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write every call, skipped input and KPI as JSON.")
-    ] = None,
-    csv_out: Annotated[Path | None, typer.Option("--csv", help="Write one row per call as CSV.")] = None,
-    outcomes: Annotated[
-        list[Path] | None, typer.Option("--outcomes", help="CSV: call_id, csat, resolved, referral, review_text.")
-    ] = None,
-    reviews: Annotated[
-        list[Path] | None, typer.Option("--reviews", help="CSV: customer_id, date, rating, text.")
-    ] = None,
-    period: Annotated[Period, typer.Option(help="Trend and KPI period.")] = Period.week,
-    repeat_window: Annotated[
-        float,
-        typer.Option(
-            min=0.0,
-            help="Days within which a call from the same customer about the same service counts as a repeat contact.",
-        ),
-    ] = 7.0,
-    review_window: Annotated[
-        float, typer.Option(min=0.0, help="Days a review may follow the call it is linked to.")
-    ] = 30.0,
-    min_calls: Annotated[int, typer.Option(min=1, help="Scored calls an agent needs for a verdict.")] = 10,
-    roi: Annotated[
-        list[str] | None,
-        typer.Option("--roi", help="An ROI assumption as NAME=VALUE (repeatable), e.g. --roi retention_lift=0.01."),
-    ] = None,
-    workers: Annotated[int | None, typer.Option(min=1, help="Processes (default: one per core).")] = None,
-    stats: Annotated[bool, typer.Option("--stats", help="Print throughput figures on stderr at the end.")] = False,
-    database: Annotated[
-        str | None,
-        typer.Option("--database", help="Audit the ended calls of `empathy serve`'s database (SQLAlchemy URL)."),
-    ] = None,
+    paths: Paths = None,
+    report: ReportOut = None,
+    json_out: JsonOut = None,
+    csv_out: CsvOut = None,
+    outcomes: Outcomes = None,
+    reviews: Reviews = None,
+    period: PeriodOpt = Period.week,
+    repeat_window: RepeatWindow = 7.0,
+    review_window: ReviewWindow = 30.0,
+    min_calls: MinCalls = 10,
+    roi: Roi = None,
+    workers: Workers = None,
+    stats: Stats = False,
+    database: Database = None,
+    playbook: Playbook = None,
+    exemplars: Exemplars = None,
+    holiday_country: HolidayCountry = "US",
 ) -> None:
     """Audit many stored calls: missed cues, agent scorecards with intervals, trust KPIs and ROI.
 
     Runs the same pipeline as a live call over every conversation, in parallel, with memory
-    flat however many calls. Unreadable inputs are listed (stderr, report, JSON) and skipped;
-    the exit code is then 1. See docs/audit.md.
+    flat however many calls. Calls from the service's database are replayed exactly as they ran
+    (the engine settings and tone of voice stored with them). Unreadable inputs are listed
+    (stderr, report, JSON) and skipped; the exit code is then 1. See docs/audit.md.
     """
-    import os
     import time
 
     from rich.console import Console
 
-    from empathy_engine.audit.job import AuditOptions, run_audit
-    from empathy_engine.audit.report.fmt import plural
-    from empathy_engine.audit.roi import RoiInputs
-    from empathy_engine.audit.sources import count_inputs, count_store, from_files, from_store
-    from empathy_engine.store.db import DatabaseError
+    from empathy_engine.audit.job import AuditOptions
 
     err = Console(stderr=True, soft_wrap=True, highlight=False)
     t0 = time.perf_counter()
-    for p in [*(outcomes or []), *(reviews or [])]:
+    _check_files([*(outcomes or []), *(reviews or [])], [report, json_out, csv_out], err)
+    source, total = _source(paths, database, err)
+    options = AuditOptions(
+        period=period.value,
+        repeat_window_days=repeat_window,
+        review_link_days=review_window,
+        min_calls=min_calls,
+        workers=workers or _cores(),
+        outcomes=tuple(outcomes or ()),
+        reviews=tuple(reviews or ()),
+        roi=_roi(roi, err),
+        report=report,
+        json=json_out,
+        csv=csv_out,
+        inputs=tuple([*(paths or ([] if database else ["-"])), *([f"database {database}"] if database else [])]),
+        engine=_engine(playbook, exemplars, holiday_country, err),
+    )
+    run = _run(source, options, total, err)
+    _print_outcome(run, options, err)
+    if stats:
+        wall = time.perf_counter() - t0
+        err.print(
+            f"stats: {run.stats.calls:,} calls in {wall:.1f} s end to end = {run.stats.calls / wall:,.1f} calls/s "
+            f"({options.workers} workers; calls through the pool {run.stats.map_s:.1f} s; report {run.report_s:.1f} s)"
+        )
+    if run.failed:
+        err.print(f"{run.failed} input(s) could not be read or analysed and were skipped; the others were audited.")
+        raise typer.Exit(1)
+
+
+def _usage_error(err: Console, message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(2)
+
+
+def _cores() -> int:
+    import os
+
+    return os.cpu_count() or 1
+
+
+def _check_files(inputs: list[Path], outputs: list[Path | None], err: Console) -> None:
+    """Every input file exists and every output has a folder to go in, before any work starts."""
+    for p in inputs:
         if not p.is_file():
-            err.print(f"[bold red]error:[/] no such file: {p}")
-            raise typer.Exit(2)
+            raise _usage_error(err, f"no such file: {p}")
+    for out_path in outputs:
+        if out_path is not None and not out_path.parent.is_dir():
+            raise _usage_error(err, f"cannot write {out_path}: no such folder {out_path.parent}")
+
+
+def _source(paths: list[str] | None, database: str | None, err: Console) -> tuple[Iterable[Any], int | None]:
+    """The calls to audit (files, the service's database, or both) and how many there are, if known."""
+    from empathy_engine.audit.sources import count_inputs, count_store, from_files, from_store
+    from empathy_engine.store.db import DatabaseError
+
     try:
-        roi_inputs = RoiInputs.parse(roi or [])
         if database and not paths:  # only the service's database
-            source, total = from_store(database), count_store(database)
+            source: Iterable[Any] = from_store(database)
+            total: int | None = count_store(database)
         else:
             source, total = from_files(paths or []), count_inputs(paths or [])
             if database:
                 source = itertools.chain(source, from_store(database))
                 total = None if total is None else total + count_store(database)
     except DatabaseError as e:
-        err.print(f"[bold red]error:[/] {e}")
-        raise typer.Exit(2) from None
+        raise _usage_error(err, str(e)) from None
     except FileNotFoundError as e:
-        err.print(f"[bold red]error:[/] no such file or folder: {e.args[0]}")
-        raise typer.Exit(2) from None
-    except ValueError as e:
-        err.print(f"[bold red]error:[/] {e}")
-        raise typer.Exit(2) from None
+        raise _usage_error(err, f"no such file or folder: {e.args[0]}") from None
     if total == 0:
-        err.print(f"[bold red]error:[/] no conversations in {' '.join(paths or [])} (.json or .jsonl files)")
-        raise typer.Exit(2)
-    for out_path in (report, json_out, csv_out):
-        if out_path is not None and not out_path.parent.is_dir():
-            err.print(f"[bold red]error:[/] cannot write {out_path}: no such folder {out_path.parent}")
-            raise typer.Exit(2)
-    options = AuditOptions(
-        period=period.value,
-        repeat_window_days=repeat_window,
-        review_link_days=review_window,
-        min_calls=min_calls,
-        workers=workers or os.cpu_count() or 1,
-        outcomes=tuple(outcomes or ()),
-        reviews=tuple(reviews or ()),
-        roi=roi_inputs,
-        report=report,
-        json=json_out,
-        csv=csv_out,
-        inputs=tuple([*(paths or ([] if database else ["-"])), *([f"database {database}"] if database else [])]),
-    )
+        raise _usage_error(err, f"no conversations in {' '.join(paths or [])} (.json or .jsonl files)")
+    return source, total
+
+
+def _roi(assumptions: list[str] | None, err: Console) -> Any:
+    from empathy_engine.audit.roi import RoiInputs
+
+    try:
+        return RoiInputs.parse(assumptions or [])
+    except ValueError as e:
+        raise _usage_error(err, str(e)) from None
+
+
+def _engine(playbook: Path | None, exemplars: Path | None, country: str, err: Console) -> EngineRecord:
+    """The engine settings for conversation files, checked here: a bad playbook is a usage error, not a
+    failure in every worker."""
+    from empathy_engine.coaching.playbook import PlaybookError, load_playbook
+    from empathy_engine.perception.context import ContextSettings
+    from empathy_engine.pipeline import EngineSettings
+    from empathy_engine.store.replay import EngineRecord
+
+    try:
+        load_playbook(playbook)
+        settings = EngineSettings(context=ContextSettings(country), playbook=playbook, exemplars=exemplars)
+        return EngineRecord.of(settings)
+    except PlaybookError as e:
+        raise _usage_error(err, f"playbook: {e}") from None
+    except OSError as e:
+        raise _usage_error(err, f"{e.filename}: {e.strerror}") from None
+
+
+def _run(source: Iterable[Any], options: AuditOptions, total: int | None, err: Console) -> AuditRun:
+    from concurrent.futures.process import BrokenProcessPool
+
+    from empathy_engine.audit.job import run_audit
 
     def failure(f: Any) -> None:
         err.print(f"[bold red]error:[/] {f.where}: {f.reason}")
 
-    from concurrent.futures.process import BrokenProcessPool
-
     try:
         with _progress(err, total) as advance:
-            run = run_audit(source, options, advance, failure)
+            return run_audit(source, options, advance, failure)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     except BrokenProcessPool as e:
         err.print(f"[bold red]error:[/] a worker process died ({e}); try fewer --workers or more memory")
         raise typer.Exit(1) from None
+
+
+def _print_outcome(run: AuditRun, options: AuditOptions, err: Console) -> None:
+    """One line for the team, then where the outputs went."""
+    from rich.console import Console
+
+    from empathy_engine.audit.report.fmt import plural
+
     s = run.summary
     team = s["team"]
     emp = team["empathy"]
@@ -144,20 +236,12 @@ def audit(
         f"audited {plural(s['calls'], 'call')}, {plural(s['agents_n'], 'agent')} · team empathy score {score} · "
         f"{plural(team['missed_cues'], 'missed cue')} · agents clearly below the team: {', '.join(below) or 'none'}"
     )
-    for label, path in (("report", report), ("json", json_out), ("csv", csv_out)):
+    written = [("report", options.report), ("json", options.json), ("csv", options.csv)]
+    for label, path in written:
         if path:
             out.print(f"{label}: {path}")
-    if not (report or json_out or csv_out):
+    if not any(path for _, path in written):
         out.print("(write the report with --report audit.html; --json and --csv give every call)")
-    if stats:
-        wall = time.perf_counter() - t0
-        err.print(
-            f"stats: {run.stats.calls:,} calls in {wall:.1f} s end to end = {run.stats.calls / wall:,.1f} calls/s "
-            f"({options.workers} workers; calls through the pool {run.stats.map_s:.1f} s; report {run.report_s:.1f} s)"
-        )
-    if run.failed:
-        err.print(f"{run.failed} input(s) could not be read or analysed and were skipped; the others were audited.")
-        raise typer.Exit(1)
 
 
 class _progress:

@@ -28,6 +28,7 @@ from empathy_engine.audit.runner import (
 )
 from empathy_engine.audit.summary import SummarySettings, summarise
 from empathy_engine.audit.writers import CsvWriter, JsonWriter
+from empathy_engine.store.replay import EngineRecord
 
 #: The report lists this many failed inputs; the JSON output lists them all.
 REPORT_FAILURES = 500
@@ -48,6 +49,8 @@ class AuditOptions:
     json: Path | None = None
     csv: Path | None = None
     inputs: tuple[str, ...] = ()  # what was audited, as the user named it (for the report's header)
+    #: Engine settings for calls that bring none (files); stored live calls replay with their own.
+    engine: EngineRecord | None = None
 
 
 @dataclass(slots=True)
@@ -60,7 +63,7 @@ class AuditRun:
 
 
 def run_audit(
-    source: Iterable[Conversation | Unreadable],  # sources.CallSource: files today, the service's database later
+    source: Iterable[Conversation | Unreadable],  # audit/sources.py: files, or the service's database
     options: AuditOptions,
     progress: Callable[[int], None] = lambda n: None,
     on_failure: Callable[[FailedInput], None] = lambda f: None,
@@ -103,7 +106,7 @@ def run_audit(
 
         outputs = frozenset(name for name, path in (("json", options.json), ("csv", options.csv)) if path)
         executor = executor or executor_for(options.workers)
-        stats = run(source, executor, aggregate, chunk, failed, progress, options.chunk, outputs)
+        stats = run(source, executor, aggregate, chunk, failed, progress, options.chunk, outputs, options.engine)
         settings = SummarySettings(
             options.period, options.repeat_window_days, options.review_link_days, options.min_calls
         )

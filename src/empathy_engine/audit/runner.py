@@ -21,11 +21,16 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from multiprocessing import get_context
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from empathy_engine.audit.aggregate import Aggregate
 from empathy_engine.audit.records import FailedInput
 from empathy_engine.events import CallStarted, Event, Utterance
+from empathy_engine.perception.prosody import VoiceReading
+from empathy_engine.store.replay import EngineRecord, ReplayError
+
+if TYPE_CHECKING:
+    from empathy_engine.pipeline import Engine
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -58,7 +63,19 @@ class Unreadable(Protocol):
     id: str | None
 
 
-Payload = tuple[str, list[Event]]
+@dataclass(frozen=True, slots=True)
+class Payload:
+    """One call as sent to a worker. A stored live call brings what its exact replay needs: each
+    utterance's voice reading and the engine settings it ran with (None: the audit's own)."""
+
+    where: str
+    events: list[Event]
+    voices: tuple[VoiceReading | None, ...] = ()
+    engine: EngineRecord | None = None
+
+    @classmethod
+    def of(cls, item: Conversation) -> Payload:
+        return cls(item.where, item.events(), getattr(item, "voices", ()), getattr(item, "engine", None))
 
 
 @dataclass(slots=True)
@@ -83,38 +100,49 @@ class RunStats:
 
 # --- the worker side -------------------------------------------------------------------------
 
-_engine: Any = None
+_engines: dict[tuple[Any, ...], Engine] = {}
 
 
-def _load_engine() -> Any:
-    global _engine
-    if _engine is None:
-        from empathy_engine.pipeline import Engine
+def _load_engine(record: EngineRecord | None = None) -> Engine:
+    """This worker's engine for `record` (None: the audit's default settings), loaded once."""
+    from empathy_engine.pipeline import Engine, EngineSettings
 
-        _engine = Engine()
-    return _engine
+    key = record.key() if record is not None else ()
+    if key not in _engines:
+        _engines[key] = Engine(record.settings() if record is not None else EngineSettings())
+    return _engines[key]
 
 
-def audit_chunk(payloads: list[Payload], period: str = "week", outputs: frozenset[str] = frozenset()) -> ChunkResult:
+def audit_chunk(
+    payloads: list[Payload],
+    period: str = "week",
+    outputs: frozenset[str] = frozenset(),
+    engine: EngineRecord | None = None,
+) -> ChunkResult:
     """MAP a chunk of calls to records, pre-reduce them into a partial aggregate, serialise the outputs.
 
     Serialising here (`outputs`: "json", "csv") keeps the driver's share of the work small, so it
-    does not compete with the workers for the cores.
+    does not compete with the workers for the cores. `engine`: the settings for calls that bring
+    none of their own (conversation files); a stored live call is replayed with the ones it ran with.
     """
     from empathy_engine.audit.joins import join_row
     from empathy_engine.audit.mapper import audit_call
 
-    engine = _load_engine()
     out = ChunkResult(0, [], [], [], [], Aggregate(period))
-    for where, events in payloads:
-        start = events[0]
+    for payload in payloads:
+        start = payload.events[0]
         assert isinstance(start, CallStarted)
         try:
-            result = engine.analyze(events)
-            texts = [e.text for e in events if isinstance(e, Utterance)]
-            record = audit_call(start, texts, result, where)
+            call_engine = _load_engine(payload.engine or engine)
+        except ReplayError as e:  # a stored call whose playbook changed: say so rather than audit it differently
+            out.failures.append(FailedInput(payload.where, f"cannot replay exactly: {e}", start.call_id))
+            continue
+        try:
+            result = call_engine.analyze(payload.events, payload.voices)
+            texts = [e.text for e in payload.events if isinstance(e, Utterance)]
+            record = audit_call(start, texts, result, payload.where)
         except Exception as e:  # one call that breaks the engine must not stop the audit
-            out.failures.append(FailedInput(where, f"analysis failed: {type(e).__name__}: {e}", start.call_id))
+            out.failures.append(FailedInput(payload.where, f"analysis failed: {type(e).__name__}: {e}", start.call_id))
             continue
         out.calls += 1
         out.partial.add(record)
@@ -181,7 +209,7 @@ def chunks(
         if not hasattr(item, "events"):
             on_error(FailedInput(item.where, item.message, item.id))  # type: ignore[union-attr]
             continue
-        chunk.append((item.where, item.events()))  # type: ignore[union-attr]
+        chunk.append(Payload.of(item))  # type: ignore[arg-type]
         if len(chunk) >= size:
             yield chunk
             chunk = []
@@ -198,6 +226,7 @@ def run(
     progress: Callable[[int], None] = lambda n: None,
     chunk: int = CHUNK,
     outputs: frozenset[str] = frozenset(),
+    engine: EngineRecord | None = None,
 ) -> RunStats:
     """Stream `source` through `executor`; hand each chunk's outputs on; merge partials into `aggregate`."""
     stats = RunStats()
@@ -207,7 +236,7 @@ def run(
         on_failure(f)
         progress(1)
 
-    fn = partial(audit_chunk, period=aggregate.period, outputs=outputs)
+    fn = partial(audit_chunk, period=aggregate.period, outputs=outputs, engine=engine)
     for result in executor.map(fn, chunks(source, chunk, failed)):
         on_chunk(result)
         for f in result.failures:

@@ -6,13 +6,34 @@ Conversation files, or the service's database. Anything that yields objects with
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from empathy_engine.audit.runner import Conversation, Unreadable
+from empathy_engine.events import Event
 from empathy_engine.ingest.conversation import InputError, Loaded, expand, parse, read_inputs
+from empathy_engine.perception.prosody import VoiceReading
 
-#: What the audit reads: readable conversations and the reasons others are unreadable, one at a time.
-CallSource = Iterable[Conversation | Unreadable]
+if TYPE_CHECKING:
+    from empathy_engine.store.calls import CallRecord, TurnRecord
+    from empathy_engine.store.replay import EngineRecord
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCall:
+    """An ended call of the service's database, with what its exact replay needs (store/replay.py):
+    the voice reading the live engine had for each turn, and the engine settings the call ran with."""
+
+    loaded: Loaded
+    voices: tuple[VoiceReading | None, ...]
+    engine: EngineRecord | None  # None: stored before settings were kept; the audit's own are used
+
+    @property
+    def where(self) -> str:
+        return self.loaded.where
+
+    def events(self) -> list[Event]:
+        return self.loaded.events()
 
 
 def from_files(paths: list[str]) -> Iterator[Loaded | InputError]:
@@ -33,11 +54,12 @@ def count_inputs(paths: list[str]) -> int | None:
     return total
 
 
-def from_store(url: str) -> Iterator[Loaded | InputError]:
+def from_store(url: str) -> Iterator[StoredCall | InputError]:
     """The ended calls in the service's database (`empathy serve`'s EMPATHY_DATABASE_URL), one at a time.
 
-    Each stored call becomes the conversation it was (header and transcript), so the audit runs
-    the same pipeline over it as over a file. Raises the store's DatabaseError for a bad URL.
+    Each stored call becomes the conversation it was (header and transcript), with each turn's
+    stored voice and the call's engine settings, so the audit replays exactly what ran live.
+    Raises the store's DatabaseError for a bad URL.
     """
     from empathy_engine.store import calls as store
     from empathy_engine.store.db import open_database
@@ -51,13 +73,23 @@ def from_store(url: str) -> Iterator[Loaded | InputError]:
                 if not page:
                     return
                 for record in page:
-                    turns = store.get_turns(connection, record.id)
-                    obj = {**record.header, "id": record.id}
-                    obj["turns"] = [{"speaker": t.speaker, "text": t.text, "t": t.t} for t in turns]
-                    yield parse(obj, f"database call {record.id}", None)
+                    yield stored_call(record, store.get_turns(connection, record.id))
                 offset += len(page)
     finally:
         engine.dispose()
+
+
+def stored_call(record: CallRecord, turns: list[TurnRecord]) -> StoredCall | InputError:
+    """One stored call as the audit reads it, or why it cannot be read."""
+    from empathy_engine.store.replay import EngineRecord, reading_from_json
+
+    obj = {**record.header, "id": record.id}
+    obj["turns"] = [{"speaker": t.speaker, "text": t.text, "t": t.t, "end": t.end} for t in turns]
+    loaded = parse(obj, f"database call {record.id}", None)
+    if isinstance(loaded, InputError):
+        return loaded
+    voices = tuple(reading_from_json(t.voice) for t in turns)
+    return StoredCall(loaded, voices, EngineRecord.from_json(record.engine) if record.engine else None)
 
 
 def count_store(url: str) -> int:

@@ -23,7 +23,14 @@ import numpy as np
 
 from empathy_engine.events import AudioChunk, CallEnded, CallStarted, Event, Speaker
 from empathy_engine.ingest.audio import ANALYSIS_RATE, decode_mulaw
-from empathy_engine.ingest.wire import WireError, call_from_parameters, field_of, optional_field, parse_object
+from empathy_engine.ingest.wire import (
+    Received,
+    WireError,
+    call_from_parameters,
+    field_of,
+    optional_field,
+    parse_object,
+)
 
 PROTOCOL = "AudioHook"
 VERSION = "2"
@@ -51,6 +58,8 @@ class AudioHookSession:
     for an error, further errors are not answered again (the client is closing); everything
     accepted before stays, and a later `close` is still answered with `closed`.
     """
+
+    vendor = "audiohook"
 
     def __init__(self, session_id: str | None = None) -> None:
         self.id = session_id  # from the Audiohook-Session-Id header, if the glue has it; else from `open`
@@ -189,6 +198,20 @@ class AudioHookSession:
         self._samples += samples.shape[0]
         columns = (np.ascontiguousarray(samples[:, i]) for i in range(len(channels)))
         return [AudioChunk(CHANNEL_SPEAKERS[name], x, t) for name, x in zip(channels, columns, strict=True)]
+
+    # -- the socket loop's view (ingest/wire.py TelephonySerializer) ---------------------------
+
+    def receive_text(self, text: str) -> Received:
+        failed = self.failed
+        replies, events = self.on_text(text)
+        problem = WireError(self.failed) if self.failed is not None and self.failed != failed else None
+        return Received(replies, events, problem)
+
+    def receive_binary(self, data: bytes) -> Received:
+        try:
+            return Received(events=list(self.on_binary(data)))
+        except WireError as problem:  # answered with the protocol's disconnect, once
+            return Received(self.fail(problem), problem=problem)
 
     # -- replies and the end ------------------------------------------------------------------
 

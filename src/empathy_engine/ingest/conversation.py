@@ -87,35 +87,73 @@ class ConversationV1(CallHeaderV1):
 
     def events(self, base: Path | None = None) -> list[Event]:
         """The conversation as the event stream a live call would produce."""
-        customer = CustomerProfile(
-            id=self.customer.id,
-            name=self.customer.name,
-            notes=tuple(self.customer.notes),
-            prior_contacts=tuple(PriorContact(p.issue, p.outcome, p.at) for p in self.customer.prior_contacts),
-        )
-        start = CallStarted(
-            call_id=self.id,
-            channel=self.channel,
-            handled_by=self.handled_by,
-            service=self.service,
-            started_at=self.started_at,
-            customer=customer,
-            agent_id=self.agent.id,
-            recording=RecordingRef(_resolve(self.recording.path, base) or "", tuple(self.recording.channels.items()))
-            if self.recording
-            else None,
-        )
+        recording = None
+        if self.recording:
+            recording = RecordingRef(_resolve(self.recording.path, base) or "", tuple(self.recording.channels.items()))
         turns = [
             Utterance(t.speaker, t.text, t.t, _resolve(t.audio, base), end=t.end or self._next_start(i))
             for i, t in enumerate(self.turns)
         ]
-        return [start, *turns, CallEnded()]
+        return [call_started(self.id, self, recording), *turns, CallEnded()]
 
     def _next_start(self, index: int) -> float | None:
         """A turn without `end` runs until the next turn starts (None: to the end of the recording)."""
         start = self.turns[index].t
         later = (t.t for t in self.turns[index + 1 :] if t.t is not None and (start is None or t.t > start))
         return next(later, None)
+
+
+class CallHeader(CallHeaderV1):
+    """The header as it travels alone: the live `start` event's `call`, and what the store keeps."""
+
+    id: str | None = None
+
+
+def call_started(call_id: str, header: CallHeaderV1, recording: RecordingRef | None = None) -> CallStarted:
+    """The typed start of a call from its header: the one place a header becomes a `CallStarted`
+    (conversation files, the live API, telephony parameters and stored calls all come here)."""
+    customer = header.customer
+    return CallStarted(
+        call_id=call_id,
+        channel=header.channel,
+        handled_by=header.handled_by,
+        service=header.service,
+        started_at=header.started_at,
+        customer=CustomerProfile(
+            id=customer.id,
+            name=customer.name,
+            notes=tuple(customer.notes),
+            prior_contacts=tuple(PriorContact(p.issue, p.outcome, p.at) for p in customer.prior_contacts),
+        ),
+        agent_id=header.agent.id,
+        recording=recording,
+    )
+
+
+def call_from_header(call_id: str, header: dict[str, Any]) -> CallStarted:
+    """The typed start of a stored header (JSON); the same header always gives the same event."""
+    return call_started(call_id, CallHeader.model_validate(header, strict=False))
+
+
+def header_of(call: CallStarted) -> dict[str, Any]:
+    """The conversation v1 header (JSON) of a call start: what the store keeps, so that a restarted
+    server and an audit open the engine with exactly the call the live session had."""
+    customer = call.customer
+    header = CallHeader(
+        id=call.call_id,
+        channel=call.channel,
+        handled_by=call.handled_by,
+        service=call.service,
+        started_at=call.started_at,
+        customer=CustomerV1(
+            id=customer.id,
+            name=customer.name,
+            notes=list(customer.notes),
+            prior_contacts=[PriorContactV1(at=p.at, issue=p.issue, outcome=p.outcome) for p in customer.prior_contacts],
+        ),
+        agent=AgentV1(id=call.agent_id),
+    )
+    return header.model_dump(mode="json", exclude_none=True)
 
 
 def _resolve(audio: str | None, base: Path | None) -> str | None:
@@ -260,4 +298,3 @@ def read_inputs(files: list[Path | None]) -> Iterator[Loaded | InputError]:
                 yield from read_bytes(file.read_bytes(), str(file), file.parent, jsonl=False)
         except OSError as e:  # unreadable (permissions, vanished): that file fails, the others go on
             yield InputError(str(file), f"cannot read the file: {e.strerror}")
-

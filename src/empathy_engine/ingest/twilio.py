@@ -22,6 +22,7 @@ from typing import Any
 from empathy_engine.events import AudioChunk, CallEnded, CallStarted, Event, Speaker
 from empathy_engine.ingest.audio import ANALYSIS_RATE, decode_mulaw
 from empathy_engine.ingest.wire import (
+    Received,
     WireError,
     call_from_parameters,
     field_of,
@@ -44,6 +45,8 @@ class TwilioMediaSerializer:
     A frame that cannot be used raises `WireError`; everything accepted before stays, and the
     next frame is parsed as usual.
     """
+
+    vendor = "twilio"
 
     def __init__(self, tracks: Mapping[str, Speaker] | None = None) -> None:
         self.tracks: dict[str, Speaker] = dict(DEFAULT_TRACKS if tracks is None else tracks)
@@ -90,6 +93,16 @@ class TwilioMediaSerializer:
             return []
         self.ended = True  # stop
         return [CallEnded(t=round(self.last_t, 3))]
+
+    def receive_text(self, text: str) -> Received:
+        """`parse` for the socket loop: a bad frame is reported, not raised (Twilio expects no answer)."""
+        try:
+            return Received(events=self.parse(text))
+        except WireError as problem:
+            return Received(problem=problem)
+
+    def receive_binary(self, data: bytes) -> Received:
+        return Received(problem=WireError("a binary frame was ignored; Twilio Media Streams sends JSON text"))
 
     def end(self) -> list[Event]:
         """The WebSocket closed: a CallEnded if the call started and Twilio sent no `stop` (an abrupt end)."""

@@ -1,5 +1,8 @@
-"""What the telephony serializers share: `WireError` and small readers for JSON message fields.
+"""What the telephony serializers share: the `TelephonySerializer` protocol, `WireError` and small
+readers for JSON message fields.
 
+Every vendor's serializer (ingest/twilio.py, ingest/audiohook.py) implements `TelephonySerializer`,
+so one socket loop (service/telephony.py) serves them all and a new vendor is one file here.
 A wire message that cannot be used raises `WireError` with a message naming the message, the
 field and the fix. The serializer that raised it keeps everything it accepted before and stays
 usable, so one bad frame never ends a call.
@@ -9,16 +12,43 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal, Protocol, cast
 
-from empathy_engine.events import CallStarted, CustomerProfile
+from empathy_engine.events import CallStarted, Event
+from empathy_engine.ingest.conversation import AgentV1, CallHeaderV1, CustomerV1, call_started
 
 _HANDLERS = ("human", "bot")
 
 
 class WireError(ValueError):
     """A telephony message that cannot be used: the message names the field and the fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """What one WebSocket frame gave: replies to send back (JSON objects), typed events, and the
+    problem with the frame, if any (already answered in `replies` where the protocol says how)."""
+
+    replies: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    problem: WireError | None = None
+
+
+class TelephonySerializer(Protocol):
+    """One telephony WebSocket, as the service sees it: frames in, replies and typed events out."""
+
+    #: The vendor's name in logs ("twilio", "audiohook").
+    vendor: str
+
+    def receive_text(self, text: str) -> Received: ...
+
+    def receive_binary(self, data: bytes) -> Received: ...
+
+    def end(self) -> list[Event]:
+        """The socket closed: a CallEnded if a call started and the platform did not end it."""
+        ...
 
 
 def parse_object(text: str | bytes, protocol: str) -> dict[str, Any]:
@@ -92,15 +122,15 @@ def call_from_parameters(call_id: str, parameters: Mapping[str, Any], where: str
             started_at = datetime.fromisoformat(raw)
         except ValueError:
             raise WireError(f"{where}: parameter 'started_at' {raw!r} is not an ISO 8601 time") from None
-    return CallStarted(
-        call_id=call_id,
+    header = CallHeaderV1(
         channel="voice",
         handled_by=cast(Literal["human", "bot"], handled_by),
         service=text("service"),
         started_at=started_at,
-        customer=CustomerProfile(id=text("customer_id"), name=text("customer_name")),
-        agent_id=text("agent_id"),
+        customer=CustomerV1(id=text("customer_id"), name=text("customer_name")),
+        agent=AgentV1(id=text("agent_id")),
     )
+    return call_started(call_id, header)
 
 
 def _kinds(kind: type | tuple[type, ...]) -> tuple[type, ...]:

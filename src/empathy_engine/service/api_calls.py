@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query
 
-from empathy_engine.service.protocol import CALL_ID
+from empathy_engine.ingest.live import CALL_ID
 from empathy_engine.service.schemas import CallDetail, CallPage, OutcomeIn, OutcomeOut
 from empathy_engine.service.services import ServicesDep
 from empathy_engine.store import calls as store

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
+from empathy_engine.ingest.live import CALL_ID
 from empathy_engine.service.csv_import import COLUMNS, CsvError, parse_csv
-from empathy_engine.service.protocol import CALL_ID
 from empathy_engine.service.schemas import (
     CustomerCreate,
     CustomerOut,

@@ -17,13 +17,14 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from empathy_engine import __version__
+from empathy_engine.ingest.conversation import call_from_header
 from empathy_engine.pipeline import Engine, EngineSettings
 from empathy_engine.service.live import LiveCall, LiveRegistry
-from empathy_engine.service.protocol import to_call_started
 from empathy_engine.service.services import Services
 from empathy_engine.service.settings import Settings
 from empathy_engine.store import calls as store
 from empathy_engine.store.db import open_database
+from empathy_engine.store.replay import EngineRecord
 from empathy_engine.store.writer import GroupCommitWriter
 
 log = logging.getLogger(__name__)
@@ -78,15 +79,16 @@ async def _start(settings: Settings, engine: Engine | None) -> Services:
         from empathy_engine.perception.context import ContextSettings
 
         context = ContextSettings(settings.holiday_country, settings.holiday_subdivision)
-        engine = await asyncio.to_thread(Engine, EngineSettings(context=context))
+        chosen = EngineSettings(context=context, playbook=settings.playbook, exemplars=settings.exemplars)
+        engine = await asyncio.to_thread(Engine, chosen)
     writer = GroupCommitWriter(db)
     writer.start()
     live = LiveRegistry()
-    services = Services(settings, db, writer, engine, live)
+    services = Services(settings, db, writer, engine, live, EngineRecord.of(engine.settings))
     for record, turns in await asyncio.to_thread(services.read, _open_calls):
         # Sessions are rebuilt lazily, when a stream resumes the call: most may never come back.
         live.calls[record.id] = LiveCall.restore(
-            record.id, record.header, to_call_started(record.id, record.header), turns
+            record.id, record.header, call_from_header(record.id, record.header), turns
         )
     if live.calls:
         log.info("restored %d live call(s) from the database; their streams can resume", len(live.calls))

@@ -11,7 +11,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from empathy_engine.service.protocol import CALL_ID
+from empathy_engine.ingest.live import CALL_ID
 from empathy_engine.store.customers import ContactRecord
 
 COLUMNS = ("customer_id", "name", "note", "contact_at", "contact_issue", "contact_outcome")

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from empathy_engine import __version__
-from empathy_engine.service.protocol import CALL_ID
+from empathy_engine.ingest.live import CALL_ID
 from empathy_engine.service.services import ServicesDep
 from empathy_engine.store import calls as store
 

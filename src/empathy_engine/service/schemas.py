@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from empathy_engine.service.protocol import CALL_ID
+from empathy_engine.ingest.live import CALL_ID
 
 _ID = CALL_ID.pattern
 

@@ -14,6 +14,7 @@ from sqlalchemy import Engine as Database
 from empathy_engine.pipeline import Engine
 from empathy_engine.service.live import LiveRegistry
 from empathy_engine.service.settings import Settings
+from empathy_engine.store.replay import EngineRecord
 from empathy_engine.store.writer import GroupCommitWriter
 
 T = TypeVar("T")
@@ -26,6 +27,8 @@ class Services:
     writer: GroupCommitWriter
     engine: Engine
     live: LiveRegistry
+    #: The engine's settings as stored with every call it opens (for exact replay).
+    engine_record: EngineRecord
 
     def read(self, query: Callable[[Connection], T]) -> T:
         """Run a read in the calling thread (sync routes run in FastAPI's thread pool)."""

@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     )
     holiday_country: str = Field(default="US", description="Public-holiday calendar for call context.")
     holiday_subdivision: str | None = Field(default=None, description="State or province of that calendar.")
+    playbook: Path | None = Field(
+        default=None, description="A user playbook YAML overriding the shipped one (see `empathy playbook`)."
+    )
+    exemplars: Path | None = Field(
+        default=None, description="An exemplar library from `empathy exemplars build`: proven phrasings for the cards."
+    )
     board_interval_s: float = Field(
         default=0.5, gt=0, le=10, description="Least time between two supervisor board updates."
     )

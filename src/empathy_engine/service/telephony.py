@@ -1,10 +1,11 @@
-"""Live audio from telephony platforms: WS /v1/telephony/twilio and WS /v1/telephony/audiohook.
+"""Live audio from telephony platforms: WS /v1/telephony/{vendor} (twilio, audiohook).
 
-Thin glue. The wire formats stop in ingest/ (twilio.py, audiohook.py) as typed events; the
-audio turn taker (perception/turns.py) cuts utterances, recognises words and reads the tone of
-voice; each utterance then goes through the same `StreamHandler` a JSON client uses, so it is
-stored before anything is acknowledged and pushed to the agent cockpit for that call
-(/agent/{callSid or conversationId}). See docs/telephony.md.
+One socket loop for every vendor: the vendor's serializer (ingest/, a `TelephonySerializer`)
+turns frames into typed events and protocol replies; the audio turn taker (perception/turns.py)
+cuts utterances, recognises words and reads the tone of voice; each utterance, with its voice,
+then goes to the same `LiveCallService` a JSON client uses, so it is stored before anything is
+acknowledged and pushed to the agent cockpit for that call (/agent/{callSid or conversationId}).
+A new vendor is one serializer file in ingest/ and one line in `VENDORS`. See docs/telephony.md.
 """
 
 from __future__ import annotations
@@ -13,23 +14,30 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from empathy_engine.events import AudioChunk, CallEnded, CallStarted, Event
 from empathy_engine.ingest.audiohook import AudioHookSession
+from empathy_engine.ingest.live import ProtocolError
 from empathy_engine.ingest.twilio import TwilioMediaSerializer
-from empathy_engine.ingest.wire import WireError
+from empathy_engine.ingest.wire import TelephonySerializer
 from empathy_engine.perception.speech import Recogniser
 from empathy_engine.perception.turns import AudioTurnTaker, HeardTurn, default_recogniser
-from empathy_engine.service.protocol import EndEvent, StartEvent, UtteranceEvent
+from empathy_engine.service.live_call import LiveCallService
 from empathy_engine.service.services import Services, services_of
-from empathy_engine.service.stream import StreamHandler
 
 log = logging.getLogger(__name__)
 router = APIRouter()
+
+#: Each vendor's serializer, made per connection from the upgrade request's headers.
+VENDORS: dict[str, Callable[[Mapping[str, str]], TelephonySerializer]] = {
+    # Twilio Media Streams: a <Start><Stream> or <Connect><Stream> pointing here.
+    "twilio": lambda headers: TwilioMediaSerializer(),
+    # Genesys Cloud AudioHook v2 (an AudioHook Monitor integration); every message must carry the session id.
+    "audiohook": lambda headers: AudioHookSession(headers.get("audiohook-session-id")),
+}
 
 
 def recogniser() -> Recogniser:
@@ -37,15 +45,52 @@ def recogniser() -> Recogniser:
     return default_recogniser()
 
 
-class TelephonyCall:
-    """One telephony stream driving one call through the stream handler."""
+@router.websocket("/v1/telephony/{vendor}")
+async def telephony_stream(websocket: WebSocket, vendor: str) -> None:
+    """The socket loop of every vendor: frames in, replies out, typed events to the call."""
+    make = VENDORS.get(vendor)
+    await websocket.accept()
+    if make is None:
+        log.warning("telephony: no vendor %r (there are %s)", vendor, ", ".join(VENDORS))
+        await websocket.close(code=1008, reason=f"unknown telephony vendor; use one of {', '.join(VENDORS)}")
+        return
+    serializer = make(websocket.headers)
+    call = TelephonyCall(services_of(websocket), serializer.vendor)
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            text = message.get("text")
+            if text is not None:
+                received = serializer.receive_text(text)
+            else:
+                received = serializer.receive_binary(message.get("bytes") or b"")
+            if received.problem is not None:  # logged; what was accepted stays, the stream goes on
+                log.warning("%s call %s: %s", serializer.vendor, call.call_id, received.problem)
+            for reply in received.replies:
+                await websocket.send_text(json.dumps(reply))
+            await call.on_events(received.events)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        await call.on_events(serializer.end())  # an abrupt end still ends the call with what was heard
+        await call.finish(end=False)
 
-    def __init__(self, services: Services, source: str) -> None:
+
+class TelephonyCall:
+    """One telephony stream driving one call: typed events in, utterances (with voice) to the call service."""
+
+    def __init__(self, services: Services, vendor: str) -> None:
         self.s = services
-        self.source = source
-        self.handler: StreamHandler | None = None
+        self.vendor = vendor
+        self.service: LiveCallService | None = None
         self.taker: AudioTurnTaker | None = None
         self.ended = False
+
+    @property
+    def call_id(self) -> str | None:
+        return self.service.call_id if self.service else None
 
     async def on_events(self, events: Iterable[Event]) -> None:
         for event in events:
@@ -58,108 +103,51 @@ class TelephonyCall:
                 await self.finish(end=True)
 
     async def _start(self, call: CallStarted) -> None:
-        if self.handler is not None:  # the platform restarted the stream: keep what was heard so far
+        if self.service is not None:  # the platform restarted the stream: keep what was heard so far
             await self.finish(end=False)
-            self.handler = None
-        handler = StreamHandler(self.s, call.call_id)
-        reply = await handler.start(StartEvent.model_validate({"type": "start", "call": _header(call)}))
-        if reply.get("code") == "already_started":  # the platform reconnected: carry on with the call
-            reply = await handler.resume()
-        if reply["type"] == "error" or handler.live is None or handler.live.session is None:
-            log.warning("%s call %s not started: %s", self.source, call.call_id, reply.get("message"))
+            self.service = None
+        service = LiveCallService(self.s, call.call_id)
+        try:
+            try:
+                await service.guarded("start", lambda: service.start(call))
+            except ProtocolError as refusal:
+                if refusal.code != "already_started":
+                    raise
+                await service.guarded("resume", service.resume)  # the platform reconnected: carry on
+        except ProtocolError as refusal:
+            log.warning("%s call %s not started: %s", self.vendor, call.call_id, refusal.message)
             return
-        self.handler = handler
-        self.taker = AudioTurnTaker(recogniser(), voice=handler.live.session.voice_tracker())
+        if service.live is None or service.live.session is None:
+            return
+        self.service = service
+        self.taker = AudioTurnTaker(recogniser(), voice=service.live.session.voice_tracker())
 
     async def _heard(self, turns: list[HeardTurn]) -> None:
-        assert self.handler is not None
+        service = self.service
+        assert service is not None
         for heard in turns:
-            u = heard.utterance
-            if not u.text.strip():
+            if not heard.utterance.text.strip():
                 continue  # sound without words: nothing for the engine to read
-            event = UtteranceEvent.model_validate({"type": "utterance", "speaker": u.speaker, "text": u.text, "t": u.t})
-            reply = await self.handler.utterance(event, time.perf_counter(), voice=heard.voice)
-            if reply["type"] == "error":
-                log.warning("%s call %s: %s", self.source, self.handler.call_id, reply["message"])
+            await self._feed(service, heard)
+
+    async def _feed(self, service: LiveCallService, heard: HeardTurn) -> None:
+        try:
+            received = time.perf_counter()
+            await service.guarded("utterance", lambda: service.feed(heard.utterance, received, voice=heard.voice))
+        except ProtocolError as refusal:
+            log.warning("%s call %s: %s", self.vendor, service.call_id, refusal.message)
 
     async def finish(self, end: bool) -> None:
         """The stream is over: keep what was heard; `end` also ends the call (an orderly stop)."""
-        if self.taker is not None and self.handler is not None:
+        if self.taker is not None and self.service is not None:
             taker, self.taker = self.taker, None
             await self._heard(await asyncio.to_thread(taker.flush))
-        if self.handler is not None:
-            if end and not self.ended:
-                self.ended = True
-                await self.handler.end(EndEvent.model_validate({"type": "end"}))
-            self.handler.release()
-
-
-def _header(call: CallStarted) -> dict[str, Any]:
-    header: dict[str, Any] = {
-        "id": call.call_id,
-        "channel": call.channel,
-        "handled_by": call.handled_by,
-        "service": call.service,
-        "started_at": call.started_at.isoformat() if call.started_at else None,
-        "customer": {k: v for k, v in {"id": call.customer.id, "name": call.customer.name}.items() if v},
-        "agent": {"id": call.agent_id} if call.agent_id else {},
-    }
-    return {k: v for k, v in header.items() if v is not None}
-
-
-@router.websocket("/v1/telephony/twilio")
-async def twilio_media_stream(websocket: WebSocket) -> None:
-    """Twilio Media Streams (<Start><Stream> or <Connect><Stream> pointing here)."""
-    await websocket.accept()
-    serializer = TwilioMediaSerializer()
-    call = TelephonyCall(services_of(websocket), "twilio")
-    try:
-        while True:
-            message = await websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                break
-            text = message.get("text")
-            if text is None:
-                log.warning("twilio: a binary frame was ignored; Media Streams sends JSON text")
-                continue
+        if self.service is None:
+            return
+        if end and not self.ended:
+            self.ended = True
             try:
-                events = serializer.parse(text)
-            except WireError as e:  # logged; what was accepted stays, the stream goes on
-                log.warning("twilio stream %s: %s", serializer.stream_sid, e)
-                continue
-            await call.on_events(events)
-    except WebSocketDisconnect:
-        pass
-    finally:
-        await call.on_events(serializer.end())  # an abrupt end still ends the call with what was heard
-        await call.finish(end=False)
-
-
-@router.websocket("/v1/telephony/audiohook")
-async def genesys_audiohook(websocket: WebSocket) -> None:
-    """Genesys Cloud AudioHook protocol v2 (an AudioHook Monitor integration pointing here)."""
-    await websocket.accept()
-    session = AudioHookSession(websocket.headers.get("audiohook-session-id"))
-    call = TelephonyCall(services_of(websocket), "audiohook")
-    try:
-        while True:
-            message = await websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                break
-            replies: list[dict[str, Any]]
-            events: list[Event]
-            if (text := message.get("text")) is not None:
-                replies, events = session.on_text(text)
-            else:
-                try:
-                    replies, events = [], list(session.on_binary(message.get("bytes") or b""))
-                except WireError as e:
-                    replies, events = session.fail(e), []
-            for reply in replies:
-                await websocket.send_text(json.dumps(reply))
-            await call.on_events(events)
-    except WebSocketDisconnect:
-        pass
-    finally:
-        await call.on_events(session.end())
-        await call.finish(end=False)
+                await self.service.guarded("end", self.service.end)
+            except ProtocolError as refusal:
+                log.warning("%s call %s not ended: %s", self.vendor, self.service.call_id, refusal.message)
+        self.service.release()

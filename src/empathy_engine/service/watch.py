@@ -13,9 +13,9 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from empathy_engine.ingest.live import CALL_ID, error
 from empathy_engine.service.live import TRANSCRIPT_KEPT, Watcher, call_view
 from empathy_engine.service.mood import Mood
-from empathy_engine.service.protocol import CALL_ID, error
 from empathy_engine.service.services import Services, services_of
 from empathy_engine.store import calls as store
 

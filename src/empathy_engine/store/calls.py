@@ -31,6 +31,9 @@ class TurnRecord:
     result: dict[str, Any]
     latency_ms: float = 0.0
     received_at: datetime | None = None
+    end: float | None = None  # when the utterance ended, if known
+    #: The tone of voice the engine was given (store/replay.py voice_to_json); not part of the API.
+    voice: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +59,8 @@ class CallRecord:
     created_at: datetime
     updated_at: datetime
     ended_at: datetime | None
+    #: The engine settings the call ran with (store/replay.py EngineRecord); None for older calls.
+    engine: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -94,8 +99,10 @@ class OutcomeRecord:
 # --- write jobs -------------------------------------------------------------------------
 
 
-def create_call(call_id: str, header: dict[str, Any], customer_id: str | None) -> Callable[[Connection], bool]:
-    """Job: store a new live call; False (nothing written) when the id is taken."""
+def create_call(
+    call_id: str, header: dict[str, Any], customer_id: str | None, engine: dict[str, Any] | None = None
+) -> Callable[[Connection], bool]:
+    """Job: store a new live call and the engine settings it runs with; False (nothing written) if the id is taken."""
 
     def job(connection: Connection) -> bool:
         if connection.execute(select(_calls.c.id).where(_calls.c.id == call_id)).first():
@@ -106,6 +113,7 @@ def create_call(call_id: str, header: dict[str, Any], customer_id: str | None) -
                 id=call_id,
                 header=header,
                 customer_id=customer_id,
+                engine=engine,
                 status="live",
                 turn_count=0,
                 created_at=now,
@@ -132,7 +140,9 @@ def append_turn(call_id: str, turn: TurnRecord) -> Callable[[Connection], bool]:
                 speaker=turn.speaker,
                 text=turn.text,
                 t=turn.t,
+                end_t=turn.end,
                 result=turn.result,
+                voice=turn.voice,
                 latency_ms=turn.latency_ms,
                 received_at=turn.received_at or now,
             )
@@ -177,6 +187,7 @@ def _call(row: Any) -> CallRecord:
         row.created_at,
         row.updated_at,
         row.ended_at,
+        row.engine,
     )
 
 
@@ -190,7 +201,17 @@ def get_turns(connection: Connection, call_id: str, since: int = 0) -> list[Turn
         select(_turns).where(_turns.c.call_id == call_id, _turns.c.turn_index >= since).order_by(_turns.c.turn_index)
     ).mappings()  # by name: a Row's own `.t` attribute would hide the column `t`
     return [
-        TurnRecord(r["turn_index"], r["speaker"], r["text"], r["t"], r["result"], r["latency_ms"], r["received_at"])
+        TurnRecord(
+            r["turn_index"],
+            r["speaker"],
+            r["text"],
+            r["t"],
+            r["result"],
+            r["latency_ms"],
+            r["received_at"],
+            r["end_t"],
+            r["voice"],
+        )
         for r in rows
     ]
 

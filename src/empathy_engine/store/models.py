@@ -80,6 +80,8 @@ class CallRow(Base):
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: Conversation-level results beyond the summary (the hand-over of a bot call), once ended.
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: The engine's settings the call ran with (store/replay.py EngineRecord), for exact replay.
+    engine: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -97,7 +99,11 @@ class TurnRow(Base):
     speaker: Mapped[str] = mapped_column(String(10))
     text: Mapped[str] = mapped_column(Text)
     t: Mapped[float | None] = mapped_column(Float)
+    #: When the utterance ended (seconds from the call start), if known.
+    end_t: Mapped[float | None] = mapped_column(Float)
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: The tone of voice the live engine was given for this turn (store/replay.py), for exact replay.
+    voice: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -1,0 +1,295 @@
+"""The live-call service: one connection's hold on one call, over typed events, with no transport.
+
+`start`, `resume`, `feed`, `end`: each checks the call's state, runs the engine, stores what it
+accepted (utterance and result in one transaction, through the group-commit writer) and only
+then answers and publishes to the call's watchers. A refusal is a `ProtocolError` and changes
+nothing. The JSON stream (service/stream.py) and the telephony streams (service/telephony.py)
+are thin adapters over this class, so every call is stored, rebuilt and published the same way.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from empathy_engine.events import CallStarted, Utterance
+from empathy_engine.ingest.conversation import call_from_header, header_of
+from empathy_engine.ingest.live import Closed, Opened, ProtocolError, TurnReply
+from empathy_engine.perception.prosody import VoiceReading
+from empathy_engine.pipeline import CallSession
+from empathy_engine.service.live import LiveCall, call_view
+from empathy_engine.service.services import Services
+from empathy_engine.store import calls as store
+from empathy_engine.store.customers import get_customer
+from empathy_engine.store.replay import EngineRecord, baseline_from_json, reading_from_json, voice_to_json
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class LiveCallService:
+    """What one connection does to one live call (the call itself lives in `services.live`)."""
+
+    def __init__(self, services: Services, call_id: str) -> None:
+        self.s = services
+        self.call_id = call_id
+        self.live: LiveCall | None = None  # set by start or resume
+
+    def release(self) -> None:
+        """The connection is gone: the call stays live (it may resume) but nobody streams it."""
+        if self.live is not None and self.live.producer is self:
+            self.live.producer = None
+            self.s.live.board_changed()
+
+    async def guarded(self, event: str, step: Callable[[], Awaitable[T]]) -> T:
+        """Run one step; a bug or a database outage becomes an `internal` refusal, never a dropped connection."""
+        try:
+            return await step()
+        except ProtocolError:
+            raise
+        except Exception:
+            log.exception("call %s: %s event failed", self.call_id, event)
+            if self.live is not None:
+                self.live.session = None  # rebuilt from what was stored before the next turn
+            raise ProtocolError(
+                "internal", "the server failed on this event and stored nothing from it; see the server log", event
+            ) from None
+
+    # --- start / resume ---------------------------------------------------------------------
+
+    async def start(self, call: CallStarted) -> Opened:
+        """A new call. The header is stored as the engine sees it (CRM context merged in), and the
+        engine is opened with the call parsed back from that header: a restart rebuilds the same one."""
+        if self.live is not None:
+            raise ProtocolError("already_started", f"this connection already streams call {self.call_id}", "start")
+        known = self.s.live.calls.get(self.call_id) or await self.s.aread(lambda c: store.get_call(c, self.call_id))
+        if known is not None:
+            raise self._already(known, "start")
+        header = header_of(call)
+        customer_id = call.customer.id
+        if customer_id:
+            stored = await self.s.aread(lambda c: get_customer(c, customer_id))
+            header = merge_customer(header, stored.to_dict() if stored else None)
+        call = call_from_header(self.call_id, header)
+        session = self.s.engine.open(call)
+        job = store.create_call(self.call_id, header, customer_id, self.s.engine_record.to_json())
+        if not await self.s.writer.run(job):
+            raise ProtocolError("already_started", f"call {self.call_id} was started by another connection", "start")
+        live = LiveCall(self.call_id, header, call, session=session, producer=self)
+        self.live = live
+        self.s.live.add(live)
+        return Opened("started", self.call_id, 0, call_view(self.call_id, header, "live"))
+
+    def _already(self, known: LiveCall | store.CallRecord, event: str) -> ProtocolError:
+        ended = known.ended if isinstance(known, LiveCall) else known.status == "ended"
+        if ended:
+            return self._ended(event)
+        return ProtocolError(
+            "already_started",
+            f'call {self.call_id} was already started; send {{"type": "resume"}} to continue it',
+            event,
+        )
+
+    def _ended(self, event: str) -> ProtocolError:
+        return ProtocolError("call_ended", f"call {self.call_id} has ended; use a new call id", event)
+
+    async def resume(self) -> Opened:
+        """Take over a live call (after a dropped connection or a restart), rebuilding its session if needed."""
+        live = await self._find_live("resume")
+        async with live.lock:  # waits for an utterance the previous connection is still storing
+            if live.ended:
+                raise self._ended("resume")
+            if live.session is None:
+                await self._rebuild(live)
+            live.producer = self  # a reconnecting client takes the call over from its dead connection
+            self.live = live
+        self.s.live.board_changed()
+        return Opened("resumed", self.call_id, live.next_turn, call_view(self.call_id, live.header, "live"))
+
+    async def _find_live(self, event: str) -> LiveCall:
+        live = self.s.live.calls.get(self.call_id)
+        if live is not None:
+            return live
+        record = await self.s.aread(lambda c: store.get_call(c, self.call_id))
+        if record is None:
+            raise ProtocolError("unknown_call", f'no call {self.call_id}; send {{"type": "start"}} first', event)
+        if record.status == "ended":
+            raise self._ended(event)
+        # Live in the database but not here: started through another server process.
+        turns = await self.s.aread(lambda c: store.get_turns(c, self.call_id))
+        live = LiveCall.restore(self.call_id, record.header, call_from_header(self.call_id, record.header), turns)
+        self.s.live.add(live)
+        return live
+
+    async def _rebuild(self, live: LiveCall) -> None:
+        """Replay the stored utterances through a fresh session: the engine is deterministic, so
+        the rebuilt session is the one that was lost (a restart, or a failed turn). Each turn gets
+        the voice reading the live engine had, and the call's voice baseline is put back, so a
+        telephony stream that resumes reads the customer's next turns as it would have."""
+        record = await self.s.aread(lambda c: store.get_call(c, self.call_id))
+        if record is not None and record.engine and EngineRecord.from_json(record.engine) != self.s.engine_record:
+            log.warning(
+                "call %s ran with other engine settings (%s); it continues with this server's (%s)",
+                self.call_id,
+                record.engine,
+                self.s.engine_record.to_json(),
+            )
+        turns = await self.s.aread(lambda c: store.get_turns(c, self.call_id))
+        session = self.s.engine.open(live.call)
+        baseline = None
+        for turn in turns:
+            utterance = Utterance(turn.speaker, turn.text, turn.t, end=turn.end)  # type: ignore[arg-type]
+            session.feed(utterance, reading_from_json(turn.voice))
+            baseline = baseline_from_json(turn.voice) if turn.voice else baseline
+        if baseline is not None:
+            session.voice_tracker().baseline.stats = baseline
+        live.session = session
+        live.next_turn = len(turns)
+
+    # --- utterances -------------------------------------------------------------------------
+
+    async def _held(self, event: str) -> LiveCall:
+        """The call this connection streams, or the refusal that says why it has none."""
+        if self.live is None:
+            await self._find_live(event)
+            raise ProtocolError(
+                "not_started", f'send {{"type": "resume"}} first to continue call {self.call_id}', event
+            )
+        if self.live.producer is not self:
+            raise ProtocolError("taken_over", f"call {self.call_id} was resumed on another connection", event)
+        if self.live.ended:
+            raise self._ended(event)
+        return self.live
+
+    async def feed(
+        self, utterance: Utterance, received: float, turn: int | None = None, voice: VoiceReading | None = None
+    ) -> TurnReply:
+        """One utterance. `turn`: the index the client expects it to get (a resend is answered from the
+        database); `voice`: its tone of voice, when a telephony stream heard it."""
+        live = await self._held("utterance")
+        if not utterance.final:
+            return self._provisional(live, utterance, received)
+        async with live.lock:
+            if live.ended:
+                raise self._ended("utterance")
+            if turn is not None and turn != live.next_turn:
+                return await self._resent(live, utterance, turn, received)
+            stored = await self._store_turn(live, utterance, voice, received)
+            entry = live.record(stored)  # under the lock: it takes the call's next turn index
+        result = stored.result
+        self.s.live.publish(self.call_id, live.turn_frame(entry))
+        if escalation := result.get("escalation"):  # a bot call hands over: tell whoever picks it up
+            self.s.live.publish(self.call_id, {"type": "escalate", "turn": stored.index, **escalation})
+        self.s.live.board_changed()
+        return TurnReply(stored.index, result, received)
+
+    async def _store_turn(
+        self, live: LiveCall, utterance: Utterance, voice: VoiceReading | None, received: float
+    ) -> store.TurnRecord:
+        """Feed the session and store the turn; the session is dropped (to be rebuilt) if either fails."""
+        if live.session is None:
+            await self._rebuild(live)
+        assert live.session is not None
+        try:
+            result = live.session.feed(utterance, voice).to_dict()
+        except Exception:
+            live.session = None
+            raise
+        computed = (time.perf_counter() - received) * 1000
+        tracker = live.session.voice  # the baseline after this turn: what a resumed stream reads against
+        stored_voice = voice_to_json(voice, tracker.baseline.stats if tracker is not None else None)
+        turn = store.TurnRecord(
+            live.next_turn,
+            utterance.speaker,
+            utterance.text,
+            utterance.t,
+            result,
+            computed,
+            end=utterance.end,
+            voice=stored_voice,
+        )
+        try:
+            accepted = await self.s.writer.run(store.append_turn(self.call_id, turn))
+        except Exception:
+            live.session = None  # the session saw a turn the database does not have
+            log.exception("call %s: storing turn %d failed", self.call_id, turn.index)
+            raise ProtocolError(
+                "storage_failed",
+                f"turn {turn.index} could not be stored, so it was not accepted; send it again",
+                "utterance",
+            ) from None
+        if not accepted:  # cannot happen while one server owns the call; never store twice
+            live.session = None
+            raise ProtocolError("duplicate", f"turn {turn.index} of call {self.call_id} is already stored", "utterance")
+        return turn
+
+    async def _resent(self, live: LiveCall, utterance: Utterance, wanted: int, received: float) -> TurnReply:
+        """An utterance for a turn already stored (a resend after a crash): its stored answer, or a refusal."""
+        if wanted > live.next_turn:
+            raise ProtocolError(
+                "turn_gap",
+                f"turn {wanted} would leave a gap: the next turn of call {self.call_id} is {live.next_turn}",
+                "utterance",
+            )
+        stored = await self.s.aread(lambda c: store.get_turns(c, self.call_id, since=wanted))
+        first = stored[0] if stored else None
+        if first is None or first.index != wanted or (first.speaker, first.text) != (utterance.speaker, utterance.text):
+            raise ProtocolError(
+                "turn_conflict",
+                f"turn {wanted} of call {self.call_id} is already stored with a different speaker or text",
+                "utterance",
+            )
+        return TurnReply(wanted, first.result, received, duplicate=True)
+
+    def _provisional(self, live: LiveCall, utterance: Utterance, received: float) -> TurnReply:
+        """A result for words still being spoken: computed on a throwaway copy of the session,
+        so it never changes the call and is never stored."""
+        if live.session is None:
+            raise ProtocolError("not_ready", "the call is being restored; send the final utterance", "utterance")
+        # Copy every per-call part of the session but share the (read-only, large) engine.
+        scratch: CallSession = copy.deepcopy(live.session, {id(live.session.engine): live.session.engine})
+        result = scratch.feed(utterance).to_dict()
+        frame = {"type": "provisional", "speaker": utterance.speaker, "text": utterance.text, "result": result}
+        self.s.live.publish(self.call_id, frame)
+        return TurnReply(live.next_turn, result, received, provisional=True)
+
+    # --- end --------------------------------------------------------------------------------
+
+    async def end(self) -> Closed:
+        """End the call: its summary (and call-level results) stored, watchers told, the call off the board."""
+        live = await self._held("end")
+        async with live.lock:
+            if live.ended:
+                raise self._ended("end")
+            if live.session is None:
+                await self._rebuild(live)
+            assert live.session is not None
+            # Exactly what `empathy analyze` says about the call, less the turns (already sent).
+            done = live.session.result().to_dict()
+            summary = done.pop("summary")
+            extra = {k: v for k, v in done.items() if k not in ("id", "turns")}
+            if not await self.s.writer.run(store.end_call(self.call_id, summary, extra)):
+                raise self._ended("end")
+            live.ended = True
+        self.s.live.remove(live)
+        self.s.live.publish(self.call_id, {"type": "ended", "summary": summary, **extra})
+        return Closed(self.call_id, live.next_turn, summary, extra)
+
+
+def merge_customer(header: dict[str, Any], stored: dict[str, Any] | None) -> dict[str, Any]:
+    """The header with what the CRM knows about the customer added (the header wins on conflicts)."""
+    if not stored:
+        return header
+    customer = dict(header.get("customer") or {})
+    customer["name"] = customer.get("name") or stored.get("name")
+    customer["notes"] = list(dict.fromkeys([*customer.get("notes", []), *stored.get("notes", [])]))
+    contacts = list(customer.get("prior_contacts", []))
+    known = {(c.get("at"), c.get("issue"), c.get("outcome")) for c in contacts}
+    for c in stored.get("prior_contacts", []):
+        if (c.get("at"), c.get("issue"), c.get("outcome")) not in known:
+            contacts.append(c)
+    customer["prior_contacts"] = contacts
+    return {**header, "customer": customer}

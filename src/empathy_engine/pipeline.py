@@ -158,8 +158,9 @@ class CallSession:
     def result(self, turns: tuple[Insight, ...] = ()) -> ConversationResult:
         """The call's result so far: its summary and, for a bot call, the hand-over. A live call
         ends with `result()` (its turns went out one by one); `Engine.analyze` passes them all."""
+        bot = self.escalating is not None
         handover = self.escalating.escalation if self.escalating else None
-        return ConversationResult(self.call.call_id, turns, self.memory.summary(), self.escalating is not None, handover)
+        return ConversationResult(self.call.call_id, turns, self.memory.summary(), bot, handover)
 
     def state_bytes(self) -> int:
         """Size of what this call keeps between turns (the shared model is not counted)."""

@@ -39,16 +39,25 @@ def wait_healthy(base_url: str, timeout: float = 30.0, alive: Any = None) -> Non
 class ServeProcess:
     """`python -m empathy_engine serve` on a loopback port, with its output in a log file."""
 
-    def __init__(self, database_url: str, port: int, log: Path) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        port: int,
+        log: Path,
+        module: str = "empathy_engine",
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """`module`: what `python -m` runs (a test launcher may patch the server first); `env`: more settings."""
         self.database_url, self.port, self.log_path = database_url, port, log
+        self.module, self.env = module, env or {}
         self.base_url = f"http://127.0.0.1:{port}"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ServeProcess:
-        env = {**os.environ, "EMPATHY_DATABASE_URL": self.database_url, "EMPATHY_LOG_LEVEL": "warning"}
+        env = {**os.environ, "EMPATHY_DATABASE_URL": self.database_url, "EMPATHY_LOG_LEVEL": "warning", **self.env}
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "empathy_engine", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", self.module, "serve", "--port", str(self.port)],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

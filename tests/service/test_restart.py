@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 from empathy_engine.client import SyncCallStream
 from empathy_engine.pipeline import Engine
+from tests.replay import CALL_SID, SCRIPT, twilio_messages, two_channel_call
 from tests.service.helpers import batch_result, comparable, demo_conversation, header, turn_result
 from tests.service.servers import ServeProcess, free_port
 
@@ -54,3 +59,70 @@ def test_restart_mid_call_keeps_every_acknowledged_turn_and_resumes(
         assert final["status"] == "ended" and final["turn_count"] == len(turns) == len(final["turns"])
     finally:
         server.stop()
+
+
+def _split_twilio(frames: list[str], cut_ms: int) -> tuple[list[str], list[str]]:
+    """A Twilio stream cut at `cut_ms`: the first connection's frames, and a second connection that
+    starts again (connected, start) and carries on with the rest of the call's audio."""
+    first, rest = frames[:2], frames[:2]  # connected, start
+    for frame in frames[2:]:
+        message = json.loads(frame)
+        late = message["event"] == "stop" or (
+            message["event"] == "media" and int(message["media"]["timestamp"]) >= cut_ms
+        )
+        (rest if late else first).append(frame)
+    return first, rest
+
+
+def _stored_call(base_url: str, call_id: str, ready: Callable[[dict], bool], timeout: float = 120.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        response = httpx.get(f"{base_url}/v1/calls/{call_id}")
+        if response.status_code == 200 and ready(response.json()):
+            return response.json()
+        assert time.monotonic() < deadline, f"call {call_id} never got there: {response.text[:500]}"
+        time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def _twilio_stream(base_url: str, frames: list[str]) -> Iterator[None]:
+    """A Twilio Media Streams connection that has sent `frames`, open until the block ends."""
+    url = base_url.replace("http", "ws") + "/v1/telephony/twilio"
+    with contextlib.suppress(ConnectionClosed), connect(url) as ws:  # the server may be gone by the end
+        for frame in frames:
+            ws.send(frame)
+        yield
+
+
+def test_restart_mid_telephony_call_gives_the_uninterrupted_results_voice_included(
+    database_url: str, tmp_path: Path
+) -> None:
+    frames = twilio_messages(two_channel_call(SCRIPT), {"customer_id": "c-7", "service": "hvac"})
+    # 14.8 s: the customer's third utterance (11.7-14.1 s) has just closed; the agent speaks at 15.0 s.
+    first, rest = _split_twilio(frames, cut_ms=14_800)
+    launcher = "tests.service.scripted_serve"  # pocketsphinx replaced by the script's words
+    whole = ServeProcess(f"sqlite:///{tmp_path / 'whole.db'}", free_port(), tmp_path / "whole.log", launcher)
+    whole.start()
+    try:
+        with _twilio_stream(whole.base_url, frames):
+            uninterrupted = _stored_call(whole.base_url, CALL_SID, lambda c: c["status"] == "ended")
+    finally:
+        whole.stop()
+
+    server = ServeProcess(database_url, free_port(), tmp_path / "server.log", launcher).start()
+    try:
+        with _twilio_stream(server.base_url, first):
+            _stored_call(server.base_url, CALL_SID, lambda c: len(c["turns"]) == 4)  # heard and stored
+            server.kill()  # with the stream open: a socket that closed first would end the call
+        server.start()
+        with _twilio_stream(server.base_url, rest):  # the platform reconnects and streams the rest
+            resumed = _stored_call(server.base_url, CALL_SID, lambda c: c["status"] == "ended")
+    finally:
+        server.stop()
+    voiced = [t for t in uninterrupted["turns"] if "voice" in t["result"]]
+    assert len(voiced) == 4 and len(uninterrupted["turns"]) == 6  # every customer turn came with its voice
+    assert [t["result"] for t in resumed["turns"]] == [t["result"] for t in uninterrupted["turns"]]
+    assert [(t["speaker"], t["text"], t["t"]) for t in resumed["turns"]] == [
+        (t["speaker"], t["text"], t["t"]) for t in uninterrupted["turns"]
+    ]
+    assert resumed["summary"] == uninterrupted["summary"]

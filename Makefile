@@ -33,8 +33,9 @@ bench: $(BIN)/empathy         ## latency, throughput, memory and per-call state 
 eval: $(VENV)/.dev            ## dev-set figures of the bundled model and the baseline
 	$(BIN)/python training/evaluate.py
 
-lint: $(VENV)/.dev
+lint: $(VENV)/.dev             ## ruff over the code, mypy over src (settings in pyproject.toml)
 	$(BIN)/ruff check src tests training
+	$(BIN)/mypy src
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info

@@ -134,7 +134,7 @@ class SyncCallStream(_Calls):
     def send_raw(self, frame: str | bytes, timeout: float | None = 30) -> dict[str, Any]:
         """Send a frame as it is (for testing bad input) and return the reply, errors included."""
         self.connection.send(frame)
-        return json.loads(self.connection.recv(timeout))  # type: ignore[no-any-return]
+        return json.loads(self.connection.recv(timeout))
 
     def start(self, header: dict[str, Any] | None = None) -> dict[str, Any]:
         return self.request({"type": "start", "call": header or {}})

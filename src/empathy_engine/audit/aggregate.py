@@ -86,7 +86,7 @@ class Aggregate:
             (self.agent_states, o.agent_states, StateTally),
         ):
             for key, value in theirs.items():
-                _get(mine, key, make).merge(value)  # type: ignore[arg-type]
+                _get(mine, key, make).merge(value)
         self.states.merge(o.states)
         self.trajectories.merge(o.trajectories)
         self.transitions.update(o.transitions)

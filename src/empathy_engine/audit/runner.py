@@ -207,7 +207,7 @@ def chunks(
     chunk: list[Payload] = []
     for item in source:
         if not hasattr(item, "events"):
-            on_error(FailedInput(item.where, item.message, item.id))  # type: ignore[union-attr]
+            on_error(FailedInput(item.where, item.message, item.id))
             continue
         chunk.append(Payload.of(item))  # type: ignore[arg-type]
         if len(chunk) >= size:

@@ -42,6 +42,10 @@ OVERTALK_WEIGHT = 0.5
 COUNTER_WEIGHT = 0.7  # what the voice takes from the state it contradicts
 
 
+#: The states a raised or fast voice makes more urgent when the words are already worried.
+WORRIED: tuple[CustomerState, ...] = ("urgency", "worry")
+
+
 def _confidence(reading: VoiceReading) -> float:
     """Less weight while the call has little of the customer's voice to compare with."""
     return min(1.0, 0.4 + 0.3 * reading.baseline_turns)
@@ -57,7 +61,7 @@ def voice_signals(
     accepting = logit["dejection"] > ACCEPTING_LOGIT
     polite = logit["satisfaction"] > POLITE_LOGIT
     neutral = logit["neutral"] > NEUTRAL_LOGIT
-    worried: list[CustomerState] = [s for s in ("urgency", "worry") if logit[s] > WORRIED_LOGIT]
+    worried = [s for s in WORRIED if logit[s] > WORRIED_LOGIT]
     complaining = max(logit["frustration"], logit["distrust"]) > COMPLAINING_LOGIT
     conf = _confidence(reading)
     cues = reading.cues

@@ -65,7 +65,9 @@ class LiveCallService:
         engine is opened with the call parsed back from that header: a restart rebuilds the same one."""
         if self.live is not None:
             raise ProtocolError("already_started", f"this connection already streams call {self.call_id}", "start")
-        known = self.s.live.calls.get(self.call_id) or await self.s.aread(lambda c: store.get_call(c, self.call_id))
+        known: LiveCall | store.CallRecord | None = self.s.live.calls.get(self.call_id)
+        if known is None:
+            known = await self.s.aread(lambda c: store.get_call(c, self.call_id))
         if known is not None:
             raise self._already(known, "start")
         header = header_of(call)

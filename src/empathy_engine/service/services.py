@@ -46,11 +46,11 @@ class Services:
 
 
 def _services(request: Request) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
+    return request.app.state.services
 
 
 def services_of(websocket: WebSocket) -> Services:
-    return websocket.app.state.services  # type: ignore[no-any-return]
+    return websocket.app.state.services
 
 
 ServicesDep = Annotated[Services, Depends(_services)]

@@ -9,15 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Table, func, insert, select, update
 
 from empathy_engine.store.models import CallRow, OutcomeRow, TurnRow, utcnow
 
-_calls = CallRow.__table__
-_turns = TurnRow.__table__
-_outcomes = OutcomeRow.__table__
+# Declarative __table__ is typed as a FromClause; it is the Table that insert/update/delete take.
+_calls = cast(Table, CallRow.__table__)
+_turns = cast(Table, TurnRow.__table__)
+_outcomes = cast(Table, OutcomeRow.__table__)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, delete, func, insert, select, update
 
 from empathy_engine.store.models import CustomerRow, PriorContactRow, utcnow
 
-_customers = CustomerRow.__table__
-_contacts = PriorContactRow.__table__
+# Declarative __table__ is typed as a FromClause; it is the Table that insert/update/delete take.
+_customers = cast(Table, CustomerRow.__table__)
+_contacts = cast(Table, PriorContactRow.__table__)
 
 
 @dataclass(frozen=True, slots=True)

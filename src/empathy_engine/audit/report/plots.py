@@ -6,9 +6,12 @@ import io
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from empathy_engine.audit.report.fmt import plural
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 INK = "#1f2933"
 MUTED = "#7b8794"
@@ -23,7 +26,7 @@ BAND_LABELS = {
     "none": "nothing to answer",
 }
 TIER_COLOURS = {"below team": LOW, "above team": HIGH, "within noise": "#4a6fa5", "too few calls": NONE}
-_RC = {
+_RC: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",
     "svg.hashsalt": "empathy-audit",
     "font.family": "sans-serif",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from pathlib import Path
 
 import httpx
 import pytest
@@ -47,6 +48,15 @@ def test_serve_bad_database_is_a_clear_error(url: str, message: str) -> None:
 def test_serve_bad_setting_is_a_clear_error() -> None:
     result = CliRunner().invoke(app, ["serve"], env={"EMPATHY_BOARD_INTERVAL_S": "soon"})
     assert result.exit_code == 1 and "EMPATHY_BOARD_INTERVAL_S" in result.output
+
+
+def test_serve_bad_playbook_is_a_clear_error(sqlite_url: str, tmp_path: Path) -> None:
+    broken = tmp_path / "ours.yaml"
+    broken.write_text("states:\n  urgency:\n    steps: 3\n")
+    env = {"EMPATHY_DATABASE_URL": sqlite_url, "EMPATHY_PLAYBOOK": str(broken)}
+    result = CliRunner().invoke(app, ["serve", "--port", str(free_port())], env=env)
+    assert result.exit_code == 1 and "EMPATHY_PLAYBOOK" in result.output and str(broken) in result.output
+    assert "Traceback" not in result.output
 
 
 def test_serve_frames_over_the_hard_cap_close_the_socket_with_1009(engine: Engine, sqlite_url: str) -> None:

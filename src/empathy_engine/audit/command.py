@@ -121,11 +121,7 @@ def audit(
     run = _run(source, options, total, err)
     _print_outcome(run, options, err)
     if stats:
-        wall = time.perf_counter() - t0
-        err.print(
-            f"stats: {run.stats.calls:,} calls in {wall:.1f} s end to end = {run.stats.calls / wall:,.1f} calls/s "
-            f"({options.workers} workers; calls through the pool {run.stats.map_s:.1f} s; report {run.report_s:.1f} s)"
-        )
+        _print_stats(run, options, time.perf_counter() - t0, err)
     if run.failed:
         err.print(f"{run.failed} input(s) could not be read or analysed and were skipped; the others were audited.")
         raise typer.Exit(1)
@@ -242,6 +238,13 @@ def _print_outcome(run: AuditRun, options: AuditOptions, err: Console) -> None:
             out.print(f"{label}: {path}")
     if not any(path for _, path in written):
         out.print("(write the report with --report audit.html; --json and --csv give every call)")
+
+
+def _print_stats(run: AuditRun, options: AuditOptions, wall: float, err: Console) -> None:
+    err.print(
+        f"stats: {run.stats.calls:,} calls in {wall:.1f} s end to end = {run.stats.calls / wall:,.1f} calls/s "
+        f"({options.workers} workers; calls through the pool {run.stats.map_s:.1f} s; report {run.report_s:.1f} s)"
+    )
 
 
 class _progress:

@@ -87,13 +87,7 @@ def run_audit(
             store.add_failure(f)
             on_failure(f)
 
-        for path in options.outcomes:
-            for o in read_outcomes(path):
-                failed(o) if isinstance(o, FailedInput) else store.add_outcome(o)
-        for path in options.reviews:
-            for r in read_reviews(path):
-                failed(r) if isinstance(r, FailedInput) else store.add_review(r)
-
+        _read_labels(options, store, failed)
         json_out = JsonWriter(options.json, header) if options.json else None
         csv_out = CsvWriter(options.csv) if options.csv else None
 
@@ -107,29 +101,48 @@ def run_audit(
         outputs = frozenset(name for name, path in (("json", options.json), ("csv", options.csv)) if path)
         executor = executor or executor_for(options.workers)
         stats = run(source, executor, aggregate, chunk, failed, progress, options.chunk, outputs, options.engine)
-        settings = SummarySettings(
-            options.period, options.repeat_window_days, options.review_link_days, options.min_calls
-        )
-        summary = summarise(aggregate, store.kpis(), settings, calculate(options.roi), store.failed)
-        summary["audit"] = header
-        summary["run"] = {
-            "workers": options.workers,
-            "calls_per_s": round(stats.calls / stats.map_s, 1) if stats.map_s else None,
-            "map_s": round(stats.map_s, 2),
-        }
+        summary = _summary(aggregate, store, options, stats, header)
         if csv_out:
             csv_out.close()
         if json_out:
             json_out.close(store.failures(), summary)
         outcome = AuditRun(summary, stats, store.failed, 0.0)
         if options.report:
-            from itertools import islice
-
-            from empathy_engine.audit.report import render
-
             t = time.perf_counter()
-            failures = list(islice(store.failures(), REPORT_FAILURES))
-            options.report.write_text(render(summary, failures), encoding="utf-8")
+            _write_report(options.report, summary, store)
             outcome.report_s = time.perf_counter() - t
     outcome.wall_s = time.perf_counter() - started
     return outcome
+
+
+def _read_labels(options: AuditOptions, store: JoinStore, failed: Callable[[FailedInput], None]) -> None:
+    """Outcomes and reviews into the join store, before any call (bad rows are failed inputs)."""
+    for path in options.outcomes:
+        for o in read_outcomes(path):
+            failed(o) if isinstance(o, FailedInput) else store.add_outcome(o)
+    for path in options.reviews:
+        for r in read_reviews(path):
+            failed(r) if isinstance(r, FailedInput) else store.add_review(r)
+
+
+def _summary(
+    aggregate: Aggregate, store: JoinStore, options: AuditOptions, stats: RunStats, header: dict[str, Any]
+) -> dict[str, Any]:
+    settings = SummarySettings(options.period, options.repeat_window_days, options.review_link_days, options.min_calls)
+    summary = summarise(aggregate, store.kpis(), settings, calculate(options.roi), store.failed)
+    summary["audit"] = header
+    summary["run"] = {
+        "workers": options.workers,
+        "calls_per_s": round(stats.calls / stats.map_s, 1) if stats.map_s else None,
+        "map_s": round(stats.map_s, 2),
+    }
+    return summary
+
+
+def _write_report(path: Path, summary: dict[str, Any], store: JoinStore) -> None:
+    from itertools import islice
+
+    from empathy_engine.audit.report import render
+
+    failures = list(islice(store.failures(), REPORT_FAILURES))
+    path.write_text(render(summary, failures), encoding="utf-8")

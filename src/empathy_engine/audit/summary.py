@@ -92,29 +92,7 @@ def summarise(
 ) -> dict[str, Any]:
     team = card(agg.team, kpis["team"].get("all"))
     team_score = team["empathy"]["value"]
-    agents = []
-    for name in sorted(agg.agents):
-        c = card(agg.agents[name], kpis["agent"].get(name))
-        c["agent"] = name
-        c["tier"] = tier_of(c, team_score, settings.min_calls)
-        states = agg.agent_states[name]
-        lines = [
-            state_line(s, states.missed_calls[s], states.judged_calls[s], dict(states.instead.get(s, {})))
-            for s in NEGATIVE_STATES
-            if states.missed_calls[s]
-        ]
-        lines.sort(key=lambda x: (-x["missed_calls"], -x["share"]["value"], x["state"]))
-        for line in lines:
-            top = agg.agent_misses.get((name, line["state"]))
-            line["quotes"] = [plain(m) for m in top.items] if top else []
-        c["top_misses"] = lines[:3]
-        c["moments"] = [plain(m) for m in agg.agent_moments[name].items] if name in agg.agent_moments else []
-        c["worst_calls"] = [plain(b) for b in agg.agent_worst[name].items] if name in agg.agent_worst else []
-        c["trend"] = [
-            {"period": p, "calls": t.calls, "empathy": (t.answered / t.judged) if t.judged else None}
-            for p, t in agg.agent_periods_of(name)
-        ]
-        agents.append(c)
+    agents = [_agent_card(agg, kpis, name, team_score, settings.min_calls) for name in sorted(agg.agents)]
     periods = []
     for p in sorted(agg.periods):
         c = card(agg.periods[p], kpis["period"].get(p))
@@ -155,6 +133,33 @@ def summarise(
         "roi": roi.to_dict(),
         "roi_evidence": _roi_evidence(bands),
     }
+
+
+def _agent_card(
+    agg: Aggregate, kpis: dict[str, Any], name: str, team_score: float | None, min_calls: int
+) -> dict[str, Any]:
+    """One agent's scorecard: the figures, the tier against the team, top misses, best moments, trend."""
+    c = card(agg.agents[name], kpis["agent"].get(name))
+    c["agent"] = name
+    c["tier"] = tier_of(c, team_score, min_calls)
+    states = agg.agent_states[name]
+    lines = [
+        state_line(s, states.missed_calls[s], states.judged_calls[s], dict(states.instead.get(s, {})))
+        for s in NEGATIVE_STATES
+        if states.missed_calls[s]
+    ]
+    lines.sort(key=lambda x: (-x["missed_calls"], -x["share"]["value"], x["state"]))
+    for line in lines:
+        top = agg.agent_misses.get((name, line["state"]))
+        line["quotes"] = [plain(m) for m in top.items] if top else []
+    c["top_misses"] = lines[:3]
+    c["moments"] = [plain(m) for m in agg.agent_moments[name].items] if name in agg.agent_moments else []
+    c["worst_calls"] = [plain(b) for b in agg.agent_worst[name].items] if name in agg.agent_worst else []
+    c["trend"] = [
+        {"period": p, "calls": t.calls, "empathy": (t.answered / t.judged) if t.judged else None}
+        for p, t in agg.agent_periods_of(name)
+    ]
+    return c
 
 
 def _mean(s: dict[str, float | int]) -> Estimate:

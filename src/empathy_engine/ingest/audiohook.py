@@ -234,10 +234,6 @@ class AudioHookSession:
         self.failed = str(error)
         return [self.reply("disconnect", {"reason": "error", "info": self.failed})]
 
-    def disconnect(self, reason: str = "completed", info: str | None = None) -> dict[str, Any]:
-        """A server-initiated end ("completed", "unauthorized" or "error"); the client answers with close."""
-        return self.reply("disconnect", {"reason": reason, **({"info": info} if info else {})})
-
     @property
     def position(self) -> float:
         """Seconds of the conversation heard so far (audio received plus audio paused or discarded)."""

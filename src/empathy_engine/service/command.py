@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    import uvicorn
+    from rich.console import Console
+
+    from empathy_engine.service.settings import Settings
 
 
 def serve(
@@ -24,36 +30,63 @@ def serve(
     Settings come from the environment and .env (EMPATHY_DATABASE_URL, ...; see docs/protocol.md).
     """
     import asyncio
+
+    from rich.console import Console
+
+    from empathy_engine.store.db import safe_url
+
+    err = Console(stderr=True, soft_wrap=True, highlight=False)
+    settings = _checked_settings(err, {k: v for k, v in {"host": host, "port": port}.items() if v is not None})
+    server = _server(settings, demo)
+    shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+    url = f"http://{shown}:{settings.port}"
+    err.print(f"empathy-engine on {url}  ·  database {safe_url(settings.database_url)}")
+    err.print(f"  supervisor board: {url}/supervisor   ·   API: {url}/docs   ·   Ctrl-C stops")
+    try:
+        asyncio.run(_run(server, url, speed if demo else None))
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
+def _checked_settings(err: Console, overrides: dict[str, Any]) -> Settings:
+    """The settings, once everything a user can get wrong has been checked: each fails now, clearly,
+    instead of inside uvicorn (a bad setting, a taken port, the database, the playbook)."""
     import socket
 
     from pydantic import ValidationError
-    from rich.console import Console
 
+    from empathy_engine.coaching.playbook import PlaybookError, load_playbook
     from empathy_engine.service.settings import Settings
-    from empathy_engine.store.db import DatabaseError, open_database, safe_url
-
-    err = Console(stderr=True, soft_wrap=True, highlight=False)
+    from empathy_engine.store.db import DatabaseError, open_database
 
     def fail(message: str) -> typer.Exit:
         err.print(f"[bold red]error:[/] {message}")
         return typer.Exit(1)
 
-    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     try:
-        settings = Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)
     except ValidationError as e:
         problems = "; ".join(f"EMPATHY_{'_'.join(map(str, x['loc'])).upper()}: {x['msg']}" for x in e.errors())
         raise fail(f"bad setting: {problems}") from None
     try:
-        with socket.create_server((settings.host, settings.port)):  # fail now, clearly, not inside uvicorn
+        with socket.create_server((settings.host, settings.port)):
             pass
     except OSError as e:
         raise fail(f"cannot listen on {settings.host}:{settings.port} ({e.strerror}); choose another --port") from None
     try:
+        load_playbook(settings.playbook)
+    except PlaybookError as e:
+        raise fail(f"EMPATHY_PLAYBOOK: {e}") from None
+    if settings.exemplars is not None and not settings.exemplars.is_file():
+        raise fail(f"EMPATHY_EXEMPLARS: no such file {settings.exemplars}")
+    try:
         open_database(settings.database_url).dispose()  # migrations run here, before anyone connects
     except DatabaseError as e:
         raise fail(str(e)) from None
+    return settings
 
+
+def _server(settings: Settings, demo: bool) -> uvicorn.Server:
     import uvicorn
 
     from empathy_engine.service.app import create_app
@@ -71,36 +104,30 @@ def serve(
         # legacy one, which matters for the garbage collector's pauses at a thousand calls.
         ws="websockets-sansio",
     )
-    server = uvicorn.Server(config)
-    shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
-    url = f"http://{shown}:{settings.port}"
-    err.print(f"empathy-engine on {url}  ·  database {safe_url(settings.database_url)}")
-    err.print(f"  supervisor board: {url}/supervisor   ·   API: {url}/docs   ·   Ctrl-C stops")
+    return uvicorn.Server(config)
 
-    async def main() -> None:
-        settle = asyncio.create_task(_settle_memory(server))  # held: the loop keeps only weak references
-        if not demo:
-            await server.serve()
-            settle.cancel()
-            return
+
+async def _run(server: uvicorn.Server, url: str, demo_speed: float | None) -> None:
+    """Serve until stopped; with a demo speed, also play the built-in calls once the server is up."""
+    import asyncio
+
+    settle = asyncio.create_task(_settle_memory(server))  # held: the loop keeps only weak references
+    player = None
+    if demo_speed is not None:
         from empathy_engine.service.demo import run_demo
 
-        async def player() -> None:
+        async def play() -> None:
             while not server.started:
                 await asyncio.sleep(0.1)
-            await run_demo(url, url, speed)
+            await run_demo(url, url, demo_speed)
 
-        task = asyncio.create_task(player())
-        try:
-            await server.serve()
-        finally:
-            task.cancel()
-            settle.cancel()
-
+        player = asyncio.create_task(play())
     try:
-        asyncio.run(main())
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
+        await server.serve()
+    finally:
+        if player is not None:
+            player.cancel()
+        settle.cancel()
 
 
 async def _settle_memory(server: object) -> None:

@@ -15,12 +15,10 @@ def tile(label: str, value: str, note: str = "", mood: str = "") -> str:
     )
 
 
-def headline(s: dict[str, Any]) -> str:
-    t = s["team"]
+def _call_tiles(t: dict[str, Any]) -> list[str]:
+    """What happened on the calls: empathy, misses, recovery, acknowledgement, sentiment."""
     emp = t["empathy"]
-    window = s["settings"]["repeat_window_days"]
-    csat = t["csat"]
-    tiles = [
+    return [
         tile(
             "Team empathy score",
             score(emp),
@@ -44,6 +42,13 @@ def headline(s: dict[str, Any]) -> str:
             f"{pct(t['improved'])} of calls ended better than they began",
             "good" if (t["sentiment_end"] or 0) > (t["sentiment_start"] or 0) else "bad",
         ),
+    ]
+
+
+def _outcome_tiles(t: dict[str, Any], window: float) -> list[str]:
+    """What came of them: repeat contacts, CSAT, referrals, reviews, escalations."""
+    csat = t["csat"]
+    return [
         tile(
             f"Repeat contact ({window:g} days)",
             pct(t["repeat_contact"], 1),
@@ -75,6 +80,11 @@ def headline(s: dict[str, Any]) -> str:
             or "bot-handled calls handed to a person",
         ),
     ]
+
+
+def headline(s: dict[str, Any]) -> str:
+    t = s["team"]
+    tiles = [*_call_tiles(t), *_outcome_tiles(t, s["settings"]["repeat_window_days"])]
     return f'<section id="overview"><div class="tiles">{"".join(tiles)}</div></section>'
 
 

@@ -10,11 +10,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
+from fastapi.testclient import TestClient
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from empathy_engine.client import SyncCallStream
-from empathy_engine.pipeline import Engine
+from empathy_engine.perception.context import ContextSettings
+from empathy_engine.pipeline import Engine, EngineSettings
+from empathy_engine.service.app import create_app
+from empathy_engine.service.settings import Settings
 from tests.replay import CALL_SID, SCRIPT, twilio_messages, two_channel_call
 from tests.service.helpers import batch_result, comparable, demo_conversation, header, turn_result
 from tests.service.servers import ServeProcess, free_port
@@ -126,3 +130,31 @@ def test_restart_mid_telephony_call_gives_the_uninterrupted_results_voice_includ
         (t["speaker"], t["text"], t["t"]) for t in uninterrupted["turns"]
     ]
     assert resumed["summary"] == uninterrupted["summary"]
+
+
+def test_restart_with_other_settings_continues_a_call_with_its_own(engine: Engine, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empathy.db'}"
+    conversation = {**demo_conversation("holiday_furnace"), "started_at": "2025-12-26T07:40:00-05:00"}  # GB only
+    turns = conversation["turns"]
+    british = Engine(EngineSettings(context=ContextSettings("GB")))
+    with TestClient(create_app(Settings(database_url=url, holiday_country="GB"), engine=british)) as client:
+        with client.websocket_connect("/v1/calls/boxing-1/stream") as ws:
+            ws.send_text(json.dumps({"type": "start", "call": header(conversation)}))
+            ws.receive_json()
+            for turn in turns[:4]:
+                ws.send_text(json.dumps({"type": "utterance", **turn}))
+                ws.receive_json()
+    with TestClient(create_app(Settings(database_url=url), engine=engine)) as client:  # now a US server
+        with client.websocket_connect("/v1/calls/boxing-1/stream") as ws:
+            ws.send_text(json.dumps({"type": "resume"}))
+            assert ws.receive_json()["next_turn"] == 4
+            for turn in turns[4:]:
+                ws.send_text(json.dumps({"type": "utterance", **turn}))
+                ws.receive_json()
+            ws.send_text(json.dumps({"type": "end"}))
+            ended = ws.receive_json()
+        stored = client.get("/v1/calls/boxing-1").json()
+    batch = batch_result(british, conversation, "boxing-1")
+    assert [comparable(t["result"]) for t in stored["turns"]] == [comparable(r) for r in batch["turns"]]
+    assert ended["summary"] == batch["summary"]
+    assert batch["turns"] != batch_result(engine, conversation, "boxing-1")["turns"]  # the calendar matters here

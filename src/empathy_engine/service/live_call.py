@@ -9,22 +9,30 @@ are thin adapters over this class, so every call is stored, rebuilt and publishe
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from empathy_engine.coaching.playbook import PlaybookError
 from empathy_engine.events import CallStarted, Utterance
 from empathy_engine.ingest.conversation import call_from_header, header_of
 from empathy_engine.ingest.live import Closed, Opened, ProtocolError, TurnReply
 from empathy_engine.perception.prosody import VoiceReading
-from empathy_engine.pipeline import CallSession
+from empathy_engine.pipeline import CallSession, Engine
 from empathy_engine.service.live import LiveCall, call_view
 from empathy_engine.service.services import Services
 from empathy_engine.store import calls as store
 from empathy_engine.store.customers import get_customer
-from empathy_engine.store.replay import EngineRecord, baseline_from_json, reading_from_json, voice_to_json
+from empathy_engine.store.replay import (
+    EngineRecord,
+    ReplayError,
+    baseline_from_json,
+    reading_from_json,
+    voice_to_json,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -131,16 +139,9 @@ class LiveCallService:
         the rebuilt session is the one that was lost (a restart, or a failed turn). Each turn gets
         the voice reading the live engine had, and the call's voice baseline is put back, so a
         telephony stream that resumes reads the customer's next turns as it would have."""
-        record = await self.s.aread(lambda c: store.get_call(c, self.call_id))
-        if record is not None and record.engine and EngineRecord.from_json(record.engine) != self.s.engine_record:
-            log.warning(
-                "call %s ran with other engine settings (%s); it continues with this server's (%s)",
-                self.call_id,
-                record.engine,
-                self.s.engine_record.to_json(),
-            )
+        engine = await self._engine_of_call()
         turns = await self.s.aread(lambda c: store.get_turns(c, self.call_id))
-        session = self.s.engine.open(live.call)
+        session = engine.open(live.call)
         baseline = None
         for turn in turns:
             utterance = Utterance(turn.speaker, turn.text, turn.t, end=turn.end)  # type: ignore[arg-type]
@@ -150,6 +151,21 @@ class LiveCallService:
             session.voice_tracker().baseline.stats = baseline
         live.session = session
         live.next_turn = len(turns)
+
+    async def _engine_of_call(self) -> Engine:
+        """The engine with the settings stored with the call (calls stored before they were kept,
+        and calls whose playbook has changed since, continue with this server's)."""
+        record = await self.s.aread(lambda c: store.get_call(c, self.call_id))
+        if record is None or not record.engine:
+            return self.s.engine
+        stored = EngineRecord.from_json(record.engine)
+        try:
+            return await asyncio.to_thread(self.s.engine_for, stored)
+        except (ReplayError, PlaybookError, OSError, ValueError) as e:
+            log.warning(
+                "call %s cannot get its own engine settings back (%s); it continues with this server's", self.call_id, e
+            )
+            return self.s.engine
 
     # --- utterances -------------------------------------------------------------------------
 

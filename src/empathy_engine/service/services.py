@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request, WebSocket
@@ -29,6 +29,8 @@ class Services:
     live: LiveRegistry
     #: The engine's settings as stored with every call it opens (for exact replay).
     engine_record: EngineRecord
+    #: Engines for calls that ran with other settings (a server restarted with a new playbook).
+    other_engines: dict[EngineRecord, Engine] = field(default_factory=dict)
 
     def read(self, query: Callable[[Connection], T]) -> T:
         """Run a read in the calling thread (sync routes run in FastAPI's thread pool)."""
@@ -43,6 +45,15 @@ class Services:
     async def aread(self, query: Callable[[Connection], T]) -> T:
         """A read from the event loop, off its thread."""
         return await asyncio.to_thread(self.read, query)
+
+    def engine_for(self, record: EngineRecord) -> Engine:
+        """The engine a stored call ran with: this server's, or one loaded (once) from the call's settings.
+        Raises `ReplayError` when a file those settings name has changed or gone."""
+        if record == self.engine_record:
+            return self.engine
+        if record not in self.other_engines:
+            self.other_engines[record] = Engine(record.settings())
+        return self.other_engines[record]
 
 
 def _services(request: Request) -> Services:

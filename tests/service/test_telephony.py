@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from empathy_engine.service import telephony
 from tests.replay import CALL_SID, CONVERSATION_ID, SCRIPT, audiohook_messages, twilio_messages, two_channel_call
@@ -108,3 +109,9 @@ def test_telephony_audiohook_bad_frame_gets_a_disconnect_and_keeps_the_call(clie
         assert reply["type"] == "disconnect" and reply["parameters"]["reason"] == "error"
         assert "frame" in reply["parameters"]["info"] or "byte" in reply["parameters"]["info"]
         assert _stored(client, CONVERSATION_ID, lambda c: c["status"] == "live")["status"] == "live"
+
+
+def test_telephony_unknown_vendor_is_refused_with_1008(client: TestClient) -> None:
+    with pytest.raises(WebSocketDisconnect) as closed, client.websocket_connect("/v1/telephony/nobody") as ws:
+        ws.receive_text()
+    assert closed.value.code == 1008 and "twilio" in closed.value.reason

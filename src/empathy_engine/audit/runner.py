@@ -100,17 +100,16 @@ class RunStats:
 
 # --- the worker side -------------------------------------------------------------------------
 
-_engines: dict[tuple[Any, ...], Engine] = {}
+_engines: dict[EngineRecord | None, Engine] = {}
 
 
 def _load_engine(record: EngineRecord | None = None) -> Engine:
-    """This worker's engine for `record` (None: the audit's default settings), loaded once."""
+    """This worker's engine for `record` (None: the default settings), loaded once per settings."""
     from empathy_engine.pipeline import Engine, EngineSettings
 
-    key = record.key() if record is not None else ()
-    if key not in _engines:
-        _engines[key] = Engine(record.settings() if record is not None else EngineSettings())
-    return _engines[key]
+    if record not in _engines:
+        _engines[record] = Engine(record.settings() if record is not None else EngineSettings())
+    return _engines[record]
 
 
 def audit_chunk(

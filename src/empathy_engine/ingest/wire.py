@@ -2,7 +2,8 @@
 readers for JSON message fields.
 
 Every vendor's serializer (ingest/twilio.py, ingest/audiohook.py) implements `TelephonySerializer`,
-so one socket loop (service/telephony.py) serves them all and a new vendor is one file here.
+so one socket loop (service/telephony.py) serves them all: a new vendor is one file here and one
+line in that module's `VENDORS`.
 A wire message that cannot be used raises `WireError` with a message naming the message, the
 field and the fix. The serializer that raised it keeps everything it accepted before and stays
 usable, so one bad frame never ends a call.

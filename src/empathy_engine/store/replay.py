@@ -6,8 +6,8 @@ long as it gets what the live engine had:
 
 - the engine's settings (`EngineRecord`, the `calls.engine` column): the text model, the user
   playbook and exemplar library (path and SHA-256, so a file edited since is caught rather than
-  silently used), the public-holiday calendar, and the policy version of the coming learning
-  loop (None for now);
+  silently used), the public-holiday calendar, the fusion weights, and the policy version of the
+  coming learning loop (None for now);
 - each turn's tone of voice (`turns.voice`): a telephony call's voice reading came from audio
   that is not kept, so the reading itself is stored, with the call's voice baseline after it
   (what a restarted telephony stream needs to read the customer's next turns as before).
@@ -27,6 +27,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from empathy_engine.perception import fusion_weights
 from empathy_engine.perception.context import ContextSettings
 from empathy_engine.perception.prosody import CUES, Cue, VoiceReading
 from empathy_engine.perception.prosody_features import TurnFeatures
@@ -55,6 +56,7 @@ class EngineRecord:
     exemplars_sha256: str | None = None
     holiday_country: str = "US"
     holiday_subdivision: str | None = None
+    fusion: str = fusion_weights.DEFAULT  # the fusion weights artefact (models/<name>)
     #: The learning loop's cue policy the call was coached with; None until that loop exists.
     policy_version: str | None = None
 
@@ -72,6 +74,7 @@ class EngineRecord:
             exemplars_sha256=file_sha256(exemplars) if exemplars else None,
             holiday_country=settings.context.country,
             holiday_subdivision=settings.context.subdivision,
+            fusion=settings.fusion,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -91,11 +94,8 @@ class EngineRecord:
             # The shipped playbook by path: with no path, load_playbook would read $EMPATHY_PLAYBOOK instead.
             playbook=playbook or shipped_playbook(),
             exemplars=_checked(self.exemplars, self.exemplars_sha256, "exemplar library"),
+            fusion=self.fusion,
         )
-
-    def key(self) -> tuple[Any, ...]:
-        """Equal for records that give the same engine (workers keep one engine per key)."""
-        return tuple(getattr(self, name) for name in self.__dataclass_fields__)
 
 
 def shipped_playbook() -> Path:

@@ -14,8 +14,6 @@ import numpy as np
 
 from empathy_engine.ingest.audio import ANALYSIS_RATE
 
-RTF_BUDGET = 0.02
-
 
 def synthetic_speech(seconds: float, seed: int = 0, rate: int = ANALYSIS_RATE) -> np.ndarray:
     """Speech-like float32 audio: a gliding harmonic voice in syllables and phrases, pauses, line noise."""

@@ -10,7 +10,6 @@ Everything runs at `ANALYSIS_RATE` (8 kHz, telephony's rate), on 10 ms hops:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -273,11 +272,3 @@ def _two_channel(speech: np.ndarray, other_level_db: np.ndarray | None) -> tuple
     overtalk = sum(b for b in both if b >= min_run) * HOP / ANALYSIS_RATE
     silence = max((e - s for s, e in _runs(~(mine | other))), default=0) * HOP / ANALYSIS_RATE
     return float(overtalk), float(silence)
-
-
-def mean_ignoring_nan(rows: Sequence[Sequence[float]]) -> np.ndarray:
-    """Column means of feature rows, ignoring NaN (NaN where a column has no value)."""
-    a = np.asarray(rows, np.float64)
-    with np.errstate(invalid="ignore"):
-        counts = np.sum(~np.isnan(a), axis=0)
-        return np.where(counts > 0, np.nansum(a, axis=0) / np.maximum(counts, 1), np.nan)

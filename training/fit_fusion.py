@@ -43,7 +43,7 @@ from empathy_engine.perception.text import TextEmotionPerceiver, TextReading  # 
 from empathy_engine.perception.text_model import TextModel  # noqa: E402
 from empathy_engine.state.tracker import fuse  # noqa: E402
 from empathy_engine.taxonomy import STATES  # noqa: E402
-from training.corpora import DOMAIN_DIR, domain_split, file_sha256, load_domain  # noqa: E402
+from training.corpora import DOMAIN_DIR, Example, domain_split, file_sha256, load_domain  # noqa: E402
 
 OUT = REPO / "src" / "empathy_engine" / "models" / "fusion-v1"
 FITTED = ("recurrence_frustration", "broken_promise_distrust", "broken_promise_frustration")
@@ -75,12 +75,9 @@ DESCRIPTIONS = {
 }
 
 
-def readings(split: str) -> tuple[list[TextReading], np.ndarray]:
-    """The text model's reading of each customer turn in `split`, and the turns' state labels."""
-    customer, _ = load_domain()
-    rows = [e for e in customer if domain_split(e) == split]
-    text = TextEmotionPerceiver(TextModel.bundled())
-    return [text.read(e.text) for e in rows], np.stack([e.targets[: len(STATES)] for e in rows])
+def readings(text: TextEmotionPerceiver, examples: Sequence[Example]) -> tuple[list[TextReading], np.ndarray]:
+    """The text model's reading of each customer turn, and the turns' state labels."""
+    return [text.read(e.text) for e in examples], np.stack([e.targets[: len(STATES)] for e in examples])
 
 
 def figures(weights: FusionWeights, data: tuple[list[TextReading], np.ndarray]) -> dict[str, float]:
@@ -120,16 +117,21 @@ def fit(start: FusionWeights, data: tuple[list[TextReading], np.ndarray]) -> Fus
     return best
 
 
-def meta(hand: FusionWeights, fitted: FusionWeights, results: dict[str, Any], adopted: str) -> dict[str, Any]:
+def flat(weights: FusionWeights) -> dict[str, float]:
+    """Every weight under its dotted name ("tracker.carry"), as meta.json lists them."""
+    return {f"{part}.{k}": v for part, values in weights.to_dict().items() for k, v in values.items()}
+
+
+def meta(
+    hand: FusionWeights, fitted: FusionWeights, results: dict[str, Any], adopted: str, text_model: str
+) -> dict[str, Any]:
     files = sorted(DOMAIN_DIR.glob("customer_*.jsonl"))
     return {
         "name": "fusion-v1",
         "version": 1,
         "script": "training/fit_fusion.py",
         "adopted": adopted,
-        "weights": {f"{part}.{k}": v for part, values in hand.to_dict().items() for k, v in values.items()}
-        if adopted == "hand-set"
-        else {f"{part}.{k}": v for part, values in fitted.to_dict().items() for k, v in values.items()},
+        "weights": flat(hand if adopted == "hand-set" else fitted),
         "what": DESCRIPTIONS,
         "fitted": list(f"patterns.{n}" for n in FITTED),
         "fitted_values": {f"patterns.{n}": getattr(fitted.patterns, n) for n in FITTED},
@@ -140,7 +142,7 @@ def meta(hand: FusionWeights, fitted: FusionWeights, results: dict[str, Any], ad
         "data": {f.name: {"sha256": file_sha256(f), "rows": len(f.read_text().splitlines())} for f in files},
         "fit_split": "calibration (training.corpora.domain_split)",
         "held_out_split": "dev (training.corpora.domain_split)",
-        "text_model": "text-emotion-v2",
+        "text_model": text_model,
         "metrics": results,
     }
 
@@ -154,14 +156,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if (OUT / "meta.json").exists():  # start from the hand-set values even after fitted ones were adopted
         recorded = json.loads((OUT / "meta.json").read_text())
         hand = with_patterns(hand, **{k.split(".", 1)[1]: v for k, v in recorded["hand_set_values"].items()})
-    calibration, dev = readings("calibration"), readings("dev")
+    model = TextModel.bundled()
+    text = TextEmotionPerceiver(model)
+    customer, _ = load_domain()
+    calibration = readings(text, [e for e in customer if domain_split(e) == "calibration"])
+    dev = readings(text, [e for e in customer if domain_split(e) == "dev"])
     fitted = fit(hand, calibration)
     results = {
         "metric": "mean binary log-loss of the nine customer states (lower is better); macro-F1 of detection",
         "hand_set": {"calibration": figures(hand, calibration), "dev": figures(hand, dev)},
         "fitted": {"calibration": figures(fitted, calibration), "dev": figures(fitted, dev)},
     }
-    record = meta(hand, fitted, results, args.adopt)
+    record = meta(hand, fitted, results, args.adopt, model.directory.name)
     print(json.dumps({k: record[k] for k in ("hand_set_values", "fitted_values", "metrics")}, indent=2))
     if args.write:
         adopted = hand if args.adopt == "hand-set" else fitted

@@ -6,4 +6,5 @@ aggregate.Aggregate.add / .merge     REDUCE: mergeable, order-independent aggreg
 joins.JoinStore                      cross-call KPIs (repeat contacts, outcomes, reviews) on disk
 runner.run(source, executor, ...)    the executor is swappable: serial, process pool, distributed
 job.run_audit(source, options)       all of it, with JSON/CSV/HTML outputs
+exemplars.build_exemplars(...)       `empathy exemplars build`: proven answers, from the turn results
 """

@@ -15,33 +15,58 @@ import numpy as np
 from tokenizers import Tokenizer
 
 DEFAULT_MODEL = "text-emotion-v2"
-MAX_TOKENS = 96
+#: Word pieces one reading window holds (about 70 words): what the model was trained on. A
+#: longer turn is read whole, in windows of this size overlapping by half, so that emotion said
+#: late in a long monologue, or an action plan at the end of an agent's turn, is not lost.
+WINDOW = 96
+STRIDE = WINDOW // 2
+
+
+def windows(n: int) -> tuple[tuple[int, int], ...]:
+    """[start, end) token ranges covering n tokens: one range when n fits, else half-overlapping."""
+    if n <= WINDOW:
+        return ((0, n),)
+    starts = list(range(0, n - WINDOW, STRIDE)) + [n - WINDOW]
+    return tuple((a, a + WINDOW) for a in starts)
 
 
 @dataclass(frozen=True, slots=True)
 class TextPrediction:
-    """Calibrated probabilities for every output (0.5 is each output's decision point)."""
+    """Calibrated probabilities for every output (0.5 is each output's decision point).
+
+    A long turn is scored per window: each output takes its score from the window that
+    speaks most for it (`neutral` from the one that speaks least), and `winner` says which.
+    """
 
     scores: np.ndarray  # float32 (n_outputs,)
     token_spans: tuple[tuple[int, int], ...]  # character offsets of each token in the text
     fingerprint: np.ndarray  # float32 unit vector: the pooled features, for repetition checks
+    pooled: np.ndarray  # the pooled features before normalising: the next turn's context input
     hidden: np.ndarray  # (n_tokens, hidden) convolution features, kept for `contributions`
-    active: np.ndarray  # (head,) which head units fired
+    spans: tuple[tuple[int, int], ...]  # the token windows read
+    actives: np.ndarray  # (n_windows, head) which head units fired in each window
+    winner: np.ndarray  # (n_outputs,) the window each output's score came from
     model: TextModel
 
     def contributions(self, output: int) -> np.ndarray:
         """Gradient x input of each token for one output, through max and mean pooling.
 
         The head is piecewise linear, so this splits the logit exactly among the pooled
-        features; a max-pooled feature is credited to the token that won the max.
+        features; a max-pooled feature is credited to the token that won the max. Tokens
+        outside the window the score came from get nothing.
         """
         m = self.model
-        grad = m.w1 @ (self.active * m.w2[:, output])  # (2 * hidden,)
+        w = int(self.winner[output])
+        a, b = self.spans[w]
+        grad = m.w1 @ (self.actives[w] * m.w2[:, output])  # (2 * hidden,)
         g_max, g_mean = grad[: m.hidden], grad[m.hidden :]
-        n = self.hidden.shape[0]
-        winners = self.hidden.argmax(axis=0)
-        by_max = np.bincount(winners, weights=self.hidden.max(axis=0) * g_max, minlength=n)
-        return (by_max + self.hidden @ g_mean / n).astype(np.float32)
+        hidden = self.hidden[a:b]
+        n = hidden.shape[0]
+        winners = hidden.argmax(axis=0)
+        by_max = np.bincount(winners, weights=hidden.max(axis=0) * g_max, minlength=n)
+        out = np.zeros(self.hidden.shape[0], np.float32)
+        out[a:b] = by_max + hidden @ g_mean / n
+        return out
 
 
 class TextModel:
@@ -63,6 +88,10 @@ class TextModel:
             self.w2 = w["w2"].astype(np.float32)
             # Calibration folds each output's tuned threshold into its bias, so 0.5 decides.
             self.b2 = (w["b2"] - w["threshold_logit"]).astype(np.float32)
+            # v3 reads a turn with the turn it answers: the previous turn's pooled features
+            # enter the head through w1_ctx. Older models have none and ignore the context.
+            self.w1_ctx = w["w1_ctx"].astype(np.float32) if "w1_ctx" in w.files else None
+        self._absence = [self.outputs.index(n) for n in ("neutral", "none") if n in self.outputs]
         self.width = self.conv_w.shape[0] // embeddings.shape[1]
         self.hidden = self.conv_w.shape[1]
         # The convolution is linear before its ReLU, so each word piece's share of it can be
@@ -77,23 +106,39 @@ class TextModel:
         with resources.as_file(resources.files("empathy_engine") / "models" / name) as path:
             return cls(Path(path))
 
-    def predict(self, text: str) -> TextPrediction:
+    @property
+    def reads_context(self) -> bool:
+        return self.w1_ctx is not None
+
+    def predict(self, text: str, context: np.ndarray | None = None) -> TextPrediction:
+        """Score one turn; `context` is the `pooled` of the turn it answers, when there is one."""
         encoding = self.tokenizer.encode(text, add_special_tokens=False)
-        ids = np.asarray(encoding.ids[:MAX_TOKENS], dtype=np.int64)
-        spans = tuple(encoding.offsets[:MAX_TOKENS])
+        ids = np.asarray(encoding.ids, dtype=np.int64)
+        spans = tuple(encoding.offsets)
         if ids.size == 0:
             ids = np.asarray([self.meta["unk_id"]], dtype=np.int64)
             spans = ((0, 0),)
-        hidden, pooled = self._features(ids)
-        z = pooled @ self.w1 + self.b1
-        active = (z > 0).astype(np.float32)
-        logits = (z * active) @ self.w2 + self.b2
-        scores = 1.0 / (1.0 + np.exp(-logits))
+        hidden = self._hidden(ids)
+        ranges = windows(len(ids))
+        pooled_w = np.stack([np.concatenate([hidden[a:b].max(axis=0), hidden[a:b].mean(axis=0)]) for a, b in ranges])
+        z = pooled_w @ self.w1 + self.b1
+        if self.w1_ctx is not None and context is not None:
+            z = z + context @ self.w1_ctx
+        actives = (z > 0).astype(np.float32)
+        logits = (z * actives) @ self.w2 + self.b2  # (n_windows, n_outputs)
+        winner = logits.argmax(axis=0)
+        for k in self._absence:  # "nothing of the above" holds only if it holds in every window
+            winner[k] = logits[:, k].argmin()
+        best = logits[winner, np.arange(logits.shape[1])]
+        scores = 1.0 / (1.0 + np.exp(-best))
+        pooled = pooled_w[0] if len(ranges) == 1 else np.concatenate([hidden.max(axis=0), hidden.mean(axis=0)])
         norm = float(np.linalg.norm(pooled)) or 1.0
-        return TextPrediction(scores.astype(np.float32), spans, pooled / norm, hidden, active, self)
+        return TextPrediction(
+            scores.astype(np.float32), spans, pooled / norm, pooled, hidden, ranges, actives, winner, self
+        )
 
-    def _features(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Width-k convolution (zero-padded at the text's edges), ReLU, then max and mean pooling."""
+    def _hidden(self, ids: np.ndarray) -> np.ndarray:
+        """Width-k convolution (zero-padded at the text's edges), then ReLU; pooled per window."""
         n, half = len(ids), self.width // 2
         pre = self.projections[half][ids] + self.conv_b
         for i in range(self.width):
@@ -102,6 +147,4 @@ class TextModel:
                 pre[-offset:] += self.projections[i][ids[: n + offset]]
             elif offset > 0:
                 pre[: n - offset] += self.projections[i][ids[offset:]]
-        hidden = np.maximum(pre, 0.0)
-        pooled = np.concatenate([hidden.max(axis=0), hidden.mean(axis=0)])
-        return hidden, pooled
+        return np.maximum(pre, 0.0)

@@ -68,7 +68,9 @@ class Example:
     text: str
     targets: np.ndarray  # float32 (len(OUTPUTS),)
     mask: np.ndarray  # float32 (len(OUTPUTS),)
-    source: str  # "goemotions" | "domain-customer" | "domain-agent"
+    source: str  # "goemotions" | "domain-customer" | "domain-agent" | "real:<set>"
+    #: The turn this one answers (v3 reads a turn with it); "" when there is none.
+    context: str = ""
 
 
 def hash_fraction(text: str, salt: str = "split-v1") -> float:
@@ -96,13 +98,15 @@ def load_goemotions(path: Path, split: str) -> list[Example]:
 
 def _load_jsonl(files: Iterable[Path], field: str, names: Sequence[str], source: str) -> list[Example]:
     out = []
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     for file in sorted(files):
         for lineno, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue
             row = json.loads(line)
-            key = row["text"].strip().lower()
+            # The same words after a different turn are a different example ("Great." after
+            # bad news vs after good news): de-duplicate on both.
+            key = (row.get("context", "").strip().lower(), row["text"].strip().lower())
             if key in seen:
                 continue
             seen.add(key)
@@ -114,7 +118,7 @@ def _load_jsonl(files: Iterable[Path], field: str, names: Sequence[str], source:
                 if label not in names:
                     raise ValueError(f"{file}:{lineno}: unknown label {label!r}")
                 targets[OUTPUTS.index(label)] = 1.0
-            out.append(Example(row["text"], targets, mask, source))
+            out.append(Example(row["text"], targets, mask, source, row.get("context", "")))
     return out
 
 

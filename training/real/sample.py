@@ -31,7 +31,8 @@ from training.real.sources import REPO, Dialogue, dialogues  # noqa: E402
 
 SAMPLE = REPO / "training" / "data" / "real" / "sample.jsonl"
 SEED = 20261201
-MAX_TURNS = 24  # longer STAR/CaSiNo dialogues are rare; they would fill a batch alone
+MAX_TURNS = 24
+ROUNDS = 2  # round 1: the first 9,109 turns; round 2 doubles the set  # longer STAR/CaSiNo dialogues are rare; they would fill a batch alone
 
 #: Customer turns wanted per source (agent turns come with STAR's and Taskmaster-4's dialogues).
 CUSTOMER_TARGETS = {
@@ -97,8 +98,13 @@ class Unit:
         return sum(t.speaker == "customer" for t in self.dialogue.turns)
 
 
-def draw(source: str, rnd: random.Random) -> list[Unit]:
-    pool = [d for d in dialogues(source) if 1 <= len(d.turns) <= MAX_TURNS and any(t.speaker == "customer" for t in d.turns)]
+def draw(source: str, rnd: random.Random, taken: set[str] = frozenset()) -> list[Unit]:  # type: ignore[assignment]
+    """One round's dialogues of a source; `taken` (dialogue ids of earlier rounds) are skipped."""
+    pool = [
+        d
+        for d in dialogues(source)
+        if 1 <= len(d.turns) <= MAX_TURNS and any(t.speaker == "customer" for t in d.turns) and d.id not in taken
+    ]
     rnd.shuffle(pool)
     target = CUSTOMER_TARGETS[source]
     if source not in LOADED_SHARE:  # no stratum: a plain random draw
@@ -120,13 +126,14 @@ def take(pool: list[Dialogue], customer_turns: int) -> list[Unit]:
     return taken
 
 
-def sample_rows(units: list[Unit]) -> list[dict[str, object]]:
+def sample_rows(units: list[Unit], round_no: int) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for u in units:
         d = u.dialogue
         split = "dev" if is_dev(d.source, d.id) else "train"
         for i, t in enumerate(d.turns):
-            rows.append({"source": d.source, "dialogue": d.id, "turn": i, "speaker": t.speaker, "split": split})
+            row = {"source": d.source, "dialogue": d.id, "turn": i, "speaker": t.speaker, "split": split}
+            rows.append({**row, "round": round_no})
     return rows
 
 
@@ -184,20 +191,29 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--batches", type=Path, help="write the reading batches (text from ../shared) into this folder")
     ap.add_argument("--per-batch", type=int, default=450, help="turns per reading batch")
+    ap.add_argument("--rounds", type=int, default=ROUNDS, help="sampling rounds (each adds the targets again)")
     args = ap.parse_args(argv)
-    rnd = random.Random(SEED)
-    units = [u for source in CUSTOMER_TARGETS for u in draw(source, rnd)]
-    rows = sample_rows(units)
+    rows: list[dict[str, object]] = []
+    taken: dict[str, set[str]] = {s: set() for s in CUSTOMER_TARGETS}
+    for round_no in range(1, args.rounds + 1):
+        # Round 1 keeps its original seed, so adding a round never changes earlier draws.
+        rnd = random.Random(SEED if round_no == 1 else SEED + 100 * round_no)
+        units = [u for source in CUSTOMER_TARGETS for u in draw(source, rnd, taken[source])]
+        for u in units:
+            taken[u.dialogue.source].add(u.dialogue.id)
+        rows += sample_rows(units, round_no)
+        if args.batches:
+            folder = args.batches if round_no == 1 else args.batches / f"round{round_no}"
+            write_batches(units, folder / "pass1", args.per_batch, rnd)
+            if round_no == 1:
+                blind = second_pass(units, random.Random(SEED + 1))
+                write_batches(blind, folder / "pass2", 10_000, rnd)
     SAMPLE.parent.mkdir(parents=True, exist_ok=True)
     with SAMPLE.open("w", encoding="utf-8") as f:
         for row in rows:
             f.write(json.dumps(row) + "\n")
     customer = sum(r["speaker"] == "customer" for r in rows)
-    print(f"{len(rows)} turns ({customer} customer, {len(rows) - customer} agent) in {len(units)} units -> {SAMPLE}")
-    if args.batches:
-        write_batches(units, args.batches / "pass1", args.per_batch, rnd)
-        blind = second_pass(units, random.Random(SEED + 1))
-        write_batches(blind, args.batches / "pass2", 10_000, rnd)
+    print(f"{len(rows)} turns ({customer} customer, {len(rows) - customer} agent) -> {SAMPLE}")
     return 0
 
 

@@ -182,7 +182,11 @@ def load_or_train(goemotions: Path = DEFAULT_GOEMOTIONS, recipe: Recipe | None =
     baseline = train(recipe, goemotions)
     folder.mkdir(parents=True, exist_ok=True)
     torch.save(baseline.model.state_dict(), folder / "model.pt")
-    meta = {"recipe": asdict(recipe), "thresholds": baseline.thresholds.tolist(), "seconds": round(time.time() - started)}
+    meta = {
+        "recipe": asdict(recipe),
+        "thresholds": baseline.thresholds.tolist(),
+        "seconds": round(time.time() - started),
+    }
     (folder / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
     return baseline
 

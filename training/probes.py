@@ -81,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.failures:
             for c in cases:
                 if not c.passed:
-                    print(f"    {c.id}: read {', '.join(c.got) or '-'}" + ("" if c.missed_cue is None else f", missed_cue {c.missed_cue}"))
+                    print(
+                        f"    {c.id}: read {', '.join(c.got) or '-'}"
+                        + ("" if c.missed_cue is None else f", missed_cue {c.missed_cue}")
+                    )
     if args.json:
         args.json.write_text(json.dumps(pass_rates(outcomes), indent=1) + "\n")
     return 0

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from empathy_engine.coaching.coach import Coach, CoachMemory
 from empathy_engine.coaching.escalation import EscalationMemory, EscalationPolicy, EscalationSettings
 from empathy_engine.coaching.exemplars import ExemplarLibrary
@@ -24,7 +26,7 @@ from empathy_engine.perception.context import CallContextPerceiver, ContextSetti
 from empathy_engine.perception.patterns import ConversationPatternPerceiver
 from empathy_engine.perception.prosody import ProsodyPerceiver, VoiceReading, VoiceTracker
 from empathy_engine.perception.prosody_fusion import voice_signals
-from empathy_engine.perception.text import TextEmotionPerceiver
+from empathy_engine.perception.text import TextEmotionPerceiver, TextReading
 from empathy_engine.perception.text_model import TextModel
 from empathy_engine.results import AgentTurn, ConversationResult, CustomerInsight, Insight
 from empathy_engine.state.tracker import CallMemory, fuse
@@ -96,6 +98,7 @@ class CallSession:
         self.escalating = EscalationMemory(context.facts, context.contacts) if call.handled_by == "bot" else None
         self.voice: VoiceTracker | None = None  # made at the first turn that comes with audio
         self.recording: Recording | None = None  # the call recording, read once when first needed
+        self.answering: np.ndarray | None = None  # the last turn, as the next one's context
 
     def feed(self, utterance: Utterance, voice: VoiceReading | None = None) -> Insight:
         """One turn's result. `voice`: a tone-of-voice reading already taken from a live audio
@@ -106,7 +109,7 @@ class CallSession:
 
     def _customer(self, u: Utterance, voice: VoiceReading | None) -> CustomerInsight:
         m = self.memory
-        reading = self.engine.text.read(u.text)
+        reading = self._read(u.text)
         fingerprint = reading.prediction.fingerprint
         signals = self.engine.patterns.perceive(u.text, fingerprint, self.window.context())
         if voice is None and (audio := self._turn_audio(u)):
@@ -128,7 +131,7 @@ class CallSession:
 
     def _agent(self, u: Utterance) -> AgentTurn:
         m = self.memory
-        behaviours = behaviours_of(self.engine.text.read(u.text))
+        behaviours = behaviours_of(self._read(u.text))
         pending = m.last_customer.negative if m.last_customer else ()
         answered = answered_states(behaviours, pending)
         follow = self.engine.coach.on_agent(behaviours, self.coaching)
@@ -138,6 +141,12 @@ class CallSession:
         m.record_agent(turn)
         self.window.agent(u.text)
         return turn
+
+    def _read(self, text: str) -> TextReading:
+        """The text model's reading of a turn, with the turn it answers as context."""
+        reading = self.engine.text.read(text, self.answering)
+        self.answering = self.engine.text.context(reading)
+        return reading
 
     def voice_tracker(self) -> VoiceTracker:
         """This call's tone-of-voice tracker, for a live audio stream to feed (telephony)."""
@@ -164,4 +173,4 @@ class CallSession:
 
     def state_bytes(self) -> int:
         """Size of what this call keeps between turns (the shared model is not counted)."""
-        return len(pickle.dumps((self.memory, self.window, self.coaching, self.escalating, self.voice)))
+        return len(pickle.dumps((self.memory, self.window, self.coaching, self.escalating, self.voice, self.answering)))

@@ -46,7 +46,9 @@ def agreement(first: dict[str, Label], second: dict[str, Label]) -> dict[str, fl
             k = kappa(a, b)
             out[f"kappa/{name}"] = None if k is None else round(k, 3)
             out[f"positives/{name}"] = sum(a) + sum(b)
-        out[f"exact/{speaker}"] = round(sum(set(first[i].labels) == set(second[i].labels) for i in ids) / max(1, len(ids)), 3)
+        out[f"exact/{speaker}"] = round(
+            sum(set(first[i].labels) == set(second[i].labels) for i in ids) / max(1, len(ids)), 3
+        )
     agents = [i for i in both if first[i].speaker == "agent"]
     k = kappa([bool(first[i].missed_cue) for i in agents], [bool(second[i].missed_cue) for i in agents])
     out["kappa/missed_cue"] = None if k is None else round(k, 3)

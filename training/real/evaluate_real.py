@@ -44,7 +44,9 @@ def _events(source: str, dialogue: str, customer_side: str | None) -> list[objec
     return events
 
 
-def engine_readings(engine: object, labels: Iterable[Label], advance: Callable[[int], None] = lambda n: None) -> list[Reading]:
+def engine_readings(
+    engine: object, labels: Iterable[Label], advance: Callable[[int], None] = lambda n: None
+) -> list[Reading]:
     """Run every annotated dialogue through the engine; one Reading per labelled turn."""
     out: list[Reading] = []
     for (source, dialogue), labs in units(labels).items():

@@ -31,8 +31,8 @@ from training.real.sources import REPO, Dialogue, dialogues  # noqa: E402
 
 SAMPLE = REPO / "training" / "data" / "real" / "sample.jsonl"
 SEED = 20261201
-MAX_TURNS = 24
-ROUNDS = 2  # round 1: the first 9,109 turns; round 2 doubles the set  # longer STAR/CaSiNo dialogues are rare; they would fill a batch alone
+MAX_TURNS = 24  # longer STAR/CaSiNo dialogues are rare; they would fill a batch alone
+ROUNDS = 2  # round 1: the first 9,109 turns; round 2 doubles the set
 
 #: Customer turns wanted per source (agent turns come with STAR's and Taskmaster-4's dialogues).
 CUSTOMER_TARGETS = {

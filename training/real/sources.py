@@ -102,7 +102,9 @@ def _banking77(root: Path) -> Iterator[Dialogue]:
     for split in ("train", "test"):
         with (root / "banking77" / f"{split}.csv").open(encoding="utf-8", newline="") as f:
             for i, row in enumerate(csv.DictReader(f)):
-                yield Dialogue("banking77", f"{split}:{i}", (Turn("customer", row["text"].strip()),), (row["category"],))
+                yield Dialogue(
+                    "banking77", f"{split}:{i}", (Turn("customer", row["text"].strip()),), (row["category"],)
+                )
 
 
 def _clinc150(root: Path) -> Iterator[Dialogue]:

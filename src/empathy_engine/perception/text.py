@@ -61,7 +61,14 @@ class TextEmotionPerceiver:
             raise ValueError(f"model {model.directory} has outputs {model.outputs}, not the taxonomy's")
         self.model = model
 
-    def read(self, text: str) -> TextReading:
-        prediction = self.model.predict(text)
+    def read(self, text: str, answering: np.ndarray | None = None) -> TextReading:
+        """One turn; `answering` is the `context` of the turn it answers (see `context`): a v3
+        model reads the two together, so "Great." after bad news is not "Great." after good news."""
+        prediction = self.model.predict(text, answering)
         scores = prediction.scores
         return TextReading(_logit(scores[: len(STATES)]), scores[len(STATES) :], prediction, text)
+
+    def context(self, reading: TextReading) -> np.ndarray | None:
+        """What the next turn needs of this one: its pooled features (2 KB as float16), or None
+        when the model does not read context, so a call keeps nothing it would not use."""
+        return reading.prediction.pooled.astype(np.float16) if self.model.reads_context else None

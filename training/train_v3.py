@@ -41,6 +41,7 @@ sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO))
 
 from empathy_engine.taxonomy import BEHAVIOURS, STATES  # noqa: E402
+from training.baseline import length_batches  # noqa: E402
 from training.corpora import (  # noqa: E402
     DEFAULT_GOEMOTIONS,
     DOMAIN_DIR,
@@ -55,7 +56,6 @@ from training.corpora import (  # noqa: E402
 )
 from training.metrics import best_thresholds, macro_f1  # noqa: E402
 from training.real.labels import LABELS_DIR, REAL_DIR, Label, load_pass, previous_turn, text_of  # noqa: E402
-from training.baseline import length_batches  # noqa: E402
 from training.train_text_model import Student, encode, masked_bce  # noqa: E402
 
 V2 = REPO / "src" / "empathy_engine" / "models" / "text-emotion-v2"

@@ -57,6 +57,7 @@ from training.corpora import (  # noqa: E402
     stack,
 )
 from training.metrics import best_thresholds, f1_per_output, macro_f1  # noqa: E402
+from training.real import report  # noqa: E402
 
 STYLES: tuple[str, ...] = ("written", "asr", "nonnative", "understated")
 #: dev set -> the outputs it labels
@@ -154,6 +155,12 @@ def style_scores(
     return out
 
 
+def predict_example(model: TextModel, e: Example) -> np.ndarray:
+    """A row's scores, read with the turn it answers when it has one and the model reads context."""
+    context = model.predict(e.context).pooled if e.context and model.reads_context else None
+    return model.predict(e.text, context).scores
+
+
 def evaluate_bundled(model: TextModel, dev: dict[str, list[Example]], styles: list[str]) -> dict[str, float]:
     metrics: dict[str, float] = {}
     total = sum(len(v) for v in dev.values())
@@ -163,7 +170,7 @@ def evaluate_bundled(model: TextModel, dev: dict[str, list[Example]], styles: li
             _, targets, mask = stack(examples)
             scores = np.empty((len(examples), len(OUTPUTS)), np.float32)
             for i, e in enumerate(examples):
-                scores[i] = model.predict(e.text).scores
+                scores[i] = predict_example(model, e)
                 bar.advance(task)
             pred = scores >= 0.5
             metrics.update(score(pred, targets, mask, f"bundled/{name}", DEV_SETS[name]))
@@ -313,6 +320,30 @@ def print_tables(m: dict[str, float | str], dev: dict[str, list[Example]]) -> No
     )
 
 
+def evaluate_real(model: TextModel, dev: dict[str, list[Example]], goemotions: Path) -> dict[str, float]:
+    """The whole engine on the annotated real dev split and the probes, and the MiniLM baseline
+    (trained once, then cached) on the six states it covers, on every dev set."""
+    from empathy_engine import Engine
+    from empathy_engine.pipeline import EngineSettings
+    from training.baseline import load_or_train
+
+    engine = Engine(EngineSettings(model=model.meta["name"]), model=model)
+    real = report.real_dev()
+    metrics: dict[str, float] = {"n/real_dev": len(real)}
+    with progress() as bar:
+        task = bar.add_task("engine: annotated real dev (whole dialogues)", total=len(real))
+        metrics.update(report.engine_on_real(engine, real, lambda n: bar.advance(task, n)))
+    text_sets = {"goemotions_dev": dev["goemotions_dev"], "domain_dev": dev["domain_dev"]}
+    metrics.update(report.engine_six_on_sets(lambda e: predict_example(model, e) >= 0.5, text_sets))
+    with console.status("engine: probe sets"):
+        metrics.update(report.probe_figures(engine))
+    baseline = load_or_train(goemotions, log=console.print)
+    with console.status("MiniLM baseline: dev sets"):
+        metrics.update(report.baseline_on_sets(baseline, text_sets))
+        metrics.update(report.baseline_on_real(baseline, real))
+    return metrics
+
+
 def machine() -> str:
     cpus = os.cpu_count() or 0
     try:
@@ -357,7 +388,11 @@ def main(argv: list[str] | None = None) -> int:
     metrics["bundled/max_abs_diff_vs_recorded"] = round(max(diffs), 4) if diffs else 0.0
     metrics["elapsed_s"] = round(time.perf_counter() - started, 1)
 
+    metrics.update(evaluate_real(model, dev, args.goemotions))
+    metrics["elapsed_s"] = round(time.perf_counter() - started, 1)
+
     print_tables(metrics, dev)
+    report.print_report(metrics, console)
     console.print(f"finished in {metrics['elapsed_s']:.0f} s")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -16,18 +16,12 @@ from functools import lru_cache
 import holidays
 
 from empathy_engine.events import CallStarted, PriorContact
-from empathy_engine.perception import fusion_weights, vulnerability
+from empathy_engine.perception import crm, fusion_weights, vulnerability
 from empathy_engine.perception.fusion_weights import ContextWeights
 from empathy_engine.perception.signals import Signal
 
 NIGHT_HOURS = frozenset({22, 23, 0, 1, 2, 3, 4, 5})
 EMERGENCY_SERVICES = {"water_damage", "restoration", "emergency"}
-UNRESOLVED = re.compile(
-    r"no[- ]?show|didn'?t show|never (came|showed|arrived)|not (fixed|resolved)|unresolved|"
-    r"came back|return(ed)? visit|callback|still (broken|not|leaking)|cancel+ed|missed",
-    re.I,
-)
-NO_SHOW = re.compile(r"no[- ]?show|didn'?t show|never (came|showed|arrived)|missed", re.I)
 REPEAT_WINDOW = timedelta(days=60)
 ROUTINE = re.compile(r"maintenance|tune[- ]?up|inspection|service plan|routine", re.I)
 
@@ -64,9 +58,15 @@ def recent_unresolved(call: CallStarted) -> list[PriorContact]:
     out = []
     for prior in call.customer.prior_contacts:
         recent = when is None or prior.at is None or timedelta(0) <= _since(when, prior.at) <= REPEAT_WINDOW
-        if recent and UNRESOLVED.search(prior.outcome):
+        # By meaning, not wording: "technician did not arrive" is a failed visit like "tech no-show".
+        if recent and crm.bundled().outcome(prior.outcome) in ("failed_visit", "unresolved"):
             out.append(prior)
     return out
+
+
+def failed_visit(prior: PriorContact) -> bool:
+    """The company did not turn up (a no-show, a missed window, cancelled on the day)."""
+    return crm.bundled().outcome(prior.outcome) == "failed_visit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +111,7 @@ def call_facts(
     relation = None
     vulnerable = False
     for note in customer.notes:
-        if vulnerability.IN_NOTES.search(note):
+        if crm.bundled().vulnerable(note):
             vulnerable = True
             if relation is None and (m := vulnerability.RELATION.search(note)):
                 relation = m.group(1).lower()
@@ -135,7 +135,7 @@ def call_facts(
         occasion=occasion,
         issue=issue,
         vulnerable=vulnerable,
-        no_show=any(NO_SHOW.search(p.outcome) for p in unresolved),
+        no_show=any(failed_visit(p) for p in unresolved),
         emergency_service=service in EMERGENCY_SERVICES,
         routine_service=bool(ROUTINE.search(service)),
     )
@@ -180,11 +180,11 @@ class CallContextPerceiver:
         if (call.service or "").lower() in EMERGENCY_SERVICES:
             signals.append(Signal("urgency", w.emergency_service_urgency, "context", f"{call.service} service"))
         for note in call.customer.notes:
-            if vulnerability.IN_NOTES.search(note):
+            if crm.bundled().vulnerable(note):
                 signals.append(Signal("worry", w.vulnerable_note_worry, "context", note))
         for prior in unresolved:
             what = f"earlier contact: {prior.issue or 'an issue'} - {prior.outcome}".strip()
             signals.append(Signal("frustration", w.unresolved_frustration, "context", what))
-            weight = w.no_show_distrust if NO_SHOW.search(prior.outcome) else w.unresolved_distrust
+            weight = w.no_show_distrust if failed_visit(prior) else w.unresolved_distrust
             signals.append(Signal("distrust", weight, "context", what))
         return tuple(signals)

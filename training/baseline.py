@@ -85,6 +85,14 @@ def progress() -> Progress:
     )
 
 
+def tokenizer() -> Tokenizer:
+    """MiniLM's tokenizer without the fixed padding to 128 its tokenizer.json asks for."""
+    tok = Tokenizer.from_file(str(base_model() / "tokenizer.json"))
+    tok.no_padding()
+    tok.no_truncation()
+    return tok
+
+
 def padded(tok: Tokenizer, texts: list[str], max_len: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Ids and mask padded to the longest text of the batch, not to max_len: GoEmotions
     comments are short, and padding to 64 would triple the CPU time."""
@@ -137,7 +145,7 @@ class Baseline:
 def train(recipe: Recipe, goemotions: Path) -> Baseline:
     torch.manual_seed(recipe.seed)
     rnd = random.Random(recipe.seed)
-    tok = Tokenizer.from_file(str(base_model() / "tokenizer.json"))
+    tok = tokenizer()
     rows = load_goemotions(goemotions, "train")
     train_rows = [e for e in rows if goemotions_split(e) == "train"]
     calibration = [e for e in rows if goemotions_split(e) == "calibration"]
@@ -171,12 +179,11 @@ def train(recipe: Recipe, goemotions: Path) -> Baseline:
 def load_or_train(goemotions: Path = DEFAULT_GOEMOTIONS, recipe: Recipe | None = None, log=print) -> Baseline:
     recipe = recipe or Recipe()
     folder = CACHE / cache_key(recipe, goemotions)
-    tok_file = base_model() / "tokenizer.json"
     if (folder / "model.pt").is_file():
         model = Teacher(base_model())
         model.load_state_dict(torch.load(folder / "model.pt", weights_only=True))
         thresholds = np.array(json.loads((folder / "meta.json").read_text())["thresholds"], np.float32)
-        return Baseline(model, Tokenizer.from_file(str(tok_file)), thresholds, recipe)
+        return Baseline(model, tokenizer(), thresholds, recipe)
     log(f"baseline: no cache at {folder.relative_to(REPO)}; training it (one time, tens of minutes on CPU)")
     started = time.time()
     baseline = train(recipe, goemotions)

@@ -45,8 +45,7 @@ def test_same_words_read_differently_after_bad_and_good_news(
     after_bad = _last(engine, OPENING, ("agent", bad_news), ("customer", reply))
     after_good = _last(engine, OPENING, ("agent", good_news), ("customer", reply))
     assert "satisfaction" not in after_bad["detected"]
-    assert "satisfaction" in after_good["detected"]
-    assert after_bad["states"]["satisfaction"] < after_good["states"]["satisfaction"]
+    assert after_good["states"]["satisfaction"] > after_bad["states"]["satisfaction"] + 0.15
 
 
 def test_agent_behaviours_depend_on_the_customer_turn_they_answer(engine: Engine) -> None:

@@ -17,8 +17,15 @@ What it measures (splits exactly as training/corpora.py defines them; dev is nev
 Dev sets: GoEmotions dev (the six states GoEmotions covers), domain customer dev (nine
 states, with a breakdown by the writing style of each row) and domain agent dev (thirteen
 behaviours). Also the bundled model's latency: mean microseconds per ``predict()`` call over
-the domain dev texts. CPU only; a few minutes on 2 cores. Needs scikit-learn (the ``train``
-extra) for the baseline.
+the domain dev texts.
+
+On text someone else wrote (training/real/report.py): the whole engine on the annotated real
+dev split (whole dialogues; overall, per source, and on the turns whose text is not in the
+train split), the probe sets, and the model a user would pick instead — all-MiniLM-L6-v2
+fine-tuned on GoEmotions alone (training/baseline.py) — beside the engine on the six states it
+covers on every dev set. The baseline is trained on the first run (tens of minutes on CPU) and
+cached under runs/baseline/. Needs ../shared/data beside the repo and the ``train`` extra
+(torch, scikit-learn, the MiniLM package); without ../shared the real-text part is skipped.
 """
 
 from __future__ import annotations
@@ -327,12 +334,16 @@ def evaluate_real(model: TextModel, dev: dict[str, list[Example]], goemotions: P
     from empathy_engine.pipeline import EngineSettings
     from training.baseline import load_or_train
 
+    if not (REPO.parent / "shared" / "data" / "star").is_dir():
+        console.print("[yellow]../shared/data not found: the real-text figures, probes and MiniLM baseline are skipped")
+        return {}
     engine = Engine(EngineSettings(model=model.meta["name"]), model=model)
     real = report.real_dev()
     metrics: dict[str, float] = {"n/real_dev": len(real)}
     with progress() as bar:
         task = bar.add_task("engine: annotated real dev (whole dialogues)", total=len(real))
         metrics.update(report.engine_on_real(engine, real, lambda n: bar.advance(task, n)))
+    metrics.update(report.text_model_on_real(engine, real))
     text_sets = {"goemotions_dev": dev["goemotions_dev"], "domain_dev": dev["domain_dev"]}
     metrics.update(report.engine_six_on_sets(lambda e: predict_example(model, e) >= 0.5, text_sets))
     with console.status("engine: probe sets"):

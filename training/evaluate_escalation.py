@@ -49,9 +49,7 @@ def score(rows: list[dict[str, Any]]) -> dict[str, float]:
         "missed_escalation_rate": round(sum(r["pred_turn"] is None for r in should) / len(should), 3)
         if should
         else 0.0,
-        "false_escalation_rate": round(sum(r["pred_turn"] is not None for r in calm) / len(calm), 3)
-        if calm
-        else 0.0,
+        "false_escalation_rate": round(sum(r["pred_turn"] is not None for r in calm) / len(calm), 3) if calm else 0.0,
     }
 
 

@@ -49,9 +49,12 @@ def agreement(first: dict[str, Label], second: dict[str, Label]) -> dict[str, fl
         out[f"exact/{speaker}"] = round(
             sum(set(first[i].labels) == set(second[i].labels) for i in ids) / max(1, len(ids)), 3
         )
-    agents = [i for i in both if first[i].speaker == "agent"]
-    k = kappa([bool(first[i].missed_cue) for i in agents], [bool(second[i].missed_cue) for i in agents])
+    # missed_cue only where both passes judged it (a missing judgement is not a "no")
+    agents = [i for i in both if first[i].missed_cue is not None and second[i].missed_cue is not None]
+    a, b = [bool(first[i].missed_cue) for i in agents], [bool(second[i].missed_cue) for i in agents]
+    k = kappa(a, b)
     out["kappa/missed_cue"] = None if k is None else round(k, 3)
+    out["positives/missed_cue"] = sum(a) + sum(b)
     for speaker, names in (("customer", STATES), ("agent", BEHAVIOURS)):
         values = [out[f"kappa/{n}"] for n in names if out[f"kappa/{n}"] is not None]
         out[f"mean_kappa/{speaker}"] = round(sum(values) / len(values), 3) if values else None  # type: ignore[arg-type]

@@ -124,10 +124,21 @@ def agent_scores(readings: Sequence[Reading]) -> dict[str, float]:
     return out
 
 
-def scores(readings: Sequence[Reading], prefix: str) -> dict[str, float]:
-    """Flat figures for one recogniser on one set, overall and per source."""
+def unseen_ids(dev: Iterable[Label], train: Iterable[Label]) -> set[str]:
+    """Dev turns whose words never occur in the train split. STAR's wizards pick from a few
+    hundred templates, so many dev agent turns are copies of train turns: figures on these
+    alone say how the engine reads words it was not trained on."""
+    seen = {" ".join(text_of(lab).lower().split()) for lab in train}
+    return {lab.id for lab in dev if " ".join(text_of(lab).lower().split()) not in seen}
+
+
+def scores(readings: Sequence[Reading], prefix: str, unseen: set[str] | None = None) -> dict[str, float]:
+    """Flat figures for one recogniser on one set: overall, per source, and (given `unseen`)
+    on the turns whose text is not in the train split."""
     out: dict[str, float] = {}
     groups: dict[str, list[Reading]] = {"all": list(readings)}
+    if unseen is not None:
+        groups["unseen"] = [r for r in readings if r.label.id in unseen]
     for r in readings:
         groups.setdefault(f"source/{r.label.source}", []).append(r)
     for group, rows in groups.items():

@@ -21,8 +21,8 @@ from rich.table import Table
 from training.corpora import GOEMOTIONS_STATES, OUTPUTS, Example, stack
 from training.metrics import macro_f1
 from training.probes import pass_rates, run_probes
-from training.real.evaluate_real import Reading, engine_readings, scores, text_readings
-from training.real.labels import Label, load_pass
+from training.real.evaluate_real import Reading, engine_readings, scores, text_readings, unseen_ids
+from training.real.labels import Label, load_pass, previous_turn, text_of
 
 SIX = [OUTPUTS.index(s) for s in GOEMOTIONS_STATES]
 
@@ -31,8 +31,30 @@ def real_dev() -> list[Label]:
     return [lab for lab in load_pass("pass1").values() if lab.split == "dev"]
 
 
+def real_unseen(dev: Sequence[Label]) -> set[str]:
+    return unseen_ids(dev, [lab for lab in load_pass("pass1").values() if lab.split == "train"])
+
+
 def engine_on_real(engine: Any, labels: Sequence[Label], advance: Callable[[int], None]) -> dict[str, float]:
-    return scores(engine_readings(engine, labels, advance), "engine/real_dev")
+    return scores(engine_readings(engine, labels, advance), "engine/real_dev", real_unseen(labels))
+
+
+def text_model_on_real(engine: Any, labels: Sequence[Label]) -> dict[str, float]:
+    """The engine's text model alone on each customer turn (with the turn it answers when the
+    model reads context): the like-for-like comparison with the baseline's one-turn reading."""
+    text = engine.text
+
+    customer = [lab for lab in labels if lab.speaker == "customer"]
+    readings = []
+    for lab in customer:
+        previous = previous_turn(lab)
+        answering = text.context(text.read(previous)) if previous else None
+        scores_ = text.read(text_of(lab), answering).prediction.scores
+        readings.append(
+            Reading(lab, frozenset(s for s, k in zip(GOEMOTIONS_STATES, SIX, strict=True) if scores_[k] >= 0.5))
+        )
+    figures = scores(readings, "text_model/real_dev", real_unseen(labels))
+    return {k: v for k, v in figures.items() if "/customer6/" in k}
 
 
 def baseline_on_real(baseline: Any, labels: Sequence[Label]) -> dict[str, float]:
@@ -41,7 +63,7 @@ def baseline_on_real(baseline: Any, labels: Sequence[Label]) -> dict[str, float]
         return [frozenset(GOEMOTIONS_STATES[j] for j, k in enumerate(SIX) if row[k]) for row in decided]
 
     readings: list[Reading] = text_readings(predict, labels)
-    figures = scores(readings, "minilm/real_dev")
+    figures = scores(readings, "minilm/real_dev", real_unseen(labels))
     return {k: v for k, v in figures.items() if "/customer6/" in k}
 
 
@@ -92,12 +114,12 @@ def print_report(m: dict[str, Any], console: Console, before: dict[str, Any] | N
         "missed-cue F1",
     ):
         table.add_column(col, justify="left" if col == "set" else "right")
-    groups = ["all"] + sorted({k.split("/")[3] for k in m if k.startswith("engine/real_dev/source/")})
+    groups = ["all", "unseen"] + sorted({k.split("/")[3] for k in m if k.startswith("engine/real_dev/source/")})
     for g in groups:
-        key = "all" if g == "all" else f"source/{g}"
+        key = g if g in ("all", "unseen") else f"source/{g}"
         e = f"engine/real_dev/{key}"
         table.add_row(
-            g if g == "all" else f"  {g}",
+            {"all": "all", "unseen": "text unseen in train"}.get(g, f"  {g}"),
             fmt(m.get(f"{e}/customer/n")),
             fmt(m.get(f"{e}/customer/macro_f1")),
             fmt(m.get(f"{e}/customer6/macro_f1")),
@@ -109,7 +131,7 @@ def print_report(m: dict[str, Any], console: Console, before: dict[str, Any] | N
         )
     console.print(table)
     table = Table(title="Six states GoEmotions covers: engine vs MiniLM fine-tuned on GoEmotions", title_justify="left")
-    for col in ("dev set", "engine", "MiniLM baseline"):
+    for col in ("dev set", "engine (whole pipeline)", "engine text model", "MiniLM baseline"):
         table.add_column(col, justify="left" if col == "dev set" else "right")
     for name, title in (
         ("goemotions_dev", "GoEmotions dev"),
@@ -117,8 +139,10 @@ def print_report(m: dict[str, Any], console: Console, before: dict[str, Any] | N
         ("real_dev", "annotated real dev"),
     ):
         key = "real_dev/all" if name == "real_dev" else name
+        engine = fmt(m.get(f"engine/{key}/customer6/macro_f1"))
+        text = fmt(m.get(f"text_model/{key}/customer6/macro_f1")) if name == "real_dev" else engine
         table.add_row(
-            title, fmt(m.get(f"engine/{key}/customer6/macro_f1")), fmt(m.get(f"minilm/{key}/customer6/macro_f1"))
+            title, engine if name == "real_dev" else "—", text, fmt(m.get(f"minilm/{key}/customer6/macro_f1"))
         )
     console.print(table)
     table = Table(title="Probe sets (hand-written, never trained on): pass rate", title_justify="left")

@@ -59,14 +59,14 @@ def recent_unresolved(call: CallStarted) -> list[PriorContact]:
     for prior in call.customer.prior_contacts:
         recent = when is None or prior.at is None or timedelta(0) <= _since(when, prior.at) <= REPEAT_WINDOW
         # By meaning, not wording: "technician did not arrive" is a failed visit like "tech no-show".
-        if recent and crm.bundled().outcome(prior.outcome) in ("failed_visit", "unresolved"):
+        if recent and crm.bundled().unresolved(prior.outcome):
             out.append(prior)
     return out
 
 
 def failed_visit(prior: PriorContact) -> bool:
     """The company did not turn up (a no-show, a missed window, cancelled on the day)."""
-    return crm.bundled().outcome(prior.outcome) == "failed_visit"
+    return crm.bundled().failed_visit(prior.outcome)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,9 @@ CRM exports word the same fact a hundred ways ("tech no-show", "technician did n
 them. This is a small trained reader instead: hashed word 1-2-grams and character 3-5-grams of
 the text, and a linear model per question (softmax over outcome kinds; logistic for
 vulnerability), fitted by training/train_crm.py on hand-labelled CRM phrases
-(training/data/context/). numpy only; reading a phrase takes microseconds, and a call's
-header is read once.
+(training/data/context/), with the old fixed patterns kept as a recall floor (these are
+safety signals: a wording the reader has not learnt must still count). numpy only; a phrase
+takes microseconds.
 """
 
 from __future__ import annotations
@@ -22,7 +23,16 @@ from pathlib import Path
 
 import numpy as np
 
+from empathy_engine.perception import vulnerability
+
 MODEL = "crm-v1"
+#: Recall floors under the trained reader: the wordings it must never miss, whatever it learnt.
+UNRESOLVED = re.compile(
+    r"no[- ]?show|didn'?t show|never (came|showed|arrived)|not (fixed|resolved)|unresolved|"
+    r"came back|return(ed)? visit|callback|still (broken|not|leaking)|cancel+ed|missed",
+    re.I,
+)
+NO_SHOW = re.compile(r"no[- ]?show|didn'?t show|never (came|showed|arrived)|missed", re.I)
 OUTCOMES = ("failed_visit", "unresolved", "resolved", "other")
 _WORD = re.compile(r"[a-z0-9']+")
 
@@ -64,6 +74,14 @@ class CrmReader:
                 float(w["vulnerable_b"]),
             )
 
+    def unresolved(self, text: str) -> bool:
+        """The contact left the problem open: a failed visit, or a visit that did not fix it."""
+        return self.outcome(text) in ("failed_visit", "unresolved") or bool(UNRESOLVED.search(text))
+
+    def failed_visit(self, text: str) -> bool:
+        """The company did not turn up (no-show, missed window, cancelled on the day)."""
+        return self.outcome(text) == "failed_visit" or bool(NO_SHOW.search(text))
+
     def outcome(self, text: str) -> str:
         """The kind of a prior contact's outcome: failed_visit, unresolved, resolved or other."""
         f = features(text, self.buckets)
@@ -76,6 +94,9 @@ class CrmReader:
     def vulnerable(self, note: str) -> bool:
         """Whether a note says someone in the household is at particular risk (elderly, infant,
         illness, medical equipment, a pet that needs warmth)."""
+        return self._vulnerable(note) or bool(vulnerability.IN_NOTES.search(note))
+
+    def _vulnerable(self, note: str) -> bool:
         f = features(note, self.buckets)
         if not f:
             return False

@@ -33,9 +33,11 @@ class TextReading:
     def quote(self, output: str) -> str:
         """The customer's words that pushed `output` up most: the clause around the strongest
         run of word pieces, or a few words either side of it when the clause is long."""
-        contrib = self.prediction.contributions(_OUTPUT_INDEX[output])
+        k = _OUTPUT_INDEX[output]
+        a, b = self.prediction.spans[int(self.prediction.winner[k])]  # the window the score came from
+        contrib = self.prediction.contributions(k)[a:b]
         width = min(QUOTE_TOKENS, len(contrib))
-        start = int(np.argmax(np.convolve(contrib, np.ones(width), mode="valid")))
+        start = a + int(np.argmax(np.convolve(contrib, np.ones(width), mode="valid")))
         spans = self.prediction.token_spans[start : start + width]
         lo, hi = spans[0][0], spans[-1][1]
         if hi <= lo:

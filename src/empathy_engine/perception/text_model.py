@@ -15,7 +15,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 DEFAULT_MODEL = "text-emotion-v2"
-#: Word pieces one reading window holds (about 70 words): what the model was trained on. A
+#: Word pieces one reading window holds (about 70 words; training read up to 64). A
 #: longer turn is read whole, in windows of this size overlapping by half, so that emotion said
 #: late in a long monologue, or an action plan at the end of an agent's turn, is not lost.
 WINDOW = 96
@@ -26,7 +26,10 @@ def windows(n: int) -> tuple[tuple[int, int], ...]:
     """[start, end) token ranges covering n tokens: one range when n fits, else half-overlapping."""
     if n <= WINDOW:
         return ((0, n),)
-    starts = list(range(0, n - WINDOW, STRIDE)) + [n - WINDOW]
+    starts = list(range(0, n - WINDOW, STRIDE))
+    if len(starts) > 1 and n - WINDOW - starts[-1] < STRIDE // 2:  # the end barely passes it: move it there
+        starts.pop()
+    starts.append(n - WINDOW)
     return tuple((a, a + WINDOW) for a in starts)
 
 

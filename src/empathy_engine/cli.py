@@ -67,6 +67,7 @@ def analyze(
     ] = None,
     playbook: Annotated[Path | None, typer.Option(help=PLAYBOOK_HELP, envvar="EMPATHY_PLAYBOOK")] = None,
     exemplars: Annotated[Path | None, typer.Option(help=EXEMPLARS_HELP)] = None,
+    model: Annotated[str | None, typer.Option(help=MODEL_HELP, envvar="EMPATHY_MODEL")] = None,
 ) -> None:
     """Analyse recorded conversations turn by turn, exactly as a live call would be.
 
@@ -84,7 +85,7 @@ def analyze(
         raise _fail(f"no such file or folder: {e.args[0]}") from None
     if not files:
         raise _fail(f"no .json or .jsonl files in {' '.join(paths or [])}")
-    failures = _analyze_files(_engine(playbook, exemplars), files, chosen, out)
+    failures = _analyze_files(_engine(playbook, exemplars, model), files, chosen, out)
     if failures:
         err.print(f"{failures} conversation(s) could not be read; the others were analysed.")
         raise typer.Exit(1)
@@ -128,15 +129,22 @@ def _analyze_files(engine: Any, files: list[Path | None], chosen: Format, out: C
 
 PLAYBOOK_HELP = "A playbook YAML overriding the shipped one (see `empathy playbook`)."
 EXEMPLARS_HELP = "An exemplar library from `empathy exemplars build`: proven phrasings for the cards."
+MODEL_HELP = (
+    "The bundled text model: text-emotion-v2 (default) or text-emotion-v3 (reads real text and the turn "
+    "each turn answers far better; opt-in until its escalation thresholds are refitted, see the README)."
+)
 
 
-def _engine(playbook: Path | None = None, exemplars: Path | None = None) -> Any:
+def _engine(playbook: Path | None = None, exemplars: Path | None = None, model: str | None = None) -> Any:
     """The engine, or a clear exit-2 error when the playbook or the exemplar file is unusable."""
+    from dataclasses import replace
+
     from empathy_engine.coaching.playbook import PlaybookError
     from empathy_engine.pipeline import Engine, EngineSettings
 
     try:
-        return Engine(EngineSettings(playbook=playbook, exemplars=exemplars))
+        chosen = EngineSettings(playbook=playbook, exemplars=exemplars)
+        return Engine(replace(chosen, model=model) if model else chosen)
     except PlaybookError as e:
         raise _fail(f"playbook: {e}") from None
     except OSError as e:

@@ -27,7 +27,7 @@ from empathy_engine.perception.patterns import ConversationPatternPerceiver
 from empathy_engine.perception.prosody import ProsodyPerceiver, VoiceReading, VoiceTracker
 from empathy_engine.perception.prosody_fusion import voice_signals
 from empathy_engine.perception.text import TextEmotionPerceiver, TextReading
-from empathy_engine.perception.text_model import TextModel
+from empathy_engine.perception.text_model import DEFAULT_MODEL, TextModel
 from empathy_engine.results import AgentTurn, ConversationResult, CustomerInsight, Insight
 from empathy_engine.state.tracker import CallMemory, fuse
 
@@ -35,7 +35,7 @@ from empathy_engine.state.tracker import CallMemory, fuse
 @dataclass(frozen=True, slots=True)
 class EngineSettings:
     context: ContextSettings = field(default_factory=ContextSettings)
-    model: str = "text-emotion-v2"
+    model: str = DEFAULT_MODEL
     #: A user playbook overriding the shipped one (see coaching/playbook.yaml); None: shipped only.
     playbook: Path | None = None
     #: An exemplar library built by `empathy exemplars build`; None: playbook phrasings only.

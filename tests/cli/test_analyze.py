@@ -145,3 +145,10 @@ def test_analyze_piped_pretty_json_is_one_document() -> None:
     out = run("-", "--format", "jsonl", stdin=data)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["id"] == "call-1"
+
+
+def test_analyze_unknown_model_is_a_clear_usage_error() -> None:
+    out = run("-", "--model", "text-emotion-v9", stdin=b'{"id": "x", "turns": [{"speaker": "customer", "text": "hi"}]}')
+    assert out.returncode == 2
+    assert "unknown text model 'text-emotion-v9'" in out.stderr
+    assert "Traceback" not in out.stderr

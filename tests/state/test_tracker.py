@@ -31,6 +31,14 @@ class _Prediction:
     def fingerprint(self) -> np.ndarray:
         return FP
 
+    @property
+    def spans(self) -> tuple[tuple[int, int], ...]:
+        return ((0, 1),)  # one reading window over the one token
+
+    @property
+    def winner(self) -> np.ndarray:
+        return np.zeros(len(STATES), dtype=np.int64)
+
     def contributions(self, output: int) -> np.ndarray:
         return np.ones(1, dtype=np.float32)
 

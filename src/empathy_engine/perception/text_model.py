@@ -14,7 +14,10 @@ from pathlib import Path
 import numpy as np
 from tokenizers import Tokenizer
 
+#: v3 reads real text far better (training/MODEL_CARD.md) but is opt-in until the fusion weights
+#: and the escalation thresholds are refitted for it: with v2's, it escalates calm bot calls.
 DEFAULT_MODEL = "text-emotion-v2"
+BUNDLED_MODELS = ("text-emotion-v2", "text-emotion-v3")
 #: Word pieces one reading window holds (about 70 words; training read up to 64). A
 #: longer turn is read whole, in windows of this size overlapping by half, so that emotion said
 #: late in a long monologue, or an action plan at the end of an agent's turn, is not lost.
@@ -106,6 +109,8 @@ class TextModel:
 
     @classmethod
     def bundled(cls, name: str = DEFAULT_MODEL) -> TextModel:
+        if name not in BUNDLED_MODELS:
+            raise ValueError(f"unknown text model {name!r}; the bundled ones are {', '.join(BUNDLED_MODELS)}")
         with resources.as_file(resources.files("empathy_engine") / "models" / name) as path:
             return cls(Path(path))
 

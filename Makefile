@@ -30,8 +30,9 @@ test: $(VENV)/.dev            ## the whole test suite
 bench: $(BIN)/empathy         ## latency, throughput, memory and per-call state budgets
 	$(BIN)/empathy bench
 
-eval: $(VENV)/.dev            ## dev-set figures of the bundled model and the baseline
-	$(BIN)/python training/evaluate.py
+eval: $(VENV)/.dev            ## dev-set figures of both bundled models, the probes, and the baselines
+	$(BIN)/python training/evaluate.py --model text-emotion-v2 --json runs/eval-v2.json
+	$(BIN)/python training/evaluate.py --model text-emotion-v3 --json runs/eval-v3.json
 
 lint: $(VENV)/.dev             ## ruff over the code, mypy over src (settings in pyproject.toml)
 	$(BIN)/ruff check src tests training

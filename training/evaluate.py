@@ -49,7 +49,7 @@ from rich.console import Console  # noqa: E402
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from empathy_engine.perception.text_model import TextModel  # noqa: E402
+from empathy_engine.perception.text_model import DEFAULT_MODEL, TextModel  # noqa: E402
 from empathy_engine.taxonomy import BEHAVIOURS, STATES  # noqa: E402
 from training.corpora import (  # noqa: E402
     DEFAULT_GOEMOTIONS,
@@ -370,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         "--goemotions", type=Path, default=DEFAULT_GOEMOTIONS, help="GoEmotions folder (default %(default)s)"
     )
     p.add_argument("--json", type=Path, help="also write every figure to this file as a flat JSON object")
+    p.add_argument("--model", default=DEFAULT_MODEL, help="the bundled text model to measure (default %(default)s)")
     args = p.parse_args(argv)
     check_goemotions(args.goemotions)
     started = time.perf_counter()
@@ -382,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         f"train {len(train)}, calibration {len(calibration)}, " + ", ".join(f"{k} {len(v)}" for k, v in dev.items())
     )
 
-    model = TextModel.bundled()
+    model = TextModel.bundled(args.model)
     metrics: dict[str, float | str] = {
         "model": model.meta["name"],
         "machine": machine(),

@@ -22,7 +22,8 @@ sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO))
 
 from empathy_engine.ingest.conversation import ConversationV1  # noqa: E402
-from empathy_engine.pipeline import Engine  # noqa: E402
+from empathy_engine.perception.text_model import DEFAULT_MODEL  # noqa: E402
+from empathy_engine.pipeline import Engine, EngineSettings  # noqa: E402
 from training.corpora import hash_fraction  # noqa: E402
 
 DATA = REPO / "training" / "data" / "escalation" / "bot_conversations.jsonl"
@@ -57,8 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--show", choices=["dev", "none"], default="none", help="print each dev conversation")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="bundled text model (default %(default)s)")
     args = parser.parse_args(argv)
-    engine = Engine()
+    engine = Engine(EngineSettings(model=args.model))
     rows = []
     for line in DATA.read_text(encoding="utf-8").splitlines():
         obj = json.loads(line)

@@ -46,16 +46,16 @@ class Check:
         return self.value <= self.budget if self.op == "≤" else self.value >= self.budget
 
 
-def measure(calls: int) -> dict[str, float]:
+def measure(calls: int, model: str | None = None) -> dict[str, float]:
     """Runs in the pinned child: latency of live turns, then batch throughput, memory, state."""
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     from empathy_engine.demo import CALLS, load_call
     from empathy_engine.events import CallStarted, Utterance
-    from empathy_engine.pipeline import Engine
+    from empathy_engine.pipeline import Engine, EngineSettings
 
     t0 = time.perf_counter()
-    engine = Engine()
+    engine = Engine(EngineSettings(model=model) if model else None)
     load_s = time.perf_counter() - t0
     conversations = [load_call(name).events() for name in CALLS]
 
@@ -118,10 +118,10 @@ def _recognition_rtf(seconds: float = 20.0) -> float:
     return (time.perf_counter() - t) / seconds
 
 
-def run(calls: int) -> tuple[dict[str, float], list[Check]]:
+def run(calls: int, model: str | None = None) -> tuple[dict[str, float], list[Check]]:
     """Measure in a fresh pinned child process and compare with the budgets."""
     env = {**os.environ, **SINGLE_THREAD}
-    cmd = [sys.executable, "-m", "empathy_engine.bench", str(calls)]
+    cmd = [sys.executable, "-m", "empathy_engine.bench", str(calls), *([model] if model else [])]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "benchmark failed")
@@ -131,4 +131,4 @@ def run(calls: int) -> tuple[dict[str, float], list[Check]]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(measure(int(sys.argv[1]))))
+    print(json.dumps(measure(int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else None)))

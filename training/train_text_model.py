@@ -365,6 +365,8 @@ def export(
         w2=state["fc2.weight"].T.astype(np.float32),
         b2=state["fc2.bias"].astype(np.float32),
         threshold_logit=np.log(clipped / (1 - clipped)).astype(np.float32),
+        # v3's context path (training/train_v3.py): the previous turn's pooled features -> head
+        **({"w1_ctx": state["ctx.weight"].T.astype(np.float32)} if "ctx.weight" in state else {}),
     )
     shutil.copyfile(tokenizer_file, out / "tokenizer.json")
     (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")

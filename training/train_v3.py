@@ -26,7 +26,6 @@ import hashlib
 import json
 import math
 import random
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -57,6 +56,7 @@ from training.corpora import (  # noqa: E402
 from training.metrics import best_thresholds, macro_f1  # noqa: E402
 from training.real.labels import LABELS_DIR, REAL_DIR, Label, load_pass, previous_turn, text_of  # noqa: E402
 from training.train_text_model import Student, encode, masked_bce  # noqa: E402
+from training.train_text_model import export as export_student  # noqa: E402
 
 V2 = REPO / "src" / "empathy_engine" / "models" / "text-emotion-v2"
 PROBES = REPO / "training" / "data" / "probes"
@@ -263,23 +263,8 @@ def train(args: argparse.Namespace, model: ContextStudent, data: tuple[torch.Ten
 
 
 def export(model: ContextStudent, thresholds: np.ndarray, out: Path, meta: dict[str, object]) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
-    np.save(out / "embeddings.npy", state["embed.weight"].astype(np.float16))
-    clipped = np.clip(thresholds, 1e-4, 1 - 1e-4)
-    np.savez(
-        out / "weights.npz",
-        conv_w=state["conv.weight"].T.astype(np.float32),
-        conv_b=state["conv.bias"].astype(np.float32),
-        w1=state["fc1.weight"].T.astype(np.float32),
-        b1=state["fc1.bias"].astype(np.float32),
-        w1_ctx=state["ctx.weight"].T.astype(np.float32),
-        w2=state["fc2.weight"].T.astype(np.float32),
-        b2=state["fc2.bias"].astype(np.float32),
-        threshold_logit=np.log(clipped / (1 - clipped)).astype(np.float32),
-    )
-    shutil.copyfile(V2 / "tokenizer.json", out / "tokenizer.json")
-    (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    """v2's export; it also writes `w1_ctx` because the model has a context path."""
+    export_student(model, thresholds, out, V2 / "tokenizer.json", meta)
 
 
 def data_hashes(args: argparse.Namespace) -> dict[str, str]:

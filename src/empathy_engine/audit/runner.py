@@ -136,6 +136,9 @@ def audit_chunk(
         except ReplayError as e:  # a stored call whose playbook changed: say so rather than audit it differently
             out.failures.append(FailedInput(payload.where, f"cannot replay exactly: {e}", start.call_id))
             continue
+        except (ValueError, OSError) as e:  # its settings name a model or file this install lacks
+            out.failures.append(FailedInput(payload.where, f"cannot load the engine it ran with: {e}", start.call_id))
+            continue
         try:
             result = call_engine.analyze(payload.events, payload.voices)
             texts = [e.text for e in payload.events if isinstance(e, Utterance)]
@@ -178,7 +181,9 @@ class PoolExecutor:
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         for name, value in _SINGLE_THREAD.items():  # workers share the cores: one BLAS thread each
             os.environ.setdefault(name, value)
-        with ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=_load_engine) as pool:
+        # Each worker loads an engine when its first call needs one (per settings record), so no
+        # default engine is loaded that the audit's own settings would never use.
+        with ProcessPoolExecutor(self.workers, mp_context=get_context("spawn")) as pool:
             queue: deque[Future[R]] = deque()
             try:
                 for item in items:

@@ -95,6 +95,8 @@ def parse_event(text: str, max_bytes: int) -> ClientEvent:
         obj = json.loads(text)
     except json.JSONDecodeError as e:
         raise ProtocolError("invalid_json", f"malformed JSON at column {e.colno}: {e.msg}") from None
+    except RecursionError:  # deep nesting fits in a small frame; refuse it rather than drop the socket
+        raise ProtocolError("invalid_json", "JSON nested too deeply; an event is a flat JSON object") from None
     if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
         raise ProtocolError("invalid_event", 'an event is a JSON object with a "type" field')
     kind = obj["type"]

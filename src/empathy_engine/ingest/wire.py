@@ -58,6 +58,8 @@ def parse_object(text: str | bytes, protocol: str) -> dict[str, Any]:
         value = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise WireError(f"not JSON ({err}); {protocol} sends one JSON object per text frame") from None
+    except RecursionError:  # deep nesting fits in a small frame; refuse it rather than drop the socket
+        raise WireError(f"JSON nested too deeply; {protocol} sends flat JSON objects") from None
     if not isinstance(value, dict):
         raise WireError(f"a JSON {type(value).__name__} where {protocol} sends a JSON object per text frame")
     return value

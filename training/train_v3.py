@@ -27,7 +27,6 @@ import json
 import math
 import random
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -55,15 +54,11 @@ from training.corpora import (  # noqa: E402
 )
 from training.metrics import best_thresholds, macro_f1  # noqa: E402
 from training.real.labels import LABELS_DIR, REAL_DIR, Label, load_pass, previous_turn, text_of  # noqa: E402
-from training.train_text_model import Student, encode, masked_bce  # noqa: E402
+from training.train_text_model import Student, encode, log, masked_bce  # noqa: E402
 from training.train_text_model import export as export_student  # noqa: E402
 
 V2 = REPO / "src" / "empathy_engine" / "models" / "text-emotion-v2"
 PROBES = REPO / "training" / "data" / "probes"
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 class ContextStudent(Student):

@@ -1,7 +1,7 @@
 """Real and crowd-written text from ../shared/data, read in place as dialogues of turns.
 
 Nothing here is ever copied into the repo: an annotation refers to a turn by
-(source, dialogue id, turn index), and `turn_text` finds the words again in ../shared.
+(source, dialogue id, turn index), and `index` finds the words again in ../shared.
 Turn indices count only the turns people said, in order (for STAR: the user's `utter` and
 the wizard's `utter`/`pick_suggestion` events; instructions and database calls are skipped).
 """
@@ -149,7 +149,3 @@ def dialogues(source: str, root: Path = SHARED) -> Iterator[Dialogue]:
 def index(source: str, root: Path = SHARED) -> dict[str, Dialogue]:
     """One source's dialogues by id (read once per process)."""
     return {d.id: d for d in dialogues(source, root)}
-
-
-def turn_text(source: str, dialogue: str, turn: int, root: Path = SHARED) -> str:
-    return index(source, root)[dialogue].turns[turn].text

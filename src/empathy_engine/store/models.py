@@ -41,6 +41,20 @@ class Base(DeclarativeBase):
     pass
 
 
+#: The tenant of every row stored before tenants existed, and of a single-team install.
+DEFAULT_TENANT = "default"
+
+
+class TenantRow(Base):
+    """An organisation one server keeps apart from the others: every credential belongs to one."""
+
+    __tablename__ = "tenants"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    name: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class CustomerRow(Base):
     __tablename__ = "customers"
 

@@ -6,6 +6,7 @@ cuts utterances, recognises words and reads the tone of voice; each utterance, w
 then goes to the same `LiveCallService` a JSON client uses, so it is stored before anything is
 acknowledged and pushed to the agent cockpit for that call (/agent/{callSid or conversationId}).
 A new vendor is one serializer file in ingest/ and one line in `VENDORS`. See docs/telephony.md.
+Before anything is accepted, the platform proves its origin (service/telephony_auth.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from empathy_engine.perception.speech import Recogniser
 from empathy_engine.perception.turns import AudioTurnTaker, HeardTurn, default_recogniser
 from empathy_engine.service.live_call import LiveCallService
 from empathy_engine.service.services import Services, services_of
+from empathy_engine.service.telephony_auth import admit
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -49,13 +51,17 @@ def recogniser() -> Recogniser:
 async def telephony_stream(websocket: WebSocket, vendor: str) -> None:
     """The socket loop of every vendor: frames in, replies out, typed events to the call."""
     make = VENDORS.get(vendor)
-    await websocket.accept()
     if make is None:
+        await websocket.accept()
         log.warning("telephony: no vendor %r (there are %s)", vendor, ", ".join(VENDORS))
         await websocket.close(code=1008, reason=f"unknown telephony vendor; use one of {', '.join(VENDORS)}")
         return
+    verified = await admit(websocket, vendor)  # refused upgrades get their HTTP status here, never a socket
+    if verified is None:
+        return
+    await websocket.accept()
     serializer = make(websocket.headers)
-    call = TelephonyCall(services_of(websocket), serializer.vendor)
+    call = TelephonyCall(services_of(websocket), serializer.vendor, verified.tenant_id)
     try:
         while True:
             message = await websocket.receive()
@@ -81,9 +87,10 @@ async def telephony_stream(websocket: WebSocket, vendor: str) -> None:
 class TelephonyCall:
     """One telephony stream driving one call: typed events in, utterances (with voice) to the call service."""
 
-    def __init__(self, services: Services, vendor: str) -> None:
+    def __init__(self, services: Services, vendor: str, tenant_id: str) -> None:
         self.s = services
         self.vendor = vendor
+        self.tenant_id = tenant_id  # whose credential opened the stream (every call is "default"'s today)
         self.service: LiveCallService | None = None
         self.taker: AudioTurnTaker | None = None
         self.ended = False

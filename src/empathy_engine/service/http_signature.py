@@ -122,10 +122,7 @@ class _Reader:
             found = self.match(_BYTES)
             if found is None:
                 raise self.fail("a byte sequence that is not base64 between ':'")
-            try:
-                return base64.b64decode(found[1:-1], validate=True)
-            except binascii.Error:
-                raise self.fail("a byte sequence that is not base64") from None
+            return self.base64(found[1:-1])
         if first == "?" and self.text[self.at + 1 : self.at + 2] in ("0", "1"):
             self.at += 2
             return self.text[self.at - 1] == "1"
@@ -138,6 +135,17 @@ class _Reader:
         if token is None:
             raise self.fail("expected a string, token, integer, boolean or byte sequence")
         return token
+
+    def base64(self, text: str) -> bytes:
+        """Padding may be left out (RFC 8941 asks parsers to accept that); anything but the one
+        canonical spelling of the bytes is refused, so a signature has exactly one text."""
+        try:
+            decoded = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+        except binascii.Error:
+            raise self.fail("a byte sequence that is not base64") from None
+        if base64.b64encode(decoded).decode("ascii").rstrip("=") != text.rstrip("="):
+            raise self.fail("a byte sequence that is not canonical base64")
+        return decoded
 
     def string(self) -> str:
         self.at += 1

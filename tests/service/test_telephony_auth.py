@@ -218,6 +218,13 @@ def test_audiohook_session_id_header_binds_the_session(serve: Any) -> None:
     assert answer["type"] == "disconnect" and "session" in answer["parameters"]["info"]
 
 
+def test_audiohook_open_for_another_organization_than_the_signed_header_gets_a_disconnect(serve: Any) -> None:
+    with connect(ws_url(serve(), AUDIOHOOK), additional_headers=audiohook_headers()) as ws:
+        ws.send(AudioHookClient().open(organizationId="00000000-1111-4222-8333-444444444444"))
+        answer = json.loads(ws.recv(timeout=10))
+    assert answer["type"] == "disconnect" and "organizationId" in answer["parameters"]["info"]
+
+
 # --- Secure by default --------------------------------------------------------------------------
 
 

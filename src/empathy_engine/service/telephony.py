@@ -38,7 +38,10 @@ VENDORS: dict[str, Callable[[Mapping[str, str]], TelephonySerializer]] = {
     # Twilio Media Streams: a <Start><Stream> or <Connect><Stream> pointing here.
     "twilio": lambda headers: TwilioMediaSerializer(),
     # Genesys Cloud AudioHook v2 (an AudioHook Monitor integration); every message must carry the session id.
-    "audiohook": lambda headers: AudioHookSession(headers.get("audiohook-session-id")),
+    # Its session id and organization id come from the (signed) upgrade headers.
+    "audiohook": lambda headers: AudioHookSession(
+        headers.get("audiohook-session-id"), headers.get("audiohook-organization-id")
+    ),
 }
 
 

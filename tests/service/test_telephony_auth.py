@@ -167,7 +167,7 @@ def _without(headers: dict[str, str], *names: str) -> dict[str, str]:
 #: case -> (its upgrade headers, made when the test runs: times are relative to now; a word the refusal names)
 BAD_AUDIOHOOK: dict[str, tuple[Callable[[int], dict[str, str]], str]] = {
     "missing X-API-KEY": (lambda now: _without(audiohook_headers(), "X-API-KEY"), "X-API-KEY"),
-    "unknown API key": (lambda now: audiohook_headers(api_key="c29tZW9uZSBlbHNlJ3Mga2V5"), "signature"),
+    "unknown API key": (lambda now: audiohook_headers(api_key="c29tZW9uZSBlbHNlJ3Mga2V5"), "X-API-KEY"),
     "wrong client secret": (lambda now: audiohook_headers(secret=OTHER_SECRET), "signature"),
     "unsigned while a secret is configured": (
         lambda now: _without(audiohook_headers(), "Signature", "Signature-Input"),

@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -183,10 +182,16 @@ def verify_audiohook(
     if not api_key:
         raise Refused(401, "missing X-API-KEY header; set the AudioHook integration's API key")
     credential = credentials.lookup("audiohook", api_key)
+    if credential is None:  # keys are random: saying so helps no one guess one, and helps whoever set it up
+        raise Refused(
+            401,
+            "X-API-KEY is not a key configured on this server",
+            "X-API-KEY is not EMPATHY_AUDIOHOOK_API_KEY: copy the integration's API key into the setting",
+        )
     if "signature" not in headers and "signature-input" not in headers:
-        if credential is not None and not credential.secret:  # no client secret configured: the key alone
+        if not credential.secret:  # Genesys makes the client secret optional: without one, the key alone
             return Verified("audiohook", credential.tenant_id, api_key, signed=False)
-        raise Refused(401, "the request is not signed", "unsigned AudioHook upgrade, or an unknown X-API-KEY")
+        raise Refused(401, "the request is not signed; with a client secret configured, every upgrade must be")
     parts = urlsplit(url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     derived = {"@request-target": target, "@authority": _authority(url), "@method": "GET", "@path": parts.path}
@@ -195,14 +200,18 @@ def verify_audiohook(
     except SignatureError as error:
         raise Refused(401, str(error)) from None
     _check_parameters(signed.parameters, signed.components, api_key, now)
-    # An unknown key is checked against a random one, so it takes as long as a known key and fails.
-    key = credential.secret if credential is not None and credential.secret else secrets.token_bytes(32)
-    if not matches(signed, key) or credential is None or not credential.secret:
+    if not credential.secret:
+        raise Refused(
+            401,
+            "the request is signed, but no client secret is configured to check it",
+            "a signed AudioHook upgrade: set EMPATHY_AUDIOHOOK_CLIENT_SECRET to the integration's secret",
+        )
+    if not matches(signed, credential.secret):
         raise Refused(
             401,
             "the signature does not match",
-            f"AudioHook signature does not match for {url!r}: check EMPATHY_AUDIOHOOK_API_KEY, "
-            "EMPATHY_AUDIOHOOK_CLIENT_SECRET and that EMPATHY_PUBLIC_BASE_URL is the integration's Connection URI",
+            f"AudioHook signature does not match for {url!r}: check EMPATHY_AUDIOHOOK_CLIENT_SECRET "
+            "and that EMPATHY_PUBLIC_BASE_URL is the integration's Connection URI",
         )
     created = signed.parameters["created"]
     assert isinstance(created, int)

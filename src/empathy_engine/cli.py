@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 
 from empathy_engine import __version__
+from empathy_engine.ingest.kinds import InputFormat
+from empathy_engine.input_options import CsvColumnsOpt, InputFormatOpt, SpeakerOpt, read_options
 
 app = typer.Typer(
     help="Real-time empathy coaching for contact centres: what the customer feels, turn by turn.",
@@ -53,7 +55,8 @@ def analyze(
     paths: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Conversation files (.json: one conversation; .jsonl: one per line), folders, or - for stdin."
+            help="Transcript files (.json/.jsonl conversation v1, .csv, .vtt, or a vendor's JSON with "
+            "--input-format), folders, or - for stdin."
         ),
     ] = None,
     fmt: Annotated[
@@ -68,6 +71,9 @@ def analyze(
     playbook: Annotated[Path | None, typer.Option(help=PLAYBOOK_HELP, envvar="EMPATHY_PLAYBOOK")] = None,
     exemplars: Annotated[Path | None, typer.Option(help=EXEMPLARS_HELP)] = None,
     model: Annotated[str | None, typer.Option(help=MODEL_HELP, envvar="EMPATHY_MODEL")] = None,
+    input_format: InputFormatOpt = InputFormat.auto,
+    csv_columns: CsvColumnsOpt = None,
+    speaker: SpeakerOpt = None,
 ) -> None:
     """Analyse recorded conversations turn by turn, exactly as a live call would be.
 
@@ -75,31 +81,56 @@ def analyze(
     stderr (file, line, field) and, in jsonl, as {"id": ..., "error": ...}; the others are
     still analysed, and the exit code is 1. See docs/conversation-format.md.
     """
-    from empathy_engine.ingest.conversation import expand
-
     out = Console(highlight=False, soft_wrap=not sys.stdout.isatty())  # pipes and files get whole lines
     chosen = fmt or (Format.text if sys.stdout.isatty() else Format.jsonl)
-    try:
-        files = expand(paths or [])
-    except FileNotFoundError as e:
-        raise _fail(f"no such file or folder: {e.args[0]}") from None
-    if not files:
-        raise _fail(f"no .json or .jsonl files in {' '.join(paths or [])}")
-    failures = _analyze_files(_engine(playbook, exemplars, model), files, chosen, out)
+    files = _transcript_files(paths, input_format)
+    reading = _reading(input_format, csv_columns, speaker)
+    total = _count(files, input_format) if err.is_terminal else 0  # nobody sees a bar in a pipe
+    failures = _analyze_files(_engine(playbook, exemplars, model), reading(files), chosen, out, total)
     if failures:
         err.print(f"{failures} conversation(s) could not be read; the others were analysed.")
         raise typer.Exit(1)
 
 
-def _analyze_files(engine: Any, files: list[Path | None], chosen: Format, out: Console) -> int:
-    """Analyse every conversation in `files`, writing each result as it comes; returns how many failed."""
+def _transcript_files(paths: list[str] | None, chosen: InputFormat) -> list[Path | None]:
+    """The files to read (exit 2 when a path does not exist or a folder holds none)."""
+    from empathy_engine.ingest.formats import SUFFIXES, expand
+
+    try:
+        files = expand(paths or [], chosen)
+    except FileNotFoundError as e:
+        raise _fail(f"no such file or folder: {e.args[0]}") from None
+    if not files:
+        raise _fail(f"no transcript files ({', '.join(sorted(SUFFIXES[chosen]))}) in {' '.join(paths or [])}")
+    return files
+
+
+def _reading(chosen: InputFormat, csv_columns: list[str] | None, speakers: list[str] | None) -> Any:
+    """`files -> conversations` under the reading options (exit 2 when an option is malformed)."""
+    from empathy_engine.ingest.formats import read
+
+    try:
+        options = read_options(csv_columns, speakers)
+    except ValueError as e:
+        raise _fail(str(e)) from None
+    return lambda files: read(files, chosen, options)
+
+
+def _count(files: list[Path | None], chosen: InputFormat) -> int:
+    from empathy_engine.ingest.formats import count_inputs
+
+    return count_inputs(files, chosen) or 0
+
+
+def _analyze_files(engine: Any, items: Any, chosen: Format, out: Console, total: int = 0) -> int:
+    """Analyse every conversation of `items`, writing each result as it comes; returns how many failed."""
     from empathy_engine.ingest.audio import AudioError
-    from empathy_engine.ingest.conversation import InputError, Loaded, read_inputs
+    from empathy_engine.ingest.conversation import InputError, Loaded
 
     failures = 0
     writer = _JsonWriter() if chosen is Format.json else None
-    with _progress(files) as advance:
-        for item in read_inputs(files):
+    with _progress(total) as advance:
+        for item in items:
             advance()
             if isinstance(item, Loaded):
                 events = item.events()
@@ -187,29 +218,13 @@ class _JsonWriter:
 
 
 class _progress:
-    """A progress bar on stderr when it is a terminal and the input is long."""
+    """A progress bar on stderr when it is a terminal and the input is long (`total` conversations)."""
 
     LONG = 50
 
-    def __init__(self, files: list[Path | None]) -> None:
-        self.total = self._count(files) if err.is_terminal else 0  # nobody sees a bar in a pipe
+    def __init__(self, total: int) -> None:
+        self.total = total
         self.bar: Any = None
-
-    @staticmethod
-    def _count(files: list[Path | None]) -> int:
-        total = 0
-        for f in files:
-            if f is None:
-                return 0
-            if f.suffix != ".jsonl":
-                total += 1
-                continue
-            try:
-                with f.open("rb") as lines:
-                    total += sum(1 for line in lines if line.strip())
-            except OSError:
-                total += 1  # reported when it is read
-        return total
 
     def __enter__(self) -> Any:
         if not err.is_terminal or self.total < self.LONG:
@@ -294,11 +309,14 @@ app.add_typer(exemplars_app, name="exemplars")
 
 @exemplars_app.command("build")
 def exemplars_build(
-    calls: Annotated[list[str], typer.Argument(help="Conversation files or folders (format v1).")],
+    calls: Annotated[list[str], typer.Argument(help="Transcript files or folders (as for analyze).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the library (JSON lines).")] = Path(
         "exemplars.jsonl"
     ),
     playbook: Annotated[Path | None, typer.Option(help=PLAYBOOK_HELP, envvar="EMPATHY_PLAYBOOK")] = None,
+    input_format: InputFormatOpt = InputFormat.auto,
+    csv_columns: CsvColumnsOpt = None,
+    speaker: SpeakerOpt = None,
 ) -> None:
     """Collect agent turns that answered an emotional customer turn well.
 
@@ -306,18 +324,16 @@ def exemplars_build(
     state eased over the next two customer turns. Use the result with --exemplars.
     """
     from empathy_engine.audit.exemplars import build_exemplars
-    from empathy_engine.ingest.conversation import InputError, expand, read_inputs
+    from empathy_engine.ingest.conversation import InputError
 
-    try:
-        files = expand(calls)
-    except FileNotFoundError as e:
-        raise _fail(f"no such file or folder: {e.args[0]}") from None
+    files = _transcript_files(calls, input_format)
+    reading = _reading(input_format, csv_columns, speaker)
     engine = _engine(playbook)
     failures = 0
 
     def conversations() -> Any:
         nonlocal failures
-        for item in read_inputs(files):
+        for item in reading(files):
             if isinstance(item, InputError):
                 failures += 1
                 err.print(f"[bold red]error:[/] {item}", highlight=False)

@@ -127,7 +127,7 @@ def test_analyze_usage_errors_exit_2_without_traceback(tmp_path: Path) -> None:
     bad_format = run(str(DEMO), "--format", "xml")
     assert bad_format.returncode == 2
     empty_dir = run(str(tmp_path))
-    assert empty_dir.returncode == 2 and "no .json or .jsonl files" in empty_dir.stderr
+    assert empty_dir.returncode == 2 and "no transcript files (.csv, .json, .jsonl, .vtt)" in empty_dir.stderr
     for out in (missing, bad_format, empty_dir):
         assert "Traceback" not in out.stderr
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable, Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from empathy_engine.ingest.kinds import InputFormat
+from empathy_engine.input_options import CsvColumnsOpt, InputFormatOpt, SpeakerOpt, read_options
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -25,7 +29,10 @@ class Period(StrEnum):
 
 Paths = Annotated[
     list[str] | None,
-    typer.Argument(help="Conversation files (.json, .jsonl), folders, or - for stdin (docs/conversation-format.md)."),
+    typer.Argument(
+        help="Transcript files (.json/.jsonl conversation v1, .csv, .vtt, or a vendor's JSON with --input-format), "
+        "folders, or - for stdin (docs/conversation-format.md)."
+    ),
 ]
 ReportOut = Annotated[Path | None, typer.Option("--report", help="Write the HTML report here (one file).")]
 JsonOut = Annotated[Path | None, typer.Option("--json", help="Write every call, skipped input and KPI as JSON.")]
@@ -85,6 +92,9 @@ def audit(
     playbook: Playbook = None,
     exemplars: Exemplars = None,
     holiday_country: HolidayCountry = "US",
+    input_format: InputFormatOpt = InputFormat.auto,
+    csv_columns: CsvColumnsOpt = None,
+    speaker: SpeakerOpt = None,
 ) -> None:
     """Audit many stored calls: missed cues, agent scorecards with intervals, trust KPIs and ROI.
 
@@ -93,8 +103,6 @@ def audit(
     (the engine settings and tone of voice stored with them). Unreadable inputs are listed
     (stderr, report, JSON) and skipped; the exit code is then 1. See docs/audit.md.
     """
-    import time
-
     from rich.console import Console
 
     from empathy_engine.audit.job import AuditOptions
@@ -102,7 +110,7 @@ def audit(
     err = Console(stderr=True, soft_wrap=True, highlight=False)
     t0 = time.perf_counter()
     _check_files([*(outcomes or []), *(reviews or [])], [report, json_out, csv_out], err)
-    source, total = _source(paths, database, err)
+    source, total = _source(paths, database, err, _reading(input_format, csv_columns, speaker, err))
     options = AuditOptions(
         period=period.value,
         repeat_window_days=repeat_window,
@@ -148,8 +156,19 @@ def _check_files(inputs: list[Path], outputs: list[Path | None], err: Console) -
             raise _usage_error(err, f"cannot write {out_path}: no such folder {out_path.parent}")
 
 
-def _source(paths: list[str] | None, database: str | None, err: Console) -> tuple[Iterable[Any], int | None]:
-    """The calls to audit (files, the service's database, or both) and how many there are, if known."""
+def _reading(chosen: InputFormat, csv_columns: list[str] | None, speakers: list[str] | None, err: Console) -> Any:
+    """(the input format, the reading options) for the files; a malformed option is a usage error."""
+    try:
+        return chosen, read_options(csv_columns, speakers)
+    except ValueError as e:
+        raise _usage_error(err, str(e)) from None
+
+
+def _source(
+    paths: list[str] | None, database: str | None, err: Console, reading: tuple[Any, Any] = (InputFormat.auto, None)
+) -> tuple[Iterable[Any], int | None]:
+    """The calls to audit (files, the service's database, or both) and how many there are, if known.
+    `reading`: the input format and reading options for the files."""
     from empathy_engine.audit.sources import count_inputs, count_store, from_files, from_store
     from empathy_engine.store.db import DatabaseError
 
@@ -158,7 +177,7 @@ def _source(paths: list[str] | None, database: str | None, err: Console) -> tupl
             source: Iterable[Any] = from_store(database)
             total: int | None = count_store(database)
         else:
-            source, total = from_files(paths or []), count_inputs(paths or [])
+            source, total = from_files(paths or [], *reading), count_inputs(paths or [], reading[0])
             if database:
                 source = itertools.chain(source, from_store(database))
                 total = None if total is None else total + count_store(database)
@@ -167,7 +186,7 @@ def _source(paths: list[str] | None, database: str | None, err: Console) -> tupl
     except FileNotFoundError as e:
         raise _usage_error(err, f"no such file or folder: {e.args[0]}") from None
     if total == 0:
-        raise _usage_error(err, f"no conversations in {' '.join(paths or [])} (.json or .jsonl files)")
+        raise _usage_error(err, f"no conversations in {' '.join(paths or [])} (.json, .jsonl, .csv or .vtt files)")
     return source, total
 
 

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from empathy_engine.events import Event
-from empathy_engine.ingest.conversation import InputError, Loaded, expand, parse, read_inputs
+from empathy_engine.ingest import formats
+from empathy_engine.ingest.conversation import InputError, Loaded, parse
+from empathy_engine.ingest.formats import InputFormat, ReadOptions
 from empathy_engine.perception.prosody import VoiceReading
 
 if TYPE_CHECKING:
@@ -36,22 +38,19 @@ class StoredCall:
         return self.loaded.events()
 
 
-def from_files(paths: list[str]) -> Iterator[Loaded | InputError]:
-    """Conversation v1 files and folders (see docs/conversation-format.md), one call at a time.
+def from_files(
+    paths: list[str], chosen: InputFormat = InputFormat.auto, options: ReadOptions | None = None
+) -> Iterator[Loaded | InputError]:
+    """Transcript files and folders in any input format (docs/conversation-format.md), one call at a time.
 
     Raises FileNotFoundError (before yielding anything) for a path that does not exist.
     """
-    return read_inputs(expand(paths))
+    return formats.read(formats.expand(paths, chosen), chosen, options)
 
 
-def count_inputs(paths: list[str]) -> int | None:
-    """How many conversations the files hold, for the progress bar (None for stdin)."""
-    total = 0
-    for f in expand(paths):
-        if f is None:
-            return None
-        total += sum(1 for line in f.open("rb") if line.strip()) if f.suffix == ".jsonl" else 1
-    return total
+def count_inputs(paths: list[str], chosen: InputFormat = InputFormat.auto) -> int | None:
+    """How many conversations the files hold, for the progress bar (None when unknown until read)."""
+    return formats.count_inputs(formats.expand(paths, chosen), chosen)
 
 
 def from_store(url: str) -> Iterator[StoredCall | InputError]:

@@ -25,6 +25,7 @@ from empathy_engine.events import (
     RecordingRef,
     Utterance,
 )
+from empathy_engine.ingest.sniff import vendor_hint
 
 #: A turn longer than this is not a turn: it is refused with a clear error.
 MAX_TEXT_CHARS = 20_000
@@ -211,6 +212,8 @@ def parse(obj: Any, where: str, base: Path | None) -> Loaded | InputError:
     ident = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else None
     if not isinstance(obj, dict):
         return InputError(where, f"expected a JSON object (a conversation), got {type(obj).__name__}")
+    if hint := vendor_hint(obj):
+        return InputError(where, hint, ident)
     try:
         return Loaded(where, ConversationV1.model_validate(obj), base)
     except ValidationError as e:

@@ -9,6 +9,18 @@ from typing import Literal
 import numpy as np
 
 Speaker = Literal["customer", "agent"]
+SPEAKERS: tuple[Speaker, ...] = ("customer", "agent")
+
+
+def check_speaker(speaker: object, what: str) -> None:
+    """Refuse anything but "customer" or "agent": a typo must not quietly become an agent turn."""
+    if speaker not in SPEAKERS:
+        hint = (
+            f" (did you mean {speaker.strip().lower()!r}?)"
+            if isinstance(speaker, str) and speaker.strip().lower() in SPEAKERS
+            else ""
+        )
+        raise ValueError(f"{what} speaker {speaker!r}: use 'customer' or 'agent'{hint}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +71,9 @@ class Utterance:
     final: bool = True
     end: float | None = None  # when the turn ended (seconds from the call start), if known
 
+    def __post_init__(self) -> None:
+        check_speaker(self.speaker, "Utterance")
+
 
 @dataclass(frozen=True, slots=True)
 class CallEnded:
@@ -77,6 +92,9 @@ class AudioChunk:
     speaker: Speaker
     samples: np.ndarray = field(repr=False)
     t: float
+
+    def __post_init__(self) -> None:
+        check_speaker(self.speaker, "AudioChunk")
 
     @property
     def end(self) -> float:

@@ -7,19 +7,21 @@ fed one utterance at a time; `Engine.analyze` feeds a whole stored conversation 
 from __future__ import annotations
 
 import pickle
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from empathy_engine.coaching.coach import Coach, CoachMemory
 from empathy_engine.coaching.escalation import EscalationMemory, EscalationPolicy, EscalationSettings
 from empathy_engine.coaching.exemplars import ExemplarLibrary
 from empathy_engine.coaching.playbook import load_playbook
-from empathy_engine.events import CallEnded, CallStarted, Event, Utterance
+from empathy_engine.events import AudioChunk, CallEnded, CallStarted, Event, Utterance
 from empathy_engine.ingest.audio import ANALYSIS_RATE, Recording, read_recording, read_wav
+from empathy_engine.ingest.conversation import ConversationV1, describe
 from empathy_engine.perception import fusion_weights
 from empathy_engine.perception.behaviour import answered_states, behaviours_of
 from empathy_engine.perception.context import CallContextPerceiver, ContextSettings
@@ -62,15 +64,22 @@ class Engine:
     def open(self, call: CallStarted) -> CallSession:
         return CallSession(self, call)
 
-    def analyze(self, events: Iterable[Event], voices: Sequence[VoiceReading | None] = ()) -> ConversationResult:
+    def analyze(
+        self,
+        conversation: ConversationV1 | Mapping[str, Any] | Iterable[Event],
+        voices: Sequence[VoiceReading | None] = (),
+    ) -> ConversationResult:
         """Run a stored conversation through a live session, turn by turn, never looking ahead.
 
-        `voices`: the tone of voice a live call already read for each utterance, in order (a stored
-        telephony call, whose audio is gone); without one, a turn's voice comes from its audio, if any.
+        `conversation`: a conversation v1 dict (as in a `.json` file, docs/conversation-format.md),
+        a `ConversationV1`, or its events (`CallStarted`, `Utterance`s, `CallEnded`). A dict that is
+        not a valid conversation raises ValueError naming the field. `voices`: the tone of voice a
+        live call already read for each utterance, in order (a stored telephony call, whose audio is
+        gone); without one, a turn's voice comes from its audio, if any.
         """
         session: CallSession | None = None
         turns: list[Insight] = []
-        for event in events:
+        for event in _events_of(conversation):
             if isinstance(event, CallStarted):
                 session = self.open(event)
             elif isinstance(event, Utterance):
@@ -79,9 +88,23 @@ class Engine:
                 turns.append(session.feed(event, voices[len(turns)] if len(turns) < len(voices) else None))
             elif isinstance(event, CallEnded):
                 break
+            elif not isinstance(event, AudioChunk):
+                raise TypeError(f"expected a conversation or its events, got a {type(event).__name__} among them")
         if session is None:
             raise ValueError("no call start in the events")
         return session.result(tuple(turns))
+
+
+def _events_of(conversation: ConversationV1 | Mapping[str, Any] | Iterable[Event]) -> Iterable[Event]:
+    """The events of whatever `Engine.analyze` was given (see there)."""
+    if isinstance(conversation, ConversationV1):
+        return conversation.events()
+    if isinstance(conversation, Mapping):
+        try:
+            return ConversationV1.model_validate(dict(conversation)).events()
+        except ValidationError as e:
+            raise ValueError(f"not a conversation (docs/conversation-format.md): {describe(e)}") from None
+    return conversation
 
 
 class CallSession:

@@ -52,6 +52,20 @@ STATES: Final[tuple[CustomerState, ...]] = (
     "neutral",
 )
 
+#: The one name a person reads for each state (docs/output-format.md, "State names"): escalation
+#: reasons, the board and the cockpit say these; JSON always carries the label itself (`dejection`).
+STATE_NAMES: Final[dict[CustomerState, str]] = {
+    "frustration": "Frustrated",
+    "urgency": "Urgent",
+    "confusion": "Confused",
+    "cost_anxiety": "Worried about cost",
+    "worry": "Worried",
+    "dejection": "Dejected",
+    "distrust": "Distrustful",
+    "satisfaction": "Satisfied",
+    "neutral": "Calm",
+}
+
 #: States that ask the agent to respond; satisfaction and neutral do not.
 NEGATIVE_STATES: Final[tuple[CustomerState, ...]] = STATES[:7]
 

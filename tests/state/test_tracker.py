@@ -138,3 +138,13 @@ def test_call_memory_an_agent_turn_is_judged_once_against_the_customer_turn_befo
     _agent(memory, "I'm so sorry, that shouldn't have happened", missed=False)  # a second reply is not judged
     assert (memory.emotional_answered, memory.answered_well, memory.missed_cues) == (1, 0, 1)
     assert memory.summary().empathy_score == 0.0
+
+
+def test_call_memory_peak_is_a_negative_state_even_when_satisfaction_leads_the_turn() -> None:
+    # "Thanks, but I'm still worried": satisfaction scores higher, worry is detected too.
+    memory = CallMemory()
+    mixed = _customer(memory, "thanks, but I'm still worried", satisfaction=6.0, worry=2.0, neutral=-4.0)
+    assert mixed.primary == "satisfaction" and "worry" in mixed.negative
+    peak = memory.summary().peak
+    assert peak is not None and (peak.state, peak.turn) == ("worry", mixed.index)
+    assert peak.intensity == mixed.intensity_of("worry") < mixed.intensity

@@ -13,6 +13,7 @@ import numpy as np
 
 from empathy_engine.advice import CueCard
 from empathy_engine.coaching.exemplars import ExemplarLibrary
+from empathy_engine.coaching.phrasing import fill, needs_only_name, render
 from empathy_engine.coaching.playbook import PLACEHOLDER, Playbook, Step
 from empathy_engine.perception.context import CallFacts
 from empathy_engine.results import CustomerTurn
@@ -31,14 +32,6 @@ class CoachMemory:
     raised: set[str] = field(default_factory=set)
     open_card: CueCard | None = None
     pending_safety: CueCard | None = None  # a safety card stays up until the agent acts on it
-
-
-def _fill(text: str, values: dict[str, str]) -> str | None:
-    """The text with its placeholders filled, or None when one of them is unknown for this call."""
-    names = PLACEHOLDER.findall(text)
-    if any(n not in values for n in names):
-        return None
-    return PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
 
 
 class Coach:
@@ -65,14 +58,13 @@ class Coach:
                 continue
             if match := next((m for p in patterns if (m := p.search(text))), None):
                 values = memory.facts.values()
-                say = _fill(hazard.say, values) or _fill(hazard.say, {**values, "name": ""}) or hazard.say
                 return CueCard(
                     id=card_id,
                     state="urgency",
                     why=match.group(0).strip(),
-                    do=hazard.do,
-                    say=say.lstrip(", "),
-                    avoid=tuple(hazard.avoid),
+                    do=render(hazard.do, values),
+                    say=render(hazard.say, values),
+                    avoid=tuple(render(a, values) for a in hazard.avoid),
                     priority=0,
                     expects=("urgency_ack", "action_plan", "reassure"),
                     source="safety",
@@ -112,7 +104,7 @@ class Coach:
         memory: CoachMemory,
     ) -> CueCard:
         values = memory.facts.values()
-        do, say = step.do, self._phrase(step, card_id, values, memory)
+        do, say = render(step.do, values), self._phrase(step, card_id, values, memory)
         source, exemplar_source = "playbook", None
         if exemplar := self.exemplars.best(state, step.id, fingerprint):
             say, source, exemplar_source = exemplar.agent, "exemplar", exemplar.source
@@ -120,7 +112,7 @@ class Coach:
             rider = self.playbook.riders.get(rider_name)  # type: ignore[call-overload]
             if rider is None or rider_name in memory.riders_used or state not in rider.applies_to:
                 continue
-            rider_do, rider_say = _fill(rider.do, values), _fill(rider.say, values)
+            rider_do, rider_say = fill(rider.do, values), fill(rider.say, values)
             if rider_do and rider_say:
                 memory.riders_used.add(rider_name)
                 do, say = f"{do} — and {rider_do}", f"{say} {rider_say}"
@@ -131,7 +123,7 @@ class Coach:
             why=why,
             do=do,
             say=say,
-            avoid=tuple(dict.fromkeys([*step.avoid, *path_avoid])),
+            avoid=tuple(dict.fromkeys(render(a, values) for a in [*step.avoid, *path_avoid])),
             priority=priority,
             expects=tuple(step.expects),
             source=source,  # type: ignore[arg-type]
@@ -140,10 +132,12 @@ class Coach:
 
     @staticmethod
     def _phrase(step: Step, card_id: str, values: dict[str, str], memory: CoachMemory) -> str:
-        """The most personal phrasing this call can fill, rotating when the card is shown again."""
-        usable = [(text, filled) for text in step.say if (filled := _fill(text, values)) is not None]
+        """The most personal phrasing this call can fill, rotating when the card is shown again; when
+        none can be filled, the first that reads well without the missing facts (never a `{...}`)."""
+        usable = [(text, filled) for text in step.say if (filled := fill(text, values)) is not None]
         if not usable:
-            return step.say[0]
+            plain = next((text for text in step.say if needs_only_name(text)), step.say[0])
+            return render(plain, values)
         most = max(len(PLACEHOLDER.findall(text)) for text, _ in usable)
         best = [filled for text, filled in usable if len(PLACEHOLDER.findall(text)) == most]
         others = [filled for text, filled in usable if len(PLACEHOLDER.findall(text)) != most]

@@ -19,7 +19,7 @@ from empathy_engine.advice import CueCard, Escalation
 from empathy_engine.perception import vulnerability
 from empathy_engine.perception.context import CallFacts
 from empathy_engine.results import CustomerTurn
-from empathy_engine.taxonomy import CLEAR_FROM, AgentBehaviour
+from empathy_engine.taxonomy import CLEAR_FROM, STATE_NAMES, AgentBehaviour
 
 ASKED_FOR_HUMAN = re.compile(
     r"\b(real|actual|live) (person|human|people|agent|someone)\b|\bhuman\b|\boperator\b|\brepresentative\b|"
@@ -72,15 +72,7 @@ NEEDS = {
     "dejection": "needs someone to ask what is really wrong",
     "distrust": "needs reassurance about reliability",
 }
-ADJECTIVE = {
-    "frustration": "Frustrated",
-    "urgency": "Urgent",
-    "confusion": "Confused",
-    "cost_anxiety": "Worried about cost",
-    "worry": "Worried",
-    "dejection": "Resigned",
-    "distrust": "Distrustful",
-}
+ADJECTIVE = STATE_NAMES  # one name per state everywhere (taxonomy.py)
 ORDINAL = {2: "Second", 3: "Third", 4: "Fourth", 5: "Fifth"}
 #: Which reason wins when several hold at once.
 PRECEDENCE = (

@@ -115,7 +115,7 @@ class ConversationPatternPerceiver:
         w = self.weights
         signals = []
         if len(words) <= 8 and ACCEPTANCE.search(text) and (news := _first(BAD_NEWS, agent)):
-            # Short, flat acceptance of bad news is how resignation sounds on a call.
+            # Short, flat acceptance of bad news is how dejection sounds on a call.
             signals.append(Signal("dejection", w.resigned_dejection, "pattern", f"{text.strip()} (after: {news})"))
         agent_words = WORD.findall(agent)
         is_question = text.rstrip().endswith("?") or bool(QUESTION_START.search(text))

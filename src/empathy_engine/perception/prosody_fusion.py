@@ -6,7 +6,7 @@ never names a state on its own; it tips the words one way or the other:
 - flat, slow or quiet, after a long pause, with accepting or neutral words ("I guess it's fine")
   -> dejection up (and any satisfaction in the words down: a flat "thanks" is not thanks);
 - raised or fast with polite, accepting or neutral words -> frustration up (and dejection down:
-  resignation is not loud);
+  dejection is not loud);
 - high arousal with worried or urgent words -> those states up;
 - raised or fast when the words already complain -> frustration a little further up;
 - talking over the agent while aroused -> frustration up a little.

@@ -11,9 +11,16 @@ from empathy_engine.perception.text_model import TextModel, TextPrediction
 from empathy_engine.taxonomy import BEHAVIOURS, STATES
 
 QUOTE_TOKENS = 4  # the run of word pieces a quote is built around
-QUOTE_WORDS = 7  # the longest quote, in words
+QUOTE_WORDS = 12  # the longest quote, in words
 CLAUSE = re.compile(r"[^.!?;]+[.!?;]*")
 WORD = re.compile(r"\S+")
+#: Words that start a new clause: a quote is cut before them, never just after.
+JOINER = re.compile(r"and|but|or|so|because|while|when|whenever|although|though|since|until|unless|whereas|then")
+#: Words a quote must not end on (it would stop mid-phrase).
+TRAILING = re.compile(
+    r"a|an|the|to|of|in|on|at|for|with|from|by|about|my|your|our|their|his|her|its|it's|i|i'm|i've|we|you|they|"
+    r"is|are|was|were|be|been|has|have|had|that|this|just|very|really|not|no"
+)
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -31,8 +38,9 @@ class TextReading:
     text: str
 
     def quote(self, output: str) -> str:
-        """The customer's words that pushed `output` up most: the clause around the strongest
-        run of word pieces, or a few words either side of it when the clause is long."""
+        """The customer's words that pushed `output` up most: the sentence around the strongest run
+        of word pieces, or, when that is long, the clause (or clauses) the run falls in. A clause
+        longer than QUOTE_WORDS is cut at words, never ending or starting on a joining word."""
         k = _OUTPUT_INDEX[output]
         a, b = self.prediction.spans[int(self.prediction.winner[k])]  # the window the score came from
         contrib = self.prediction.contributions(k)[a:b]
@@ -42,14 +50,65 @@ class TextReading:
         lo, hi = spans[0][0], spans[-1][1]
         if hi <= lo:
             return ""
-        clause = next((m for m in CLAUSE.finditer(self.text) if m.end() >= (lo + hi) // 2), None)
-        bounds = (clause.start(), clause.end()) if clause else (0, len(self.text))
+        sentence = next((m for m in CLAUSE.finditer(self.text) if m.end() >= (lo + hi) // 2), None)
+        bounds = (sentence.start(), sentence.end()) if sentence else (0, len(self.text))
         words = list(WORD.finditer(self.text, *bounds))
-        if len(words) > QUOTE_WORDS:  # a long clause: the words around the run, within it
-            inside = [i for i, w in enumerate(words) if w.end() > lo and w.start() < hi] or [0]
-            first = max(0, min(inside[0], inside[-1] - QUOTE_WORDS + 1))
-            words = words[first : first + QUOTE_WORDS]
-        return self.text[words[0].start() : words[-1].end()].strip(" ,.;:!?\"'") if words else ""
+        if len(words) > QUOTE_WORDS:
+            words = _clause_words(self.text, words, lo, hi)
+        words = _trimmed(words)
+        return self.text[words[0].start() : words[-1].end()].strip(" ,.;:!?\"'—–-") if words else ""
+
+
+def _clause_words(text: str, words: list[re.Match[str]], lo: int, hi: int) -> list[re.Match[str]]:
+    """The clause (split at commas, dashes and joining words) the run lo..hi is centred in, with the
+    other clauses the run touches while they fit in QUOTE_WORDS; cut at words when one is longer."""
+    cuts = {w.start() for w in words if JOINER.fullmatch(w.group().lower())}
+    cuts |= {w.end() for w in words if w.group()[-1] in ",:;" or w.group() in ("-", "–", "—")}
+    pieces: list[list[re.Match[str]]] = [[]]
+    for w in words:
+        if w.start() in cuts and pieces[-1]:
+            pieces.append([])
+        pieces[-1].append(w)
+        if w.end() in cuts:
+            pieces.append([])
+    pieces = [p for p in pieces if p]
+    centre = (lo + hi) // 2
+    at = next((i for i, p in enumerate(pieces) if p[-1].end() >= centre), len(pieces) - 1)
+    first = last = at
+    for i in sorted(range(len(pieces)), key=lambda i: abs(i - at)):  # the touched neighbours, nearest first
+        touched = pieces[i][-1].end() > lo and pieces[i][0].start() < hi
+        if (
+            touched
+            and i in (first - 1, last + 1)
+            and sum(len(p) for p in pieces[min(first, i) : max(last, i) + 1]) <= QUOTE_WORDS
+        ):
+            first, last = min(first, i), max(last, i)
+    chosen = [w for p in pieces[first : last + 1] for w in p]
+    if len(chosen) > QUOTE_WORDS:  # one long clause: the words around the run, within it
+        inside = [i for i, w in enumerate(chosen) if w.end() > lo and w.start() < hi] or [0]
+        start = max(0, min(inside[0], inside[-1] - QUOTE_WORDS + 1))
+        chosen = chosen[start : start + QUOTE_WORDS]
+    return chosen
+
+
+def _trimmed(words: list[re.Match[str]]) -> list[re.Match[str]]:
+    """Without joining words at the start or words that leave the phrase hanging at the end."""
+    while len(words) > 1 and not _ends_sentence(words[-1]) and _dangling(words[-1].group()):
+        words = words[:-1]
+    while len(words) > 1 and JOINER.fullmatch(words[0].group().lower().strip(",")):
+        words = words[1:]
+    return words
+
+
+def _ends_sentence(word: re.Match[str]) -> bool:
+    """The word closes its sentence ("...with this."), so ending the quote there leaves nothing hanging."""
+    return word.group()[-1] in ".!?" or not word.string[word.end() :].strip()
+
+
+def _dangling(word: str) -> bool:
+    """A word a quote must not end on: a joining word, an article, a preposition, "it's"."""
+    bare = word.lower().strip(",;:—–-")
+    return not bare or bool(JOINER.fullmatch(bare) or TRAILING.fullmatch(bare))
 
 
 _OUTPUT_INDEX: dict[str, int] = {name: i for i, name in enumerate((*STATES, *BEHAVIOURS))}

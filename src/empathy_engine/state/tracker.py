@@ -105,8 +105,11 @@ class CallMemory:
         self.last_customer = turn
         self.start = self.start or turn.primary
         self.end = turn.primary
-        if turn.negative and (self.peak is None or turn.intensity > self.peak.intensity):
-            self.peak = Peak(turn.primary, turn.intensity, turn.index)
+        if turn.negative:  # the peak is the call's strongest negative state: never satisfaction or neutral
+            state = turn.primary if turn.primary in turn.negative else max(turn.negative, key=turn.states.__getitem__)
+            intensity = turn.intensity if state == turn.primary else turn.intensity_of(state)
+            if self.peak is None or intensity > self.peak.intensity:
+                self.peak = Peak(state, intensity, turn.index)
 
     def record_agent(self, turn: AgentTurn) -> None:
         self.turns += 1

@@ -88,3 +88,12 @@ def test_audit_without_the_flag_says_which_format_a_vendor_file_needs(tmp_path: 
     out = empathy("audit", str(FIXTURES / "contact_lens.json"), "--json", str(tmp_path / "a.json"), "--workers", "1")
     assert out.returncode == 1
     assert "this looks like Amazon Connect Contact Lens output: pass --input-format contact-lens" in out.stderr
+
+
+def test_analyze_reads_a_format_from_stdin() -> None:
+    cmd = [sys.executable, "-m", "empathy_engine", "analyze", "-", "--input-format", "webvtt", "-f", "jsonl"]
+    data = (FIXTURES / "call.vtt").read_bytes()
+    out = subprocess.run(cmd, input=data, capture_output=True, timeout=300, check=False)
+    assert out.returncode == 0, out.stderr
+    [result] = [json.loads(line) for line in out.stdout.splitlines()]
+    assert result["id"] == "stdin" and [t["speaker"] for t in result["turns"]] == ["customer", "agent", "customer"]

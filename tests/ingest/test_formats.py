@@ -91,6 +91,7 @@ def test_csv_without_a_call_id_column_is_one_call_named_after_the_file(tmp_path:
         ("call_id,speaker,text,time\nc1,customer,hi,-3\n", ":2", "is not a time"),
         ("call_id,speaker,text\nc1,customer,\"never closed\n", ":2", "not valid CSV"),
         ("", "", "the file is empty"),
+        ("call_id,speaker,text\n", "", "no rows after the header"),
     ],
 )
 def test_csv_bad_file_names_the_line_and_the_fix(tmp_path: Path, content: str, where: str, expected: str) -> None:
@@ -269,3 +270,42 @@ def test_a_transcript_file_over_the_cap_is_refused_unread(tmp_path: Path) -> Non
 def test_bad_reading_options_say_how_to_write_them(parse: Any, value: list[str], expected: str) -> None:
     with pytest.raises(ValueError, match=expected):
         parse(value)
+
+
+READERS_BY_FIXTURE = {
+    "calls.csv": InputFormat.csv,
+    "call.vtt": InputFormat.webvtt,
+    "contact_lens.json": InputFormat.contact_lens,
+    "transcribe.json": InputFormat.transcribe,
+    "genesys.json": InputFormat.genesys,
+}
+
+
+@pytest.mark.parametrize("fixture", list(READERS_BY_FIXTURE))
+def test_damaged_files_give_errors_never_exceptions(tmp_path: Path, fixture: str) -> None:
+    """1,000 random cuts, byte flips and splices of each fixture: every one reads as calls or
+    InputErrors (what a user sees), never as an exception (a traceback)."""
+    import random
+
+    rng = random.Random(fixture)
+    original = (FIXTURES / fixture).read_bytes()
+    path = tmp_path / fixture
+    outcomes = {"loaded": 0, "error": 0}
+    for _ in range(1000):
+        data = bytearray(original)
+        for _ in range(rng.randint(1, 4)):
+            at = rng.randrange(len(data) + 1)
+            choice = rng.random()
+            if choice < 0.3:
+                del data[at:]
+            elif choice < 0.6:
+                data[at : at + 1] = bytes([rng.randrange(256)])
+            else:
+                data[at:at] = rng.choice([b"\n", b",", b'"', b"{", b"-->", b"<v ", b"\xff", b"null", b"-1"])
+        path.write_bytes(bytes(data))
+        for item in read([path], READERS_BY_FIXTURE[fixture]):
+            assert isinstance(item, Loaded | InputError)
+            outcomes["loaded" if isinstance(item, Loaded) else "error"] += 1
+            if isinstance(item, Loaded):
+                item.events()
+    assert outcomes["error"] > 0 and outcomes["loaded"] > 0, outcomes

@@ -195,6 +195,8 @@ def read_csv(data: bytes, name: str, base: Path | None, options: ReadOptions) ->
                 _take(calls, line, row, cols, options, name)
     except FormatError as e:  # the CSV itself breaks here: what came before is still read
         broken = InputError(e.where, e.message)
+    if not calls and broken is None:
+        broken = InputError(name, "no rows after the header; a CSV transcript has one row per turn")
     yield from _results(calls, name, base)
     if broken:
         yield broken

@@ -43,10 +43,16 @@ def test_csv_fixture_gives_each_call_in_order_of_first_row() -> None:
         "service": "hvac",
         "customer": {"name": "Dana Reyes"},
         "turns": [
-            {"speaker": "customer", "t": 3, "text": "Hi, my furnace stopped working last night and it's freezing in "
-             "here."},
-            {"speaker": "agent", "t": 9, "text": "I'm sorry, that sounds miserable. Let's get someone out to you "
-             "today."},
+            {
+                "speaker": "customer",
+                "t": 3,
+                "text": "Hi, my furnace stopped working last night and it's freezing in here.",
+            },
+            {
+                "speaker": "agent",
+                "t": 9,
+                "text": "I'm sorry, that sounds miserable. Let's get someone out to you today.",
+            },
             {"speaker": "customer", "text": "Thank you, that would be great.", "t": 16},
         ],
     }
@@ -82,14 +88,22 @@ def test_csv_without_a_call_id_column_is_one_call_named_after_the_file(tmp_path:
 @pytest.mark.parametrize(
     ("content", "where", "expected"),
     [
-        ("call_id,who,text\nc1,customer,hi\n", ":1", "no 'speaker' column (the speaker); the header has: call_id, who, "
-         "text. Name yours with --csv-columns speaker=YOUR_HEADER"),
-        ("call_id,speaker,text\nc1,customer,hi\nc1,robot,beep\n", ":3", "column speaker: speaker 'robot' is not "
-         "customer or agent; use customer or agent, or map the name with --speaker NAME=customer"),
+        (
+            "call_id,who,text\nc1,customer,hi\n",
+            ":1",
+            "no 'speaker' column (the speaker); the header has: call_id, who, "
+            "text. Name yours with --csv-columns speaker=YOUR_HEADER",
+        ),
+        (
+            "call_id,speaker,text\nc1,customer,hi\nc1,robot,beep\n",
+            ":3",
+            "column speaker: speaker 'robot' is not "
+            "customer or agent; use customer or agent, or map the name with --speaker NAME=customer",
+        ),
         ("call_id,speaker,text\nc1,customer,\n", ":2", "column text: the text is missing or empty"),
         ("call_id,speaker,text,time\nc1,customer,hi,soon\n", ":2", "column time: 'soon' is not a time; use seconds"),
         ("call_id,speaker,text,time\nc1,customer,hi,-3\n", ":2", "is not a time"),
-        ("call_id,speaker,text\nc1,customer,\"never closed\n", ":2", "not valid CSV"),
+        ('call_id,speaker,text\nc1,customer,"never closed\n', ":2", "not valid CSV"),
         ("", "", "the file is empty"),
         ("call_id,speaker,text\n", "", "no rows after the header"),
     ],
@@ -117,10 +131,18 @@ def test_webvtt_fixture_joins_one_speakers_cues_and_drops_markup() -> None:
     expected = {
         "id": "call",
         "turns": [
-            {"speaker": "customer", "text": "This is the third time I've called about the same leak. Nobody showed up "
-             "last time.", "t": 1.0, "end": 7.0},
-            {"speaker": "agent", "text": "I'm so sorry about that & I can see the missed visit.", "t": 7.2,
-             "end": 12.0},
+            {
+                "speaker": "customer",
+                "text": "This is the third time I've called about the same leak. Nobody showed up last time.",
+                "t": 1.0,
+                "end": 7.0,
+            },
+            {
+                "speaker": "agent",
+                "text": "I'm so sorry about that & I can see the missed visit.",
+                "t": 7.2,
+                "end": 12.0,
+            },
             {"speaker": "customer", "text": "Fine. When can someone come?", "t": 12.5, "end": 15.0},
         ],
     }
@@ -131,11 +153,18 @@ def test_webvtt_fixture_joins_one_speakers_cues_and_drops_markup() -> None:
     ("content", "line", "expected"),
     [
         ("hello\n", 1, "not a WebVTT file: the first line must be WEBVTT"),
-        ("WEBVTT\n\n00:01.000 --> 00:02.000\n<v Customer>hi\n\n00:02.000 -> 00:03.000\n<v Agent>hey\n", 6,
-         "is not a cue timing line; write it as 00:00:01.000 --> 00:00:04.000"),
+        (
+            "WEBVTT\n\n00:01.000 --> 00:02.000\n<v Customer>hi\n\n00:02.000 -> 00:03.000\n<v Agent>hey\n",
+            6,
+            "is not a cue timing line; write it as 00:00:01.000 --> 00:00:04.000",
+        ),
         ("WEBVTT\n\n00:01.000 --> 00:02.000\njust words\n", 4, "has no speaker; use <v Customer> or <v Agent>"),
-        ("WEBVTT\n\n00:01.000 --> 00:02.000\n<v Roger Bingham>hi\n", 4, "speaker 'Roger Bingham' is not customer or "
-         "agent; use <v Customer> or <v Agent>, or map the name with --speaker"),
+        (
+            "WEBVTT\n\n00:01.000 --> 00:02.000\n<v Roger Bingham>hi\n",
+            4,
+            "speaker 'Roger Bingham' is not customer or "
+            "agent; use <v Customer> or <v Agent>, or map the name with --speaker",
+        ),
     ],
 )
 def test_webvtt_bad_file_names_the_line_and_the_fix(tmp_path: Path, content: str, line: int, expected: str) -> None:
@@ -161,10 +190,18 @@ def test_contact_lens_fixture_keeps_customer_and_agent_turns() -> None:
         "id": "cl-contact-7",
         "channel": "voice",
         "turns": [
-            {"speaker": "customer", "text": "My water heater is leaking all over the garage. I don't know what to do.",
-             "t": 2.0, "end": 7.0},
-            {"speaker": "agent", "text": "Let's take care of that. First, turn the cold water valve above the heater "
-             "clockwise.", "t": 7.6, "end": 13.0},
+            {
+                "speaker": "customer",
+                "text": "My water heater is leaking all over the garage. I don't know what to do.",
+                "t": 2.0,
+                "end": 7.0,
+            },
+            {
+                "speaker": "agent",
+                "text": "Let's take care of that. First, turn the cold water valve above the heater clockwise.",
+                "t": 7.6,
+                "end": 13.0,
+            },
             {"speaker": "customer", "text": "Okay, done. Thank you.", "t": 14.0, "end": 16.0},
         ],
     }
@@ -200,25 +237,52 @@ def _vendor(tmp_path: Path, obj: Any) -> Path:
 @pytest.mark.parametrize(
     ("fmt", "obj", "where", "expected"),
     [
-        (InputFormat.contact_lens, {"Transcript": [{"ParticipantId": "CUSTOMER", "Content": ""}]},
-         ": Transcript[0].Content", "the text is missing or empty"),
-        (InputFormat.contact_lens, {"Transcript": [{"ParticipantId": "MANAGER", "Content": "hi"}]},
-         ": Transcript[0].ParticipantRole", "speaker 'MANAGER' is not customer or agent; expected CUSTOMER, AGENT"),
-        (InputFormat.contact_lens, {"Version": "1.1.0"}, ": Transcript", "is missing or not a list; is this Amazon "
-         "Connect Contact Lens analysis output?"),
-        (InputFormat.contact_lens, "{\"Transcript\": [\n  {,}]}", ":2", "malformed JSON at column"),
-        (InputFormat.transcribe, {"Transcript": [{"ParticipantRole": "AGENT", "Content": "hi",
-                                                  "BeginOffsetMillis": "soon"}]},
-         ": Transcript[0].BeginOffsetMillis", "expected milliseconds (a number >= 0), got \"soon\""),
-        (InputFormat.transcribe, {"jobName": "x", "results": {"transcripts": []}}, ": results",
-         "standard Amazon Transcribe job's output, which does not say who is the customer"),
+        (
+            InputFormat.contact_lens,
+            {"Transcript": [{"ParticipantId": "CUSTOMER", "Content": ""}]},
+            ": Transcript[0].Content",
+            "the text is missing or empty",
+        ),
+        (
+            InputFormat.contact_lens,
+            {"Transcript": [{"ParticipantId": "MANAGER", "Content": "hi"}]},
+            ": Transcript[0].ParticipantRole",
+            "speaker 'MANAGER' is not customer or agent; expected CUSTOMER, AGENT",
+        ),
+        (
+            InputFormat.contact_lens,
+            {"Version": "1.1.0"},
+            ": Transcript",
+            "is missing or not a list; is this Amazon Connect Contact Lens analysis output?",
+        ),
+        (InputFormat.contact_lens, '{"Transcript": [\n  {,}]}', ":2", "malformed JSON at column"),
+        (
+            InputFormat.transcribe,
+            {"Transcript": [{"ParticipantRole": "AGENT", "Content": "hi", "BeginOffsetMillis": "soon"}]},
+            ": Transcript[0].BeginOffsetMillis",
+            'expected milliseconds (a number >= 0), got "soon"',
+        ),
+        (
+            InputFormat.transcribe,
+            {"jobName": "x", "results": {"transcripts": []}},
+            ": results",
+            "standard Amazon Transcribe job's output, which does not say who is the customer",
+        ),
         (InputFormat.transcribe, ["not", "an", "object"], "", "expected a JSON object"),
-        (InputFormat.genesys, {"transcripts": [{"phrases": [{"participantPurpose": "robot", "text": "hi"}]}]},
-         ": transcripts[0].phrases[0].participantPurpose", "expected external (the customer) or internal (the agent)"),
+        (
+            InputFormat.genesys,
+            {"transcripts": [{"phrases": [{"participantPurpose": "robot", "text": "hi"}]}]},
+            ": transcripts[0].phrases[0].participantPurpose",
+            "expected external (the customer) or internal (the agent)",
+        ),
         (InputFormat.genesys, {"transcripts": [{}]}, ": transcripts[0].phrases", "is missing or not a list"),
         (InputFormat.genesys, {"conversationId": "x"}, ": transcripts", "is this a Genesys Cloud transcript?"),
-        (InputFormat.genesys, {"transcripts": [{"phrases": [{"participantPurpose": "ivr", "text": "hold"}]}]},
-         "", "no customer or agent turns in the transcript"),
+        (
+            InputFormat.genesys,
+            {"transcripts": [{"phrases": [{"participantPurpose": "ivr", "text": "hold"}]}]},
+            "",
+            "no customer or agent turns in the transcript",
+        ),
     ],
 )
 def test_vendor_bad_file_names_the_field_and_the_fix(

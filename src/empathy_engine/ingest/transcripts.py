@@ -22,7 +22,7 @@ from empathy_engine.ingest.conversation import MAX_TEXT_CHARS, InputError, Loade
 #: far smaller); JSON lines (`.jsonl`) are read a line at a time and have no such cap.
 MAX_FILE_BYTES = 64 * 1024 * 1024
 #: The speaker names every reader knows without being told (any case); `--speaker NAME=ROLE` adds more.
-SPEAKERS: Mapping[str, Speaker] = {"customer": "customer", "agent": "agent"}
+KNOWN_SPEAKERS: Mapping[str, Speaker] = {"customer": "customer", "agent": "agent"}
 
 
 class FormatError(ValueError):
@@ -52,7 +52,7 @@ class ReadOptions:
     columns: Mapping[str, str] = field(default_factory=dict)
     speakers: Mapping[str, Speaker] = field(default_factory=dict)
 
-    def speaker_names(self, defaults: Mapping[str, Speaker | None] = SPEAKERS) -> dict[str, Speaker | None]:
+    def speaker_names(self, defaults: Mapping[str, Speaker | None] = KNOWN_SPEAKERS) -> dict[str, Speaker | None]:
         """The format's own speaker names, then the user's (which win)."""
         return {**defaults, **{k.strip().lower(): v for k, v in self.speakers.items()}}
 
@@ -104,9 +104,8 @@ def millis(obj: Mapping[str, Any], key: str, where: str) -> float | None:
     value = obj.get(key)
     if value is None:
         return None
-    if (
-        isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e14
-    ):  # epoch times in ms are ~1.7e12
+    # Up to 1e14: epoch times in milliseconds (~1.7e12) are read through here too; NaN fails the range.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e14:
         raise FormatError(f"{where}.{key}", f"expected milliseconds (a number >= 0), got {json.dumps(value)[:40]}")
     return round(value / 1000.0, 3)
 

@@ -15,6 +15,7 @@ InputFormatOpt = Annotated[
     InputFormat,
     typer.Option(
         "--input-format",
+        metavar="FORMAT",
         help="How to read the files: auto (by extension: .json/.jsonl conversation v1, .csv, .vtt), json, csv, "
         "webvtt, contact-lens (Amazon Connect), transcribe (Amazon Transcribe Call Analytics), genesys "
         "(Genesys Cloud). See docs/conversation-format.md.",
@@ -24,6 +25,7 @@ CsvColumnsOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--csv-columns",
+        metavar="ROLE=HEADER",
         help="CSV header names, as ROLE=HEADER pairs (comma-separated or repeated), e.g. "
         "call_id=ConversationID,speaker=Role,text=Utterance,time=Start.",
     ),
@@ -32,6 +34,7 @@ SpeakerOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--speaker",
+        metavar="NAME=ROLE",
         help="Who a speaker name of the files is, as NAME=customer or NAME=agent (repeatable), e.g. Caller=customer.",
     ),
 ]

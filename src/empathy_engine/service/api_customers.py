@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from empathy_engine.ingest.live import CALL_ID
+from empathy_engine.service.authz import require
 from empathy_engine.service.csv_import import COLUMNS, CsvError, parse_csv
 from empathy_engine.service.schemas import (
     CustomerCreate,
@@ -20,7 +21,11 @@ from empathy_engine.service.schemas import (
 from empathy_engine.service.services import ServicesDep
 from empathy_engine.store import customers as store
 
-router = APIRouter(prefix="/v1/customers", tags=["customers"])
+# Every route here needs a credential whose role may use the CRM (admin, or an integration key
+# with the customers scope).
+router = APIRouter(
+    prefix="/v1/customers", tags=["customers"], dependencies=[Depends(require("customers", "use the CRM"))]
+)
 CustomerId = Annotated[str, Path(pattern=CALL_ID.pattern)]
 MAX_CSV_BYTES = 20 * 1024 * 1024
 

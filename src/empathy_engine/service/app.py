@@ -36,8 +36,11 @@ customer utterance, what the customer feels and why; read calls, customers and o
 """
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
-    """The app. `engine` lets tests (and embedders) share one loaded engine between apps."""
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None, open_demo: bool = False) -> FastAPI:
+    """The app. `engine` lets tests (and embedders) share one loaded engine between apps.
+    Every route but health, the login page and the API docs needs a credential; `open_demo`
+    (only `empathy serve --demo` on a loopback host sets it) lets requests without one in as
+    the demo admin, and every page says so."""
     settings = settings or Settings()
 
     @contextlib.asynccontextmanager
@@ -63,11 +66,23 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.open_demo = open_demo
     app.exception_handler(Exception)(_internal_error)
 
-    from empathy_engine.service import api_calls, api_customers, api_health, pages, stream, telephony, watch
+    from empathy_engine.service import (
+        api_accounts,
+        api_calls,
+        api_customers,
+        api_health,
+        pages,
+        stream,
+        telephony,
+        watch,
+    )
+    from empathy_engine.service.guard import Guard
 
-    for module in (api_calls, api_customers, api_health, stream, telephony, watch, pages):
+    app.add_middleware(Guard, settings=settings, open_demo=open_demo)
+    for module in (api_calls, api_customers, api_health, api_accounts, stream, telephony, watch, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(packages=[("empathy_engine.service", "static")]), name="static")
     return app

@@ -166,8 +166,9 @@ class LiveRegistry:
             if not watchers:
                 del self._call_watchers[call_id]
 
-    def watch_board(self) -> Watcher:
-        watcher = Watcher()
+    def watch_board(self, watcher: Watcher | None = None) -> Watcher:
+        """A board watcher (`watcher`: one of a kind that filters what it is pushed), with the board now."""
+        watcher = watcher or Watcher()
         watcher.push(json.dumps(board_frame(list(self.calls.values()))))
         self._board_watchers.add(watcher)
         return watcher

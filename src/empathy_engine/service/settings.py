@@ -47,6 +47,34 @@ class Settings(BaseSettings):
         default=None, description="An `empathy audit --report` HTML file to serve at /audit, linked from the board."
     )
 
+    # --- access (docs/security.md) ---
+    allowed_hosts: str = Field(
+        default="",
+        description="Host names this server answers to, comma-separated (`*`: any). Default: 127.0.0.1, "
+        "localhost, ::1 and EMPATHY_HOST. Behind a proxy: the public name, e.g. empathy.example.com.",
+    )
+    allowed_origins: str = Field(
+        default="",
+        description="Origins whose pages may open WebSockets and make cookie-authenticated changes, "
+        "comma-separated (e.g. https://empathy.example.com). Default: the server's own origin (same host).",
+    )
+    session_hours: float = Field(default=8.0, gt=0, le=24 * 30, description="How long a login lasts.")
+    ticket_seconds: int = Field(
+        default=60, ge=5, le=600, description="How long a WebSocket ticket (POST /v1/tickets) may wait to be used."
+    )
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Mark the session cookie Secure (https only). Default: when the login came over https "
+        "(behind a TLS proxy, run with --proxy-headers trust or set this to true).",
+    )
+    auth_recheck_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="How often an open WebSocket rechecks its key or session (a revoked key or ended "
+        "session closes it within this time; a session's expiry closes it on the second).",
+    )
+
     @property
     def ws_max_size(self) -> int:
         """The hard cap uvicorn enforces before the app sees a frame (it closes with 1009)."""

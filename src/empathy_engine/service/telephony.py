@@ -14,7 +14,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
@@ -25,6 +25,8 @@ from empathy_engine.ingest.twilio import TwilioMediaSerializer
 from empathy_engine.ingest.wire import TelephonySerializer
 from empathy_engine.perception.speech import Recogniser
 from empathy_engine.perception.turns import AudioTurnTaker, HeardTurn, default_recogniser
+from empathy_engine.service.auth import Principal
+from empathy_engine.service.authz import principal_of, ws_principal
 from empathy_engine.service.live_call import LiveCallService
 from empathy_engine.service.services import Services, services_of
 
@@ -40,6 +42,13 @@ VENDORS: dict[str, Callable[[Mapping[str, str]], TelephonySerializer]] = {
 }
 
 
+#: The hook for each vendor's own authentication (its signature on the upgrade request): given
+#: the socket before it is accepted, the principal it proves (an integration with the telephony
+#: scope, in the vendor account's tenant) or None. Without an entry, or when it gives None, the
+#: socket needs a credential of its own: a Bearer key with the telephony scope, or a `?ticket=`.
+VENDOR_AUTH: dict[str, Callable[[WebSocket], Awaitable[Principal | None]]] = {}
+
+
 def recogniser() -> Recogniser:
     """The speech recogniser for audio-only streams (tests replace it with a scripted one)."""
     return default_recogniser()
@@ -49,6 +58,10 @@ def recogniser() -> Recogniser:
 async def telephony_stream(websocket: WebSocket, vendor: str) -> None:
     """The socket loop of every vendor: frames in, replies out, typed events to the call."""
     make = VENDORS.get(vendor)
+    if principal_of(websocket) is None and (check := VENDOR_AUTH.get(vendor)) is not None:
+        websocket.state.principal = await check(websocket)  # the vendor's own signature
+    if await ws_principal(websocket, "telephony", "stream telephony audio") is None:
+        return
     await websocket.accept()
     if make is None:
         log.warning("telephony: no vendor %r (there are %s)", vendor, ", ".join(VENDORS))

@@ -6,12 +6,12 @@ as a return value instead of raising, so one duplicate never spoils a shared tra
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Table, func, insert, select, update
 
 from empathy_engine.store.models import CallRow, OutcomeRow, TurnRow, utcnow
 
@@ -218,10 +218,18 @@ def get_turns(connection: Connection, call_id: str, since: int = 0) -> list[Turn
 
 
 def list_calls(
-    connection: Connection, status: str | None = None, limit: int = 50, offset: int = 0
+    connection: Connection,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    *,
+    agents: Collection[str] | None = None,
 ) -> tuple[int, list[CallRecord]]:
-    """The total matching and one page of calls, newest first."""
-    where = [] if status is None else [_calls.c.status == status]
+    """The total matching and one page of calls, newest first; `agents`: only calls whose
+    header names one of these agents (an agent's own calls, a supervisor's team)."""
+    where: list[ColumnElement[bool]] = [] if status is None else [_calls.c.status == status]
+    if agents is not None:
+        where.append(_calls.c.header[("agent", "id")].as_string().in_(sorted(agents)))
     total = connection.execute(select(func.count()).select_from(_calls).where(*where)).scalar_one()
     rows = connection.execute(
         select(_calls).where(*where).order_by(_calls.c.created_at.desc(), _calls.c.id).limit(limit).offset(offset)

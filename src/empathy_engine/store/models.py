@@ -9,7 +9,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -137,3 +148,90 @@ class OutcomeRow(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     __table_args__ = (CheckConstraint("csat IS NULL OR (csat BETWEEN 1 AND 5)", name="ck_outcomes_csat"),)
+
+
+# --- accounts (migration 0004): who may use the service, and how they prove it ---------------
+# Secrets are never stored: a key, a session cookie and a ticket are kept as the SHA-256 of a
+# random 256-bit value (nothing to brute-force), a password as a salted scrypt hash.
+
+
+class TeamRow(Base):
+    """A supervisor's team: the agents whose calls the supervisor may follow."""
+
+    __tablename__ = "teams"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UserRow(Base):
+    """A person who logs in on the pages. An agent's login is the agent id the calls carry."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    login: Mapped[str] = mapped_column(String(ID_LENGTH))
+    password_hash: Mapped[str] = mapped_column(String(500))
+    role: Mapped[str] = mapped_column(String(20))
+    team: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "login", name="uq_users_tenant_login"),
+        CheckConstraint("role IN ('agent', 'supervisor', 'qa_lead', 'admin')", name="ck_users_role"),
+    )
+
+
+class ApiKeyRow(Base):
+    """A key for programs: `ee_<id>_<secret>`; the id lists and revokes it, the secret is only hashed."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(500), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    #: Space-separated scopes of an integration key (stream telephony customers outcomes).
+    scopes: Mapped[str] = mapped_column(String(200), default="")
+    team: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    #: The login a key acts as, for agent keys (its own calls only).
+    login: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('agent', 'supervisor', 'qa_lead', 'admin', 'integration')", name="ck_api_keys_role"
+        ),
+    )
+
+
+class SessionRow(Base):
+    """A logged-in browser: the cookie's SHA-256, never the cookie."""
+
+    __tablename__ = "sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class TicketRow(Base):
+    """A single-use, short-lived pass for a WebSocket a platform cannot put headers on (`?ticket=`)."""
+
+    __tablename__ = "tickets"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    #: The credential the ticket was issued to: `key:<id>` or `session:<token hash>`.
+    issued_to: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -142,6 +142,8 @@ class Guard:
         given = headers.get("content-type", "").partition(";")[0].strip().lower()
         if not given and principal is not None and principal.via == "key":
             return None  # a program with a key (no browser can send one cross-site without asking first)
+        if not given and headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers:
+            return None  # no body, nothing to type (a logout button, a ticket request)
         if given not in wanted:
             shown = given or "none"
             return 415, "unsupported_media_type", f"send the body as {' or '.join(wanted)} (Content-Type was {shown})"

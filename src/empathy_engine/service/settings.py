@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = Field(
         default=None,
         description="Mark the session cookie Secure (https only). Default: when the login came over https "
-        "(behind a TLS proxy, run with --proxy-headers trust or set this to true).",
+        "(behind a TLS proxy: when it forwards X-Forwarded-Proto; docs/security.md).",
     )
     auth_recheck_s: float = Field(
         default=5.0,

@@ -81,20 +81,21 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def world(make_client: Any, sqlite_url: str) -> World:
-    client = make_client(sqlite_url)
+def world(make_client: Any, database_url: str) -> World:
+    """Calls of two agents in two teams, keys for every role, on SQLite and on PostgreSQL."""
+    client = make_client(database_url)
     keys = {
-        "agent": make_key(sqlite_url, "agent", login="a-1"),
-        "supervisor": make_key(sqlite_url, "supervisor", team="east"),
-        "qa_lead": make_key(sqlite_url, "qa_lead"),
-        "admin": make_key(sqlite_url, "admin"),
+        "agent": make_key(database_url, "agent", login="a-1"),
+        "supervisor": make_key(database_url, "supervisor", team="east"),
+        "qa_lead": make_key(database_url, "qa_lead"),
+        "admin": make_key(database_url, "admin"),
         **{
-            f"int:{s}": make_key(sqlite_url, "integration", scopes=(s,))
+            f"int:{s}": make_key(database_url, "integration", scopes=(s,))
             for s in ("stream", "telephony", "customers", "outcomes")
         },
     }
-    make_user(sqlite_url, "a-1", PASSWORD, "agent", team="east")
-    make_user(sqlite_url, "a-2", PASSWORD, "agent", team="west")
+    make_user(database_url, "a-1", PASSWORD, "agent", team="east")
+    make_user(database_url, "a-2", PASSWORD, "agent", team="west")
     for call_id, agent, end in (("own-ended", "a-1", True), ("own-live", "a-1", False), ("west-ended", "a-2", True)):
         with client.websocket_connect(f"/v1/calls/{call_id}/stream") as ws:
             ws.send_json({"type": "start", "call": {"agent": {"id": agent}, "customer": {"id": "c-1"}}})

@@ -296,6 +296,7 @@ def create_session(connection: Connection, user: UserRecord, ttl: timedelta) -> 
     token = new_token()
     now = utcnow()
     expires = now + ttl
+    connection.execute(delete(_sessions).where(_sessions.c.expires_at < now))  # expired ones, in passing
     connection.execute(
         insert(_sessions).values(
             token_hash=digest(token), tenant_id=user.tenant_id, user_id=user.id, created_at=now, expires_at=expires

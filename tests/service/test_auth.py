@@ -289,3 +289,13 @@ def test_open_demo_says_so_on_every_page(engine: Any, sqlite_url: str) -> None:
             response = anonymous.get(page)
             assert response.status_code == 200 and 'id="open-demo"' in response.text, page
         assert anonymous.get("/v1/whoami").json()["via"] == "demo"
+
+
+def test_the_tenant_comes_from_the_credential_only(make_client: Any, sqlite_url: str) -> None:
+    client = make_client(sqlite_url)
+    made = CliRunner().invoke(cli, ["keys", "create", "--role", "admin", "--tenant", "acme", "--database", sqlite_url])
+    assert made.exit_code == 0 and "created tenant 'acme'" in made.output
+    acme = TestClient(client.app, headers={"Authorization": f"Bearer {made.stdout.strip().splitlines()[-1]}"})
+    me = acme.get("/v1/whoami", headers={"X-Tenant": "default"}, params={"tenant": "default"}).json()
+    assert me["tenant_id"] == "acme" and me["role"] == "admin" and me["via"] == "key"
+    assert client.get("/v1/whoami").json()["tenant_id"] == "default"

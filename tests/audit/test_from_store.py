@@ -136,7 +136,7 @@ def test_audit_of_stored_calls_equals_the_live_results_with_the_servers_settings
         assert audited[call["id"]] == json.loads(json.dumps(expected.to_dict()))
 
     # The same replay in-process, turn by turn: the audit's engine gives exactly the live results.
-    for item in from_store(url):
+    for item in from_store(url, "default"):
         assert isinstance(item, StoredCall)
         call = {CALL_SID: voice_call, "chat-1": chat_call}[item.loaded.conversation.id]
         replayed = Payload.of(item)

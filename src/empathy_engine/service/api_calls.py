@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from empathy_engine.ingest.live import CALL_ID
 from empathy_engine.service.schemas import CallDetail, CallPage, OutcomeIn, OutcomeOut
 from empathy_engine.service.services import ServicesDep
+from empathy_engine.service.tenancy import TenantDep
 from empathy_engine.store import calls as store
 
 router = APIRouter(prefix="/v1/calls", tags=["calls"])
@@ -22,54 +23,55 @@ def _missing(call_id: str) -> HTTPException:
 @router.get("", response_model=CallPage)
 def list_calls(
     s: ServicesDep,
+    tenant: TenantDep,
     status: Annotated[Literal["live", "ended"] | None, Query(description="only live or only ended calls")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     """Calls, newest first."""
-    total, calls = s.read(lambda c: store.list_calls(c, status, limit, offset))
+    total, calls = s.read(tenant, lambda c: store.list_calls(c, tenant, status, limit, offset))
     return {"total": total, "calls": [call.to_dict() for call in calls]}
 
 
 @router.get("/{call_id}", response_model=CallDetail)
-def get_call(s: ServicesDep, call_id: CallId) -> dict[str, Any]:
+def get_call(s: ServicesDep, tenant: TenantDep, call_id: CallId) -> dict[str, Any]:
     """One call: its header, transcript and every turn result, summary and outcome."""
 
     def load(connection: Any) -> dict[str, Any] | None:
-        record = store.get_call(connection, call_id)
+        record = store.get_call(connection, tenant, call_id)
         if record is None:
             return None
-        outcome = store.get_outcome(connection, call_id)
+        outcome = store.get_outcome(connection, tenant, call_id)
         return {
             **record.to_dict(),
-            "turns": [t.to_dict() for t in store.get_turns(connection, call_id)],
+            "turns": [t.to_dict() for t in store.get_turns(connection, tenant, call_id)],
             "outcome": outcome.to_dict() if outcome else None,
         }
 
-    found = s.read(load)
+    found = s.read(tenant, load)
     if found is None:
         raise _missing(call_id)
     return found
 
 
 @router.put("/{call_id}/outcome", response_model=OutcomeOut)
-def put_outcome(s: ServicesDep, call_id: CallId, outcome: OutcomeIn) -> dict[str, Any]:
+def put_outcome(s: ServicesDep, tenant: TenantDep, call_id: CallId, outcome: OutcomeIn) -> dict[str, Any]:
     """Record (or replace) how the call turned out: CSAT, resolved, referral, review text."""
 
     def change(connection: Any) -> dict[str, Any] | None:
-        if store.get_call(connection, call_id) is None:
+        if store.get_call(connection, tenant, call_id) is None:
             return None
-        return store.put_outcome(connection, call_id, outcome.model_dump()).to_dict()
+        return store.put_outcome(connection, tenant, call_id, outcome.model_dump()).to_dict()
 
-    stored = s.write(change)
+    stored = s.write(tenant, change)
     if stored is None:
         raise _missing(call_id)
     return stored
 
 
 @router.get("/{call_id}/outcome", response_model=OutcomeOut)
-def get_outcome(s: ServicesDep, call_id: CallId) -> dict[str, Any]:
-    found = s.read(lambda c: store.get_outcome(c, call_id))
+def get_outcome(s: ServicesDep, tenant: TenantDep, call_id: CallId) -> dict[str, Any]:
+    found = s.read(tenant, lambda c: store.get_outcome(c, tenant, call_id))
     if found is None:
         raise HTTPException(404, f"no outcome recorded for call {call_id!r}")
     return found.to_dict()

@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from empathy_engine import __version__
 from empathy_engine.ingest.live import CALL_ID
 from empathy_engine.service.services import ServicesDep
+from empathy_engine.service.tenancy import TenantDep
 from empathy_engine.store import calls as store
 
 router = APIRouter(include_in_schema=False)
@@ -30,8 +31,8 @@ def render(name: str, **context: Any) -> HTMLResponse:
 
 
 @router.get("/", response_class=HTMLResponse)
-def index(s: ServicesDep, request: Request) -> HTMLResponse:
-    _, recent = s.read(lambda c: store.list_calls(c, None, 20, 0))
+def index(s: ServicesDep, tenant: TenantDep, request: Request) -> HTMLResponse:
+    _, recent = s.read(tenant, lambda c: store.list_calls(c, tenant, None, 20, 0))
     return render("index.html", calls=recent, demo=getattr(request.app.state, "demo", False))
 
 

@@ -26,6 +26,12 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL: sqlite:///file.db (default: under the user's data directory) "
         "or postgresql://user:password@host/dbname.",
     )
+    migration_database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL only: a URL of the role that owns the tables. Migrations run as it, and it "
+        "grants database_url's role row access only, so the service cannot switch row-level security off "
+        "(docs/security.md, 'Tenants and row-level security'). Unset: the service's own role migrates.",
+    )
     host: str = Field(default="127.0.0.1", description="Address to listen on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port to listen on.")
     max_event_bytes: int = Field(

@@ -26,6 +26,7 @@ from empathy_engine.ingest.live import (
 )
 from empathy_engine.service.live_call import LiveCallService
 from empathy_engine.service.services import services_of
+from empathy_engine.service.tenancy import tenant_of
 
 router = APIRouter()
 
@@ -38,7 +39,7 @@ async def stream(websocket: WebSocket, call_id: str) -> None:
         await websocket.close(code=1008)
         return
     services = services_of(websocket)
-    call = LiveCallService(services, call_id)
+    call = LiveCallService(services, tenant_of(websocket), call_id)
     try:
         while True:
             message = await websocket.receive()

@@ -64,7 +64,7 @@ async def telephony_stream(websocket: WebSocket, vendor: str) -> None:
         return
     await websocket.accept()
     serializer = make(websocket.headers)
-    call = TelephonyCall(services_of(websocket), serializer.vendor, verified.tenant_id)
+    call = TelephonyCall(services_of(websocket), verified.tenant_id, serializer.vendor)
     try:
         while True:
             message = await websocket.receive()
@@ -90,10 +90,10 @@ async def telephony_stream(websocket: WebSocket, vendor: str) -> None:
 class TelephonyCall:
     """One telephony stream driving one call: typed events in, utterances (with voice) to the call service."""
 
-    def __init__(self, services: Services, vendor: str, tenant_id: str) -> None:
+    def __init__(self, services: Services, tenant_id: str, vendor: str) -> None:
         self.s = services
+        self.tenant_id = tenant_id  # the platform's credential's tenant: its calls are stored as that tenant's
         self.vendor = vendor
-        self.tenant_id = tenant_id  # whose credential opened the stream (every call is "default"'s today)
         self.service: LiveCallService | None = None
         self.taker: AudioTurnTaker | None = None
         self.ended = False
@@ -116,7 +116,7 @@ class TelephonyCall:
         if self.service is not None:  # the platform restarted the stream: keep what was heard so far
             await self.finish(end=False)
             self.service = None
-        service = LiveCallService(self.s, call.call_id)
+        service = LiveCallService(self.s, self.tenant_id, call.call_id)
         try:
             try:
                 await service.guarded("start", lambda: service.start(call))

@@ -17,6 +17,7 @@ from empathy_engine.ingest.live import CALL_ID, error
 from empathy_engine.service.live import TRANSCRIPT_KEPT, Watcher, call_view
 from empathy_engine.service.mood import Mood
 from empathy_engine.service.services import Services, services_of
+from empathy_engine.service.tenancy import tenant_of
 from empathy_engine.store import calls as store
 
 router = APIRouter()
@@ -30,38 +31,40 @@ async def watch_call(websocket: WebSocket, call_id: str) -> None:
         await websocket.close(code=1008)
         return
     s = services_of(websocket)
-    watcher = s.live.watch_call(call_id)  # before the snapshot, so no turn falls in between
+    tenant = tenant_of(websocket)  # a watcher sees its own tenant's call of that id, never another's
+    watcher = s.live.watch_call(tenant, call_id)  # before the snapshot, so no turn falls in between
     try:
-        live = s.live.calls.get(call_id)
+        live = s.live.get(tenant, call_id)
         if live is not None:
             await websocket.send_text(live.snapshot())
         else:
-            stored = await stored_snapshot(s, call_id)
+            stored = await stored_snapshot(s, tenant, call_id)
             await websocket.send_json(stored or {"type": "waiting", "call_id": call_id})
         await _pump(websocket, watcher)
     finally:
-        s.live.unwatch_call(call_id, watcher)
+        s.live.unwatch_call(tenant, call_id, watcher)
 
 
 @router.websocket("/v1/board/watch")
 async def watch_board(websocket: WebSocket) -> None:
     await websocket.accept()
     s = services_of(websocket)
-    watcher = s.live.watch_board()
+    tenant = tenant_of(websocket)
+    watcher = s.live.watch_board(tenant)
     try:
         await _pump(websocket, watcher)
     finally:
-        s.live.unwatch_board(watcher)
+        s.live.unwatch_board(tenant, watcher)
 
 
-async def stored_snapshot(s: Services, call_id: str) -> dict[str, Any] | None:
-    """A cockpit snapshot of a call that is not live here (ended, or unknown: None)."""
+async def stored_snapshot(s: Services, tenant_id: str, call_id: str) -> dict[str, Any] | None:
+    """A cockpit snapshot of a tenant's call that is not live here (ended, or unknown: None)."""
 
     def load(connection: Any) -> tuple[store.CallRecord | None, list[store.TurnRecord]]:
-        record = store.get_call(connection, call_id)
-        return record, store.get_turns(connection, call_id) if record else []
+        record = store.get_call(connection, tenant_id, call_id)
+        return record, store.get_turns(connection, tenant_id, call_id) if record else []
 
-    record, turns = await s.aread(load)
+    record, turns = await s.aread(tenant_id, load)
     if record is None:
         return None
     mood = Mood()

@@ -228,3 +228,52 @@ def _interleave_two_tenants(engine: Engine) -> None:
             assert calls.list_calls(c, tenant)[0] == 20
             assert [t.text for t in calls.get_turns(c, tenant, "c7")] == [f"{tenant} 7"]
             assert calls.get_call(c, tenant, "c7").header == {"tenant": tenant}  # type: ignore[union-attr]
+
+
+def _downgrade(engine: Engine, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def test_tenant_rows_downgrade_is_refused_while_other_tenants_have_rows(database_url: str) -> None:
+    engine = open_database(database_url)
+    try:
+        with as_tenant(engine, DEFAULT_TENANT) as c:
+            calls.create_call(DEFAULT_TENANT, "c1", {}, None)(c)
+            tenancy.add_tenant(c, "acme")
+        with as_tenant(engine, "acme") as c:
+            calls.create_call("acme", "c1", {}, None)(c)
+        with pytest.raises(RuntimeError, match="tenants other than 'default'"):
+            _downgrade(engine, "0003")
+        with as_tenant(engine, "acme") as c:
+            c.execute(sa.delete(sa.table("calls", sa.column("tenant_id"))).where(sa.column("tenant_id") == "acme"))
+        _downgrade(engine, "0003")  # one tenant again: back to the old keys, rows kept
+        with engine.connect() as c:
+            assert c.execute(text("SELECT id FROM calls")).scalars().all() == ["c1"]
+    finally:
+        engine.dispose()
+    open_database(database_url).dispose()  # and up again
+
+
+def test_tenant_rows_audit_reads_one_tenants_ended_calls(database_url: str) -> None:
+    from empathy_engine.audit.sources import StoredCall, count_store, from_store
+
+    engine = open_database(database_url)
+    try:
+        for tenant in (DEFAULT_TENANT, "acme"):
+            with as_tenant(engine, tenant) as c:
+                tenancy.add_tenant(c, "acme")
+                calls.create_call(tenant, "c1", {}, None)(c)
+                calls.append_turn(tenant, "c1", calls.TurnRecord(0, "customer", f"{tenant}'s words", 0.0, {}))(c)
+                calls.end_call(tenant, "c1", {})(c)
+    finally:
+        engine.dispose()
+    for tenant in (DEFAULT_TENANT, "acme"):
+        assert count_store(database_url, tenant) == 1
+        (stored,) = from_store(database_url, tenant)
+        assert isinstance(stored, StoredCall)
+        assert [e.text for e in stored.events() if hasattr(e, "text")] == [f"{tenant}'s words"]
+    assert count_store(database_url, "nobody") == 0

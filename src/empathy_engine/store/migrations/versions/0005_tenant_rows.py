@@ -73,12 +73,16 @@ def _postgres() -> bool:
 
 
 def _old_parent_fks(table: str) -> list[str]:
-    """The names of a child table's foreign keys to its parent as 0001 made them."""
+    """The names of a child table's foreign keys to its parent as 0001 made them (SQLite reflects
+    them unnamed: batch mode then knows them by NAMING)."""
     column, parent, _ = PARENTS[table]
-    if not _postgres():
-        return [NAMING["fk"] % {"table_name": table, "column_0_name": column, "referred_table_name": parent}]
+    unnamed = NAMING["fk"] % {"table_name": table, "column_0_name": column, "referred_table_name": parent}
     found = sa.inspect(op.get_bind()).get_foreign_keys(table)
-    return [str(fk["name"]) for fk in found if fk["referred_table"] == parent and fk["constrained_columns"] == [column]]
+    return [
+        str(fk["name"] or unnamed)
+        for fk in found
+        if fk["referred_table"] == parent and fk["constrained_columns"] == [column]
+    ]
 
 
 def upgrade() -> None:
@@ -164,6 +168,6 @@ def _unkey(table: str, postgres: bool) -> None:
         batch.drop_column("tenant_id")
         if table in PARENTS:
             column, parent, _ = PARENTS[table]
-            batch.create_foreign_key(None, parent, [column], ["id"], ondelete="CASCADE")
+            batch.create_foreign_key(f"{table}_{column}_fkey", parent, [column], ["id"], ondelete="CASCADE")
         for name, columns in OLD_INDEXES.get(table, []):
             batch.create_index(name, columns)

@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -21,7 +22,7 @@ from empathy_engine.store.db import MIGRATIONS, make_engine, open_database
 from empathy_engine.store.models import DEFAULT_TENANT
 from empathy_engine.store.roles import weaknesses
 from empathy_engine.store.writer import GroupCommitWriter
-from tests.store.databases import postgres_app_url
+from tests.store.databases import fresh_database_url, postgres_app_url
 
 WHEN = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
@@ -150,9 +151,14 @@ def test_tenant_rows_old_rows_become_the_default_tenants_and_ids_may_repeat_acro
         engine.dispose()
 
 
-def test_tenant_rows_postgresql_admits_only_the_bound_tenants_rows(database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("row-level security is PostgreSQL's")
+@pytest.fixture
+def postgres_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh PostgreSQL database (row-level security has no SQLite half)."""
+    yield from fresh_database_url("postgresql", tmp_path)
+
+
+def test_tenant_rows_postgresql_admits_only_the_bound_tenants_rows(postgres_url: str) -> None:
+    database_url = postgres_url
     owner = open_database(database_url)
     app = open_database(postgres_app_url(database_url), owner_url=database_url)
     try:
@@ -164,8 +170,9 @@ def test_tenant_rows_postgresql_admits_only_the_bound_tenants_rows(database_url:
         monkey = pytest.MonkeyPatch()
         monkey.setattr(tenancy, "FILTER_ON", False)  # the app's own filter off: the database alone decides
         try:
-            with app.connect() as c:  # nothing bound: nothing visible
-                assert c.execute(text("SELECT count(*) FROM calls")).scalar_one() == 0
+            for role in (app, owner):  # nothing bound: nothing visible, to the owner too (FORCE)
+                with role.connect() as c:
+                    assert c.execute(text("SELECT count(*) FROM calls")).scalar_one() == 0
             with as_tenant(app, "acme") as c:
                 assert [r.header for r in calls.list_calls(c, "acme")[1]] == [{"tenant": "acme"}]
                 with pytest.raises(sa.exc.ProgrammingError, match="row-level security"):

@@ -22,6 +22,7 @@ from tests.replay import CALL_SID, SCRIPT, twilio_messages, two_channel_call
 from tests.service.auth import ADMIN_HEADERS, admin_client
 from tests.service.helpers import batch_result, comparable, demo_conversation, header, turn_result
 from tests.service.servers import ServeProcess, free_port
+from tests.service.signing import signed_env, twilio_headers
 
 
 def test_restart_mid_call_keeps_every_acknowledged_turn_and_resumes(
@@ -92,8 +93,8 @@ def _stored_call(base_url: str, call_id: str, ready: Callable[[dict], bool], tim
 def _twilio_stream(base_url: str, frames: list[str]) -> Iterator[None]:
     """A Twilio Media Streams connection that has sent `frames`, open until the block ends."""
     url = base_url.replace("http", "ws") + "/v1/telephony/twilio"
-    # the server may be gone by the end
-    with contextlib.suppress(ConnectionClosed), connect(url, additional_headers=ADMIN_HEADERS) as ws:
+    signed = twilio_headers()  # as Twilio signs the public URL (EMPATHY_PUBLIC_BASE_URL in signed_env)
+    with contextlib.suppress(ConnectionClosed), connect(url, additional_headers=signed) as ws:  # it may die first
         for frame in frames:
             ws.send(frame)
         yield
@@ -106,7 +107,8 @@ def test_restart_mid_telephony_call_gives_the_uninterrupted_results_voice_includ
     # 14.8 s: the customer's third utterance (11.7-14.1 s) has just closed; the agent speaks at 15.0 s.
     first, rest = _split_twilio(frames, cut_ms=14_800)
     launcher = "tests.service.scripted_serve"  # pocketsphinx replaced by the script's words
-    whole = ServeProcess(f"sqlite:///{tmp_path / 'whole.db'}", free_port(), tmp_path / "whole.log", launcher)
+    whole_db = f"sqlite:///{tmp_path / 'whole.db'}"
+    whole = ServeProcess(whole_db, free_port(), tmp_path / "whole.log", launcher, signed_env())
     whole.start()
     try:
         with _twilio_stream(whole.base_url, frames):
@@ -114,7 +116,7 @@ def test_restart_mid_telephony_call_gives_the_uninterrupted_results_voice_includ
     finally:
         whole.stop()
 
-    server = ServeProcess(database_url, free_port(), tmp_path / "server.log", launcher).start()
+    server = ServeProcess(database_url, free_port(), tmp_path / "server.log", launcher, signed_env()).start()
     try:
         with _twilio_stream(server.base_url, first):
             _stored_call(server.base_url, CALL_SID, lambda c: len(c["turns"]) == 4)  # heard and stored

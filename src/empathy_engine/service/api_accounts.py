@@ -51,7 +51,9 @@ async def login(s: ServicesDep, request: Request) -> Response:
     tenant = form.get("tenant", "").strip() or DEFAULT_TENANT
     target = safe_next(form.get("next"))
     ttl = timedelta(hours=s.settings.session_hours)
-    opened = await _in_thread(s, lambda c: auth.login(c, tenant, user, password, ttl)) if user and password else None
+    opened = None
+    if user and password:
+        opened = await _in_thread(s, tenant, lambda c: auth.login(c, tenant, user, password, ttl))
     if opened is None:
         page = render("login.html", request=request, next=target, error="Wrong login or password.", login=user,
                       tenant=tenant)
@@ -78,7 +80,7 @@ async def logout(s: ServicesDep, request: Request) -> Response:
     principal = principal_of(request)
     if principal is not None and principal.via == "session":
         token_hash = principal.credential.partition(":")[2]
-        await _in_thread(s, lambda c: accounts.end_session(c, token_hash))
+        await _in_thread(s, principal.tenant_id, lambda c: accounts.end_session(c, token_hash))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(auth.COOKIE, path="/", httponly=True, samesite="lax")
     return response
@@ -95,9 +97,9 @@ def create_ticket(s: ServicesDep, principal: CurrentDep, request: Request) -> di
     """A single-use ticket that opens one WebSocket as this credential, for platforms that cannot
     set headers: `wss://host/v1/...?ticket=<ticket>`. It expires after EMPATHY_TICKET_SECONDS."""
     ttl = timedelta(seconds=s.settings.ticket_seconds)
-    token, expires = s.write(lambda c: auth.issue_ticket(c, principal, ttl))
+    token, expires = s.write(principal.tenant_id, lambda c: auth.issue_ticket(c, principal, ttl))
     return {"ticket": token, "expires_at": expires.isoformat(), "query": f"ticket={quote(token)}"}
 
 
-async def _in_thread(s: Services, change: Callable[[Connection], T]) -> T:
-    return await run_in_threadpool(s.write, change)
+async def _in_thread(s: Services, tenant_id: str, change: Callable[[Connection], T]) -> T:
+    return await run_in_threadpool(s.write, tenant_id, change)

@@ -38,9 +38,10 @@ def list_calls(
             raise denied(principal, "list calls")
         if scope.status is not None and status not in (None, scope.status):
             raise denied(principal, f"list {status} calls (only {scope.status} ones)")
-        return store.list_calls(connection, scope.status or status, limit, offset, agents=scope.agents)
+        wanted = scope.status or status
+        return store.list_calls(connection, principal.tenant_id, wanted, limit, offset, agents=scope.agents)
 
-    total, calls = s.read(load)
+    total, calls = s.read(principal.tenant_id, load)
     return {"total": total, "calls": [call.to_dict() for call in calls]}
 
 
@@ -49,18 +50,18 @@ def get_call(s: ServicesDep, principal: CurrentDep, call_id: CallId) -> dict[str
     """One call: its header, transcript and every turn result, summary and outcome."""
 
     def load(connection: Any) -> dict[str, Any] | None:
-        record = store.get_call(connection, call_id)
+        record = store.get_call(connection, principal.tenant_id, call_id)
         if record is None:
             return None
         check_call(connection, principal, record.header, record.status)
-        outcome = store.get_outcome(connection, call_id)
+        outcome = store.get_outcome(connection, principal.tenant_id, call_id)
         return {
             **record.to_dict(),
-            "turns": [t.to_dict() for t in store.get_turns(connection, call_id)],
+            "turns": [t.to_dict() for t in store.get_turns(connection, principal.tenant_id, call_id)],
             "outcome": outcome.to_dict() if outcome else None,
         }
 
-    found = s.read(load)
+    found = s.read(principal.tenant_id, load)
     if found is None:
         raise _missing(call_id)
     return found
@@ -76,11 +77,11 @@ def put_outcome(
     """Record (or replace) how the call turned out: CSAT, resolved, referral, review text."""
 
     def change(connection: Any) -> dict[str, Any] | None:
-        if store.get_call(connection, call_id) is None:
+        if store.get_call(connection, principal.tenant_id, call_id) is None:
             return None
-        return store.put_outcome(connection, call_id, outcome.model_dump()).to_dict()
+        return store.put_outcome(connection, principal.tenant_id, call_id, outcome.model_dump()).to_dict()
 
-    stored = s.write(change)
+    stored = s.write(principal.tenant_id, change)
     if stored is None:
         raise _missing(call_id)
     return stored
@@ -89,13 +90,13 @@ def put_outcome(
 @router.get("/{call_id}/outcome", response_model=OutcomeOut)
 def get_outcome(s: ServicesDep, principal: CurrentDep, call_id: CallId) -> dict[str, Any]:
     def load(connection: Any) -> store.OutcomeRecord | None:
-        record = store.get_call(connection, call_id)
+        record = store.get_call(connection, principal.tenant_id, call_id)
         if record is None:
             return None
         check_call(connection, principal, record.header, record.status, outcome_only=True)
-        return store.get_outcome(connection, call_id)
+        return store.get_outcome(connection, principal.tenant_id, call_id)
 
-    found = s.read(load)
+    found = s.read(principal.tenant_id, load)
     if found is None:
         raise HTTPException(404, f"no outcome recorded for call {call_id!r}")
     return found.to_dict()

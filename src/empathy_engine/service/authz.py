@@ -126,7 +126,7 @@ class CredentialWatch:
         if self.principal.via == "demo" or not (force or self.due()):
             return None
         self.checked = time.monotonic()
-        now = await self.s.aread(lambda c: recheck(c, self.principal.credential))
+        now = await self.s.aread(self.principal.tenant_id, lambda c: recheck(c, self.principal.credential))
         if now is not None:
             self.principal = now  # a session's expiry may have moved
             return None

@@ -59,9 +59,10 @@ def index(s: ServicesDep, request: Request) -> Response:
         scope = scope_of(connection, principal)
         if scope is None:
             return []
-        return store.list_calls(connection, scope.status, 20, 0, agents=scope.agents)[1]
+        return store.list_calls(connection, principal.tenant_id, scope.status, 20, 0, agents=scope.agents)[1]
 
-    return render("index.html", request, calls=s.read(recent), demo=getattr(request.app.state, "demo", False))
+    calls = s.read(principal.tenant_id, recent)
+    return render("index.html", request, calls=calls, demo=getattr(request.app.state, "demo", False))
 
 
 @router.get("/agent/{call_id}", response_class=HTMLResponse)

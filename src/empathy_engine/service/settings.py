@@ -6,22 +6,31 @@ Every setting is documented in docs/protocol.md ("Settings"); a test fails when 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from empathy_engine.service.vendor_auth import decode_client_secret
 from empathy_engine.store.db import default_url
 
 
 class Settings(BaseSettings):
     """How `empathy serve` runs. Built when asked for, never at import time."""
 
-    model_config = SettingsConfigDict(env_prefix="EMPATHY_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a bad secret setting is never echoed into an error message or a log.
+    model_config = SettingsConfigDict(env_prefix="EMPATHY_", env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     database_url: str = Field(
         default_factory=default_url,
         description="SQLAlchemy URL: sqlite:///file.db (default: under the user's data directory) "
         "or postgresql://user:password@host/dbname.",
+    )
+    migration_database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL only: a URL of the role that owns the tables. Migrations run as it, and it "
+        "grants database_url's role row access only, so the service cannot switch row-level security off "
+        "(docs/security.md, 'Tenants and row-level security'). Unset: the service's own role migrates.",
     )
     host: str = Field(default="127.0.0.1", description="Address to listen on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port to listen on.")
@@ -74,6 +83,53 @@ class Settings(BaseSettings):
         description="How often an open WebSocket rechecks its key or session (a revoked key or ended "
         "session closes it within this time; a session's expiry closes it on the second).",
     )
+
+    # Telephony authentication (service/vendor_auth.py, docs/security.md "Telephony authentication").
+    telephony_auth: bool = Field(
+        default=True,
+        description="Check each platform's credential on WS /v1/telephony/{vendor}. False lets anyone "
+        "stream audio into calls: UNSAFE, for tests and local demos only.",
+    )
+    public_base_url: str | None = Field(
+        default=None,
+        description="The public URL platforms call this server at (https://coach.example.com), when "
+        "a proxy sits in front: Twilio signs the URL it called.",
+    )
+    trust_forwarded_headers: bool = Field(
+        default=False,
+        description="Read the public scheme and host from X-Forwarded-Proto/-Host "
+        "(only behind a proxy that sets them).",
+    )
+    twilio_auth_token: SecretStr | None = Field(
+        default=None, description="The Twilio account's auth token: checks X-Twilio-Signature on Media Streams."
+    )
+    audiohook_api_key: SecretStr | None = Field(
+        default=None, description="The API key of the Genesys AudioHook integration (X-API-KEY)."
+    )
+    audiohook_client_secret: SecretStr | None = Field(
+        default=None,
+        description="The AudioHook integration's client secret (base64): its upgrades must then be signed.",
+    )
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _public_base_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("https", "http", "wss", "ws") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(
+                f"is {value!r}; give the scheme and host platforms call, e.g. https://coach.example.com "
+                "(a path prefix is allowed; no query or fragment)"
+            )
+        return value.strip().rstrip("/")
+
+    @field_validator("audiohook_client_secret")
+    @classmethod
+    def _client_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            decode_client_secret(value.get_secret_value())
+        return value
 
     @property
     def ws_max_size(self) -> int:

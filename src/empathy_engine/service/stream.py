@@ -42,7 +42,7 @@ async def stream(websocket: WebSocket, call_id: str) -> None:
         await websocket.close(code=1008)
         return
     services = services_of(websocket)
-    call = LiveCallService(services, call_id)
+    call = LiveCallService(services, principal.tenant_id, call_id)
     credential = CredentialWatch(services, principal)
     try:
         while True:

@@ -38,41 +38,42 @@ async def watch_call(websocket: WebSocket, call_id: str) -> None:
         await websocket.send_json(error("invalid_call_id", "not a valid call id"))
         await websocket.close(code=1008)
         return
+    tenant = principal.tenant_id  # a watcher sees its own tenant's call of that id, never another's
     if await may_watch(s, principal, call_id) is False:
         await refuse_ws(websocket, "forbidden", denied(principal, f"watch call {call_id}").detail)
         return
     await websocket.accept()
-    watcher = s.live.watch_call(call_id)  # before the snapshot, so no turn falls in between
+    watcher = s.live.watch_call(tenant, call_id)  # before the snapshot, so no turn falls in between
     try:
-        live = s.live.calls.get(call_id)
+        live = s.live.get(tenant, call_id)
         gate = None
         if live is not None:
             await websocket.send_text(live.snapshot())
         else:
-            stored = await stored_snapshot(s, call_id)
+            stored = await stored_snapshot(s, tenant, call_id)
             await websocket.send_json(stored or {"type": "waiting", "call_id": call_id})
             if stored is None:  # whose call it is shows when it starts: checked on its first frame
                 gate = lambda: may_watch(s, principal, call_id)  # noqa: E731
         await _pump(websocket, watcher, CredentialWatch(s, principal), gate)
     finally:
-        s.live.unwatch_call(call_id, watcher)
+        s.live.unwatch_call(tenant, call_id, watcher)
 
 
 async def may_watch(s: Services, principal: Principal, call_id: str) -> bool | None:
     """Whether `principal` may watch the call (None: no such call yet)."""
-    live = s.live.calls.get(call_id)
+    live = s.live.get(principal.tenant_id, call_id)
 
     def check(connection: Any) -> bool | None:
         if live is not None:
             header, status = live.header, "live"
         else:
-            record = store.get_call(connection, call_id)
+            record = store.get_call(connection, principal.tenant_id, call_id)
             if record is None:
                 return None
             header, status = record.header, record.status
         return access.may(principal, "read_call", facts_of(connection, principal, header, status))
 
-    return await s.aread(check)
+    return await s.aread(principal.tenant_id, check)
 
 
 @router.websocket("/v1/board/watch")
@@ -81,16 +82,17 @@ async def watch_board(websocket: WebSocket) -> None:
     if principal is None:
         return
     s = services_of(websocket)
+    tenant = principal.tenant_id
     team: frozenset[str] | None = None
     if principal.role != "admin":  # a supervisor's board: its team's calls
-        scope = await s.aread(lambda c: scope_of(c, principal))
+        scope = await s.aread(tenant, lambda c: scope_of(c, principal))
         team = scope.agents if scope is not None else frozenset()
     await websocket.accept()
-    watcher = s.live.watch_board(TeamBoardWatcher(team) if team is not None else None)
+    watcher = s.live.watch_board(tenant, TeamBoardWatcher(team) if team is not None else None)
     try:
         await _pump(websocket, watcher, CredentialWatch(s, principal))
     finally:
-        s.live.unwatch_board(watcher)
+        s.live.unwatch_board(tenant, watcher)
 
 
 class TeamBoardWatcher(Watcher):
@@ -107,14 +109,14 @@ class TeamBoardWatcher(Watcher):
         super().push(json.dumps(frame))
 
 
-async def stored_snapshot(s: Services, call_id: str) -> dict[str, Any] | None:
-    """A cockpit snapshot of a call that is not live here (ended, or unknown: None)."""
+async def stored_snapshot(s: Services, tenant_id: str, call_id: str) -> dict[str, Any] | None:
+    """A cockpit snapshot of a tenant's call that is not live here (ended, or unknown: None)."""
 
     def load(connection: Any) -> tuple[store.CallRecord | None, list[store.TurnRecord]]:
-        record = store.get_call(connection, call_id)
-        return record, store.get_turns(connection, call_id) if record else []
+        record = store.get_call(connection, tenant_id, call_id)
+        return record, store.get_turns(connection, tenant_id, call_id) if record else []
 
-    record, turns = await s.aread(load)
+    record, turns = await s.aread(tenant_id, load)
     if record is None:
         return None
     mood = Mood()

@@ -16,6 +16,8 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
+    Index,
     Integer,
     String,
     Text,
@@ -66,9 +68,18 @@ class TenantRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+def tenant_column(table: str, primary_key: bool = True) -> Mapped[str]:
+    """The tenant a row belongs to: part of every key, so two tenants may use the same ids.
+    No default: a write that does not name its tenant fails instead of landing in another one."""
+    return mapped_column(
+        String(ID_LENGTH), ForeignKey("tenants.id", name=f"fk_{table}_tenant"), primary_key=primary_key
+    )
+
+
 class CustomerRow(Base):
     __tablename__ = "customers"
 
+    tenant_id: Mapped[str] = tenant_column("customers")
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(500))
     notes: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -83,7 +94,8 @@ class PriorContactRow(Base):
     __tablename__ = "prior_contacts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    tenant_id: Mapped[str] = tenant_column("prior_contacts", primary_key=False)
+    customer_id: Mapped[str] = mapped_column(String(ID_LENGTH))
     # Kept as the ISO 8601 text the user gave: a datetime column would drop its UTC offset,
     # and the engine compares it with the call's local start time.
     at: Mapped[str | None] = mapped_column(String(40))
@@ -91,27 +103,50 @@ class PriorContactRow(Base):
     outcome: Mapped[str] = mapped_column(Text, default="")
     customer: Mapped[CustomerRow] = relationship(back_populates="prior_contacts")
 
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "customer_id"],
+            ["customers.tenant_id", "customers.id"],
+            name="fk_prior_contacts_customer",
+            ondelete="CASCADE",
+        ),
+        Index("ix_prior_contacts_tenant_customer", "tenant_id", "customer_id"),
+    )
+
 
 class CallRow(Base):
     __tablename__ = "calls"
 
+    tenant_id: Mapped[str] = tenant_column("calls")
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
     #: The conversation v1 header the engine was opened with (CRM data merged in), so a
     #: restarted server rebuilds exactly the same session.
     header: Mapped[dict[str, Any]] = mapped_column(JSON)
-    customer_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), index=True)
-    status: Mapped[str] = mapped_column(String(10), default="live", index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    status: Mapped[str] = mapped_column(String(10), default="live")
     turn_count: Mapped[int] = mapped_column(Integer, default=0)
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: Conversation-level results beyond the summary (the hand-over of a bot call), once ended.
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: The engine's settings the call ran with (store/replay.py EngineRecord), for exact replay.
     engine: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (CheckConstraint("status IN ('live', 'ended')", name="ck_calls_status"),)
+    __table_args__ = (
+        CheckConstraint("status IN ('live', 'ended')", name="ck_calls_status"),
+        Index("ix_calls_tenant_created_at", "tenant_id", "created_at"),
+        Index("ix_calls_tenant_customer_id", "tenant_id", "customer_id"),
+        Index("ix_calls_tenant_status", "tenant_id", "status"),
+    )
+
+
+def _call_key(table: str) -> ForeignKeyConstraint:
+    """A row of a call: the call of the same tenant (a tenant's turn can never point at another's call)."""
+    return ForeignKeyConstraint(
+        ["tenant_id", "call_id"], ["calls.tenant_id", "calls.id"], name=f"fk_{table}_call", ondelete="CASCADE"
+    )
 
 
 class TurnRow(Base):
@@ -119,7 +154,8 @@ class TurnRow(Base):
 
     __tablename__ = "turns"
 
-    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    tenant_id: Mapped[str] = tenant_column("turns")
+    call_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
     turn_index: Mapped[int] = mapped_column(Integer, primary_key=True)
     speaker: Mapped[str] = mapped_column(String(10))
     text: Mapped[str] = mapped_column(Text)
@@ -132,7 +168,10 @@ class TurnRow(Base):
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (CheckConstraint("speaker IN ('customer', 'agent')", name="ck_turns_speaker"),)
+    __table_args__ = (
+        CheckConstraint("speaker IN ('customer', 'agent')", name="ck_turns_speaker"),
+        _call_key("turns"),
+    )
 
 
 class OutcomeRow(Base):
@@ -140,14 +179,18 @@ class OutcomeRow(Base):
 
     __tablename__ = "outcomes"
 
-    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    tenant_id: Mapped[str] = tenant_column("outcomes")
+    call_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
     csat: Mapped[int | None] = mapped_column(Integer)
     resolved: Mapped[bool | None] = mapped_column(Boolean)
     referral: Mapped[bool | None] = mapped_column(Boolean)
     review_text: Mapped[str | None] = mapped_column(Text)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    __table_args__ = (CheckConstraint("csat IS NULL OR (csat BETWEEN 1 AND 5)", name="ck_outcomes_csat"),)
+    __table_args__ = (
+        CheckConstraint("csat IS NULL OR (csat BETWEEN 1 AND 5)", name="ck_outcomes_csat"),
+        _call_key("outcomes"),
+    )
 
 
 # --- accounts (migration 0004): who may use the service, and how they prove it ---------------

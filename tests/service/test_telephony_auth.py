@@ -23,6 +23,7 @@ from empathy_engine.service import telephony
 from empathy_engine.service.app import create_app
 from empathy_engine.service.settings import Settings
 from tests.replay import CALL_SID, CONVERSATION_ID, AudioHookClient, twilio_messages
+from tests.service.auth import ADMIN_HEADERS
 from tests.service.servers import ThreadedServer
 from tests.service.signing import (
     API_KEY,
@@ -96,7 +97,8 @@ def test_twilio_signed_upgrade_streams_a_call_that_is_stored(serve: Any) -> None
         for frame in twilio_messages(_silent_call(), {"customer_id": "c-7"}):
             ws.send(frame)
         deadline = time.monotonic() + 30
-        while httpx.get(f"{server.base_url}/v1/calls/{CALL_SID}").json().get("status") != "ended":
+        call_url = f"{server.base_url}/v1/calls/{CALL_SID}"
+        while httpx.get(call_url, headers=ADMIN_HEADERS).json().get("status") != "ended":
             assert time.monotonic() < deadline, "the signed stream's call was never ended"
             time.sleep(0.1)
 
@@ -244,7 +246,7 @@ def test_open_mode_accepts_unsigned_streams(serve: Any) -> None:
     with connect(ws_url(server, TWILIO)), connect(ws_url(server, AUDIOHOOK)) as ws:
         assert opened(ws)["type"] == "opened"
         deadline = time.monotonic() + 30
-        while httpx.get(f"{server.base_url}/v1/calls/{CONVERSATION_ID}").status_code != 200:
+        while httpx.get(f"{server.base_url}/v1/calls/{CONVERSATION_ID}", headers=ADMIN_HEADERS).status_code != 200:
             assert time.monotonic() < deadline, "the open session's call was never stored"
             time.sleep(0.1)
 

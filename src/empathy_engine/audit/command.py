@@ -61,6 +61,10 @@ Database = Annotated[
     str | None,
     typer.Option("--database", help="Audit the ended calls of `empathy serve`'s database (SQLAlchemy URL)."),
 ]
+#: store.models.DEFAULT_TENANT, spelled out: importing the store would slow every `empathy` command down.
+TenantOpt = Annotated[
+    str, typer.Option("--tenant", help="The tenant whose ended calls --database audits (each tenant's apart).")
+]
 Playbook = Annotated[
     Path | None,
     typer.Option(
@@ -89,6 +93,7 @@ def audit(
     workers: Workers = None,
     stats: Stats = False,
     database: Database = None,
+    tenant: TenantOpt = "default",
     playbook: Playbook = None,
     exemplars: Exemplars = None,
     holiday_country: HolidayCountry = "US",
@@ -110,7 +115,7 @@ def audit(
     err = Console(stderr=True, soft_wrap=True, highlight=False)
     t0 = time.perf_counter()
     _check_files([*(outcomes or []), *(reviews or [])], [report, json_out, csv_out], err)
-    source, total = _source(paths, database, err, _reading(input_format, csv_columns, speaker, err))
+    source, total = _source(paths, database, tenant, err, _reading(input_format, csv_columns, speaker, err))
     options = AuditOptions(
         period=period.value,
         repeat_window_days=repeat_window,
@@ -165,7 +170,11 @@ def _reading(chosen: InputFormat, csv_columns: list[str] | None, speakers: list[
 
 
 def _source(
-    paths: list[str] | None, database: str | None, err: Console, reading: tuple[Any, Any] = (InputFormat.auto, None)
+    paths: list[str] | None,
+    database: str | None,
+    tenant: str,
+    err: Console,
+    reading: tuple[Any, Any] = (InputFormat.auto, None),
 ) -> tuple[Iterable[Any], int | None]:
     """The calls to audit (files, the service's database, or both) and how many there are, if known.
     `reading`: the input format and reading options for the files."""
@@ -174,13 +183,13 @@ def _source(
 
     try:
         if database and not paths:  # only the service's database
-            source: Iterable[Any] = from_store(database)
-            total: int | None = count_store(database)
+            source: Iterable[Any] = from_store(database, tenant)
+            total: int | None = count_store(database, tenant)
         else:
             source, total = from_files(paths or [], *reading), count_inputs(paths or [], reading[0])
             if database:
-                source = itertools.chain(source, from_store(database))
-                total = None if total is None else total + count_store(database)
+                source = itertools.chain(source, from_store(database, tenant))
+                total = None if total is None else total + count_store(database, tenant)
     except DatabaseError as e:
         raise _usage_error(err, str(e)) from None
     except FileNotFoundError as e:

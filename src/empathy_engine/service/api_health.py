@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from empathy_engine import __version__
 from empathy_engine.service.schemas import Health
 from empathy_engine.service.services import ServicesDep
+from empathy_engine.store.models import DEFAULT_TENANT
 
 router = APIRouter(prefix="/v1", tags=["health"])
 
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/v1", tags=["health"])
 def health(s: ServicesDep, response: Response) -> dict[str, Any]:
     """`ok` when the database answers; `degraded` (HTTP 503) when it does not."""
     try:
-        s.read(lambda c: c.execute(text("SELECT 1")).scalar_one())
+        s.read(DEFAULT_TENANT, lambda c: c.execute(text("SELECT 1")).scalar_one())  # no tenant's rows
         database = "ok"
     except SQLAlchemyError as e:
         database = f"unreachable: {str(getattr(e, 'orig', None) or e).strip().splitlines()[0]}"

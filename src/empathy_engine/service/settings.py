@@ -26,6 +26,12 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL: sqlite:///file.db (default: under the user's data directory) "
         "or postgresql://user:password@host/dbname.",
     )
+    migration_database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL only: a URL of the role that owns the tables. Migrations run as it, and it "
+        "grants database_url's role row access only, so the service cannot switch row-level security off "
+        "(docs/security.md, 'Tenants and row-level security'). Unset: the service's own role migrates.",
+    )
     host: str = Field(default="127.0.0.1", description="Address to listen on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port to listen on.")
     max_event_bytes: int = Field(
@@ -48,6 +54,34 @@ class Settings(BaseSettings):
     log_level: str = Field(default="info", description="uvicorn log level: critical, error, warning, info, debug.")
     audit_report: Path | None = Field(
         default=None, description="An `empathy audit --report` HTML file to serve at /audit, linked from the board."
+    )
+
+    # --- access (docs/security.md) ---
+    allowed_hosts: str = Field(
+        default="",
+        description="Host names this server answers to, comma-separated (`*`: any). Default: 127.0.0.1, "
+        "localhost, ::1 and EMPATHY_HOST. Behind a proxy: the public name, e.g. empathy.example.com.",
+    )
+    allowed_origins: str = Field(
+        default="",
+        description="Origins whose pages may open WebSockets and make cookie-authenticated changes, "
+        "comma-separated (e.g. https://empathy.example.com). Default: the server's own origin (same host).",
+    )
+    session_hours: float = Field(default=8.0, gt=0, le=24 * 30, description="How long a login lasts.")
+    ticket_seconds: int = Field(
+        default=60, ge=5, le=600, description="How long a WebSocket ticket (POST /v1/tickets) may wait to be used."
+    )
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Mark the session cookie Secure (https only). Default: when the login came over https "
+        "(behind a TLS proxy: when it forwards X-Forwarded-Proto; docs/security.md).",
+    )
+    auth_recheck_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="How often an open WebSocket rechecks its key or session (a revoked key or ended "
+        "session closes it within this time; a session's expiry closes it on the second).",
     )
 
     # Telephony authentication (service/vendor_auth.py, docs/security.md "Telephony authentication").

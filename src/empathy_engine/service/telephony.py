@@ -26,6 +26,7 @@ from empathy_engine.ingest.twilio import TwilioMediaSerializer
 from empathy_engine.ingest.wire import TelephonySerializer
 from empathy_engine.perception.speech import Recogniser
 from empathy_engine.perception.turns import AudioTurnTaker, HeardTurn, default_recogniser
+from empathy_engine.service.authz import principal_of, ws_principal
 from empathy_engine.service.live_call import LiveCallService
 from empathy_engine.service.services import Services, services_of
 from empathy_engine.service.telephony_auth import admit
@@ -45,6 +46,18 @@ VENDORS: dict[str, Callable[[Mapping[str, str]], TelephonySerializer]] = {
 }
 
 
+async def _admitted(websocket: WebSocket, vendor: str) -> str | None:
+    """The tenant whose credential opened this stream, or None once the upgrade has been refused.
+
+    A platform proves itself with its own documented signature (service/telephony_auth.py); our own
+    integrations may instead send an API key with the telephony scope or a `?ticket=`."""
+    if principal_of(websocket) is not None or vendor not in VENDORS:
+        principal = await ws_principal(websocket, "telephony", "stream telephony audio")
+        return None if principal is None else principal.tenant_id
+    verified = await admit(websocket, vendor)
+    return None if verified is None else verified.tenant_id
+
+
 def recogniser() -> Recogniser:
     """The speech recogniser for audio-only streams (tests replace it with a scripted one)."""
     return default_recogniser()
@@ -53,18 +66,18 @@ def recogniser() -> Recogniser:
 @router.websocket("/v1/telephony/{vendor}")
 async def telephony_stream(websocket: WebSocket, vendor: str) -> None:
     """The socket loop of every vendor: frames in, replies out, typed events to the call."""
+    tenant_id = await _admitted(websocket, vendor)  # refused upgrades get their HTTP status here, never a socket
+    if tenant_id is None:
+        return
     make = VENDORS.get(vendor)
     if make is None:
         await websocket.accept()
         log.warning("telephony: no vendor %r (there are %s)", vendor, ", ".join(VENDORS))
         await websocket.close(code=1008, reason=f"unknown telephony vendor; use one of {', '.join(VENDORS)}")
         return
-    verified = await admit(websocket, vendor)  # refused upgrades get their HTTP status here, never a socket
-    if verified is None:
-        return
     await websocket.accept()
     serializer = make(websocket.headers)
-    call = TelephonyCall(services_of(websocket), serializer.vendor, verified.tenant_id)
+    call = TelephonyCall(services_of(websocket), tenant_id, serializer.vendor)
     try:
         while True:
             message = await websocket.receive()
@@ -90,10 +103,10 @@ async def telephony_stream(websocket: WebSocket, vendor: str) -> None:
 class TelephonyCall:
     """One telephony stream driving one call: typed events in, utterances (with voice) to the call service."""
 
-    def __init__(self, services: Services, vendor: str, tenant_id: str) -> None:
+    def __init__(self, services: Services, tenant_id: str, vendor: str) -> None:
         self.s = services
+        self.tenant_id = tenant_id  # the platform's credential's tenant: its calls are stored as that tenant's
         self.vendor = vendor
-        self.tenant_id = tenant_id  # whose credential opened the stream (every call is "default"'s today)
         self.service: LiveCallService | None = None
         self.taker: AudioTurnTaker | None = None
         self.ended = False
@@ -116,7 +129,7 @@ class TelephonyCall:
         if self.service is not None:  # the platform restarted the stream: keep what was heard so far
             await self.finish(end=False)
             self.service = None
-        service = LiveCallService(self.s, call.call_id)
+        service = LiveCallService(self.s, self.tenant_id, call.call_id)
         try:
             try:
                 await service.guarded("start", lambda: service.start(call))

@@ -25,7 +25,6 @@ from empathy_engine.events import (
     RecordingRef,
     Utterance,
 )
-from empathy_engine.ingest.sniff import vendor_hint
 
 #: A turn longer than this is not a turn: it is refused with a clear error.
 MAX_TEXT_CHARS = 20_000
@@ -212,7 +211,9 @@ def parse(obj: Any, where: str, base: Path | None) -> Loaded | InputError:
     ident = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else None
     if not isinstance(obj, dict):
         return InputError(where, f"expected a JSON object (a conversation), got {type(obj).__name__}")
-    if hint := vendor_hint(obj):
+    from empathy_engine.ingest.sniff import vendor_hint  # only files that are not v1 need it
+
+    if hint := vendor_hint(obj):  # a vendor's transcript: say which --input-format reads it
         return InputError(where, hint, ident)
     try:
         return Loaded(where, ConversationV1.model_validate(obj), base)

@@ -10,22 +10,27 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 
 from empathy_engine import __version__
 from empathy_engine.ingest.conversation import call_from_header
 from empathy_engine.pipeline import Engine, EngineSettings
+from empathy_engine.service.body_limit import BodyLimit
+from empathy_engine.service.expiry import run_expiry
 from empathy_engine.service.live import LiveCall, LiveRegistry
 from empathy_engine.service.services import Services
 from empathy_engine.service.settings import Settings
 from empathy_engine.store import calls as store
 from empathy_engine.store.db import open_database
+from empathy_engine.store.models import utcnow
 from empathy_engine.store.replay import EngineRecord
-from empathy_engine.store.writer import GroupCommitWriter
+from empathy_engine.store.writer import GroupCommitWriter, is_lock_error
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +50,16 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         services = await _start(settings, engine)
         app.state.services = services
         board = asyncio.create_task(services.live.run_board(settings.board_interval_s))
+        expiry = asyncio.create_task(run_expiry(services, settings.idle_call_minutes))
         try:
             yield
         finally:
-            board.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await board
+            for task in (board, expiry):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             services.writer.stop()
+            services.engine_thread.shutdown(wait=False, cancel_futures=True)
             services.db.dispose()
 
     app = FastAPI(
@@ -63,6 +71,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         redoc_url=None,
     )
     app.state.settings = settings
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.exception_handler(OperationalError)(_database_error)
     app.exception_handler(Exception)(_internal_error)
 
     from empathy_engine.service import api_calls, api_customers, api_health, pages, stream, telephony, watch
@@ -85,11 +95,13 @@ async def _start(settings: Settings, engine: Engine | None) -> Services:
     writer.start()
     live = LiveRegistry()
     services = Services(settings, db, writer, engine, live, EngineRecord.of(engine.settings))
+    now = utcnow()
     for record, turns in await asyncio.to_thread(services.read, _open_calls):
-        # Sessions are rebuilt lazily, when a stream resumes the call: most may never come back.
-        live.calls[record.id] = LiveCall.restore(
-            record.id, record.header, call_from_header(record.id, record.header), turns
-        )
+        # Sessions are rebuilt lazily, when a stream resumes the call: most may never come back
+        # (those end as abandoned once idle, counted from their last stored event).
+        idle_s = (now - _aware(record.updated_at)).total_seconds()
+        call = call_from_header(record.id, record.header)
+        live.put(LiveCall.restore(record.id, record.header, call, turns, idle_s=idle_s))
     if live.calls:
         log.info("restored %d live call(s) from the database; their streams can resume", len(live.calls))
     return services
@@ -103,6 +115,22 @@ def _open_calls(connection: Any) -> list[tuple[store.CallRecord, list[store.Turn
         since = max(0, record.turn_count - TRANSCRIPT_KEPT)
         out.append((record, store.get_turns(connection, record.id, since=since)))
     return out
+
+
+def _aware(when: datetime) -> datetime:
+    """SQLite gives back naive datetimes; they were stored in UTC."""
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """Another process holding SQLite's write lock past the busy timeout: retryable, not a bug."""
+    if not is_lock_error(exc):
+        return await _internal_error(request, exc)
+    return JSONResponse(
+        {"detail": "the database is busy (another process holds its write lock); nothing was stored - try again"},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
 
 
 async def _internal_error(request: Request, exc: Exception) -> JSONResponse:

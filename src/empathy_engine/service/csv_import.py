@@ -10,12 +10,13 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from empathy_engine.ingest.live import CALL_ID
-from empathy_engine.store.customers import ContactRecord
+from empathy_engine.store.customers import MAX_NOTE_CHARS, ContactRecord
 
 COLUMNS = ("customer_id", "name", "note", "contact_at", "contact_issue", "contact_outcome")
-MAX_FIELD = 2000
+MAX_FIELD = MAX_NOTE_CHARS
 
 
 class CsvError(ValueError):
@@ -27,6 +28,8 @@ class CustomerFacts:
     name: str | None = None
     notes: list[str] = field(default_factory=list)
     contacts: list[ContactRecord] = field(default_factory=list)
+    #: The line each note and contact was first given on, to report those the customer has no room for.
+    lines: dict[str | ContactRecord, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -42,6 +45,16 @@ def parse_csv(data: bytes) -> ParsedCsv:
     except UnicodeDecodeError as e:
         raise CsvError(f"the file is not UTF-8 (invalid byte at {e.start}); save it as UTF-8 CSV") from None
     reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _read(reader)
+    except csv.Error as e:  # a field over csv.field_size_limit() (128 KiB), mostly an unclosed quote
+        raise CsvError(
+            f"line {reader.line_num}: {e}; a field may have at most {MAX_FIELD} characters "
+            "(an unclosed quote makes the rest of the file one field)"
+        ) from None
+
+
+def _read(reader: Any) -> ParsedCsv:
     header = next(reader, None)
     if not header:
         raise CsvError(f"the file is empty; the first line must name the columns: {', '.join(COLUMNS)}")
@@ -62,14 +75,15 @@ def parse_csv(data: bytes) -> ParsedCsv:
             continue
         facts = out.customers.setdefault(values["customer_id"], CustomerFacts())
         facts.name = values.get("name") or facts.name
-        if values.get("note"):
-            facts.notes.append(values["note"])
+        if note := values.get("note"):
+            facts.notes.append(note)
+            facts.lines.setdefault(note, line)
         if any(values.get(c) for c in ("contact_at", "contact_issue", "contact_outcome")):
-            facts.contacts.append(
-                ContactRecord(
-                    values.get("contact_at") or None, values.get("contact_issue", ""), values.get("contact_outcome", "")
-                )
+            contact = ContactRecord(
+                values.get("contact_at") or None, values.get("contact_issue", ""), values.get("contact_outcome", "")
             )
+            facts.contacts.append(contact)
+            facts.lines.setdefault(contact, line)
     return out
 
 

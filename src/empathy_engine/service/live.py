@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +66,12 @@ class LiveCall:
     mood: Mood = field(default_factory=Mood)
     updated_at: float = field(default_factory=time.time)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    tenant: str = "default"
+    #: time.monotonic() of the call's last event (start, resume, utterance): idle calls expire.
+    last_event: float = field(default_factory=time.monotonic)
+
+    def touch(self) -> None:
+        self.last_event = time.monotonic()
 
     def record(self, turn: TurnRecord) -> str:
         """Take a stored turn into the live view; returns its transcript entry (JSON text)."""
@@ -76,13 +82,24 @@ class LiveCall:
         self.mood.add(turn.speaker, turn.text, turn.result)
         self.next_turn = turn.index + 1
         self.updated_at = time.time()
+        self.touch()
         return entry
 
     @classmethod
-    def restore(cls, call_id: str, header: dict[str, Any], call: CallStarted, turns: list[TurnRecord]) -> LiveCall:
-        live = cls(call_id, header, call)
+    def restore(
+        cls,
+        call_id: str,
+        header: dict[str, Any],
+        call: CallStarted,
+        turns: list[TurnRecord],
+        idle_s: float = 0.0,
+        tenant: str = "default",
+    ) -> LiveCall:
+        """A call rebuilt from the database; `idle_s`: how long ago its last stored event was."""
+        live = cls(call_id, header, call, tenant=tenant)
         for turn in turns:
             live.record(turn)
+        live.last_event = time.monotonic() - max(0.0, idle_s)
         return live
 
     def snapshot(self) -> str:
@@ -139,19 +156,41 @@ class LiveRegistry:
 
     def __init__(self) -> None:
         self.calls: dict[str, LiveCall] = {}
+        self._per_tenant: Counter[str] = Counter()  # live calls per tenant
+        self._reserved: Counter[str] = Counter()  # starts that passed the cap and are being stored
         self._call_watchers: dict[str, set[Watcher]] = {}
         self._board_watchers: set[Watcher] = set()
         self._board_dirty = asyncio.Event()
 
     # --- calls ---
     def add(self, live: LiveCall) -> None:
-        self.calls[live.id] = live
+        self.put(live)
         self.publish(live.id, live.snapshot())
         self.board_changed()
 
+    def put(self, live: LiveCall) -> None:
+        """Take a call in without telling anyone (a restart restoring its calls)."""
+        if live.id not in self.calls:
+            self._per_tenant[live.tenant] += 1
+        self.calls[live.id] = live
+
     def remove(self, live: LiveCall) -> None:
-        self.calls.pop(live.id, None)
+        if self.calls.pop(live.id, None) is not None:
+            self._per_tenant[live.tenant] -= 1
         self.board_changed()
+
+    def live_count(self, tenant: str) -> int:
+        return self._per_tenant[tenant]
+
+    def reserve(self, tenant: str, cap: int) -> bool:
+        """Hold a place for a call being started; False when the tenant already has `cap` live calls."""
+        if self._per_tenant[tenant] + self._reserved[tenant] >= cap:
+            return False
+        self._reserved[tenant] += 1
+        return True
+
+    def unreserve(self, tenant: str) -> None:
+        self._reserved[tenant] -= 1
 
     # --- watchers ---
     def watch_call(self, call_id: str) -> Watcher:

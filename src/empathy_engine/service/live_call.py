@@ -25,7 +25,7 @@ from empathy_engine.pipeline import CallSession, Engine
 from empathy_engine.service.live import LiveCall, call_view
 from empathy_engine.service.services import Services
 from empathy_engine.store import calls as store
-from empathy_engine.store.customers import get_customer
+from empathy_engine.store.customers import get_customer, trim_for_call
 from empathy_engine.store.replay import (
     EngineRecord,
     ReplayError,
@@ -33,18 +33,36 @@ from empathy_engine.store.replay import (
     reading_from_json,
     voice_to_json,
 )
+from empathy_engine.store.writer import WriteTimeout
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+#: Texts longer than this are read in the engine thread: on the loop they would hold up every
+#: other call for several milliseconds (about 3 ms at 500 characters, 13 ms at 5,000).
+OFF_LOOP_CHARS = 500
 
 
 class LiveCallService:
     """What one connection does to one live call (the call itself lives in `services.live`)."""
 
-    def __init__(self, services: Services, call_id: str) -> None:
+    def __init__(self, services: Services, call_id: str, tenant: str = "default") -> None:
         self.s = services
         self.call_id = call_id
+        self.tenant = tenant
         self.live: LiveCall | None = None  # set by start or resume
+
+    async def _write(self, job: Callable[[Any], T], event: str, what: str) -> T:
+        """A write through the group-commit writer, or a retryable `database_busy` refusal in time."""
+        try:
+            return await self.s.writer.run(job, timeout=self.s.settings.write_timeout_s)
+        except WriteTimeout:
+            raise ProtocolError(
+                "database_busy",
+                f"the database is busy (another process holds its write lock): {what} was not stored; "
+                "send it again in a moment",
+                event,
+            ) from None
 
     def release(self) -> None:
         """The connection is gone: the call stays live (it may resume) but nobody streams it."""
@@ -73,6 +91,20 @@ class LiveCallService:
         engine is opened with the call parsed back from that header: a restart rebuilds the same one."""
         if self.live is not None:
             raise ProtocolError("already_started", f"this connection already streams call {self.call_id}", "start")
+        cap = self.s.settings.max_live_calls
+        if not self.s.live.reserve(self.tenant, cap):
+            raise ProtocolError(
+                "too_many_calls",
+                f"{cap} calls are live already, the most EMPATHY_MAX_LIVE_CALLS allows; end calls that are over "
+                "(idle ones end by themselves) or raise the limit, then start again",
+                "start",
+            )
+        try:
+            return await self._start(call)
+        finally:
+            self.s.live.unreserve(self.tenant)
+
+    async def _start(self, call: CallStarted) -> Opened:
         known: LiveCall | store.CallRecord | None = self.s.live.calls.get(self.call_id)
         if known is None:
             known = await self.s.aread(lambda c: store.get_call(c, self.call_id))
@@ -83,12 +115,13 @@ class LiveCallService:
         if customer_id:
             stored = await self.s.aread(lambda c: get_customer(c, customer_id))
             header = merge_customer(header, stored.to_dict() if stored else None)
+        header = trim_for_call(header)  # the notes the engine reads and the frames carry stay small
         call = call_from_header(self.call_id, header)
-        session = self.s.engine.open(call)
+        session = await self.s.off_loop(lambda: self.s.engine.open(call))  # reading the notes takes a while
         job = store.create_call(self.call_id, header, customer_id, self.s.engine_record.to_json())
-        if not await self.s.writer.run(job):
+        if not await self._write(job, "start", "the call"):
             raise ProtocolError("already_started", f"call {self.call_id} was started by another connection", "start")
-        live = LiveCall(self.call_id, header, call, session=session, producer=self)
+        live = LiveCall(self.call_id, header, call, session=session, producer=self, tenant=self.tenant)
         self.live = live
         self.s.live.add(live)
         return Opened("started", self.call_id, 0, call_view(self.call_id, header, "live"))
@@ -115,6 +148,7 @@ class LiveCallService:
             if live.session is None:
                 await self._rebuild(live)
             live.producer = self  # a reconnecting client takes the call over from its dead connection
+            live.touch()
             self.live = live
         self.s.live.board_changed()
         return Opened("resumed", self.call_id, live.next_turn, call_view(self.call_id, live.header, "live"))
@@ -141,15 +175,7 @@ class LiveCallService:
         telephony stream that resumes reads the customer's next turns as it would have."""
         engine = await self._engine_of_call()
         turns = await self.s.aread(lambda c: store.get_turns(c, self.call_id))
-        session = engine.open(live.call)
-        baseline = None
-        for turn in turns:
-            utterance = Utterance(turn.speaker, turn.text, turn.t, end=turn.end)  # type: ignore[arg-type]
-            session.feed(utterance, reading_from_json(turn.voice))
-            baseline = baseline_from_json(turn.voice) if turn.voice else baseline
-        if baseline is not None:
-            session.voice_tracker().baseline.stats = baseline
-        live.session = session
+        live.session = await self.s.off_loop(lambda: replay_session(engine, live.call, turns))  # long calls: seconds
         live.next_turn = len(turns)
 
     async def _engine_of_call(self) -> Engine:
@@ -188,8 +214,17 @@ class LiveCallService:
         """One utterance. `turn`: the index the client expects it to get (a resend is answered from the
         database); `voice`: its tone of voice, when a telephony stream heard it."""
         live = await self._held("utterance")
+        most = self.s.settings.max_utterance_chars
+        if len(utterance.text) > most:
+            raise ProtocolError(
+                "utterance_too_long",
+                f"text has {len(utterance.text)} characters; an utterance may have at most {most} "
+                "(EMPATHY_MAX_UTTERANCE_CHARS): send it as several utterances",
+                "utterance",
+            )
+        live.touch()
         if not utterance.final:
-            return self._provisional(live, utterance, received)
+            return await self._provisional(live, utterance, received)
         async with live.lock:
             if live.ended:
                 raise self._ended("utterance")
@@ -210,14 +245,18 @@ class LiveCallService:
         """Feed the session and store the turn; the session is dropped (to be rebuilt) if either fails."""
         if live.session is None:
             await self._rebuild(live)
-        assert live.session is not None
+        session = live.session
+        assert session is not None
         try:
-            result = live.session.feed(utterance, voice).to_dict()
+            if len(utterance.text) > OFF_LOOP_CHARS:
+                result = await self.s.off_loop(lambda: session.feed(utterance, voice).to_dict())
+            else:
+                result = session.feed(utterance, voice).to_dict()
         except Exception:
             live.session = None
             raise
         computed = (time.perf_counter() - received) * 1000
-        tracker = live.session.voice  # the baseline after this turn: what a resumed stream reads against
+        tracker = session.voice  # the baseline after this turn: what a resumed stream reads against
         stored_voice = voice_to_json(voice, tracker.baseline.stats if tracker is not None else None)
         turn = store.TurnRecord(
             live.next_turn,
@@ -230,7 +269,10 @@ class LiveCallService:
             voice=stored_voice,
         )
         try:
-            accepted = await self.s.writer.run(store.append_turn(self.call_id, turn))
+            accepted = await self._write(store.append_turn(self.call_id, turn), "utterance", f"turn {turn.index}")
+        except ProtocolError:
+            live.session = None  # the session saw a turn the database does not have
+            raise
         except Exception:
             live.session = None  # the session saw a turn the database does not have
             log.exception("call %s: storing turn %d failed", self.call_id, turn.index)
@@ -262,14 +304,20 @@ class LiveCallService:
             )
         return TurnReply(wanted, first.result, received, duplicate=True)
 
-    def _provisional(self, live: LiveCall, utterance: Utterance, received: float) -> TurnReply:
+    async def _provisional(self, live: LiveCall, utterance: Utterance, received: float) -> TurnReply:
         """A result for words still being spoken: computed on a throwaway copy of the session,
         so it never changes the call and is never stored."""
-        if live.session is None:
-            raise ProtocolError("not_ready", "the call is being restored; send the final utterance", "utterance")
-        # Copy every per-call part of the session but share the (read-only, large) engine.
-        scratch: CallSession = copy.deepcopy(live.session, {id(live.session.engine): live.session.engine})
-        result = scratch.feed(utterance).to_dict()
+        async with live.lock:  # the engine thread may be feeding the session a final utterance
+            session = live.session
+            if session is None:
+                raise ProtocolError("not_ready", "the call is being restored; send the final utterance", "utterance")
+
+            def read() -> dict[str, Any]:
+                # Copy every per-call part of the session but share the (read-only, large) engine.
+                scratch: CallSession = copy.deepcopy(session, {id(session.engine): session.engine})
+                return scratch.feed(utterance).to_dict()
+
+            result = await self.s.off_loop(read) if len(utterance.text) > OFF_LOOP_CHARS else read()
         frame = {"type": "provisional", "speaker": utterance.speaker, "text": utterance.text, "result": result}
         self.s.live.publish(self.call_id, frame)
         return TurnReply(live.next_turn, result, received, provisional=True)
@@ -279,22 +327,45 @@ class LiveCallService:
     async def end(self) -> Closed:
         """End the call: its summary (and call-level results) stored, watchers told, the call off the board."""
         live = await self._held("end")
+        closed = await self.finish(live, {})
+        if closed is None:
+            raise self._ended("end")
+        return closed
+
+    async def finish(self, live: LiveCall, note: dict[str, Any]) -> Closed | None:
+        """Store the call's summary and end it (`note`: added to its extra results, e.g. why it ended);
+        None when it had already ended."""
         async with live.lock:
             if live.ended:
-                raise self._ended("end")
+                return None
             if live.session is None:
                 await self._rebuild(live)
-            assert live.session is not None
+            session = live.session
+            assert session is not None
             # Exactly what `empathy analyze` says about the call, less the turns (already sent).
-            done = live.session.result().to_dict()
+            done = await self.s.off_loop(lambda: session.result().to_dict())
             summary = done.pop("summary")
-            extra = {k: v for k, v in done.items() if k not in ("id", "turns")}
-            if not await self.s.writer.run(store.end_call(self.call_id, summary, extra)):
-                raise self._ended("end")
+            extra = {k: v for k, v in done.items() if k not in ("id", "turns")} | note
+            if not await self._write(store.end_call(self.call_id, summary, extra), "end", "the end of the call"):
+                return None
             live.ended = True
         self.s.live.remove(live)
         self.s.live.publish(self.call_id, {"type": "ended", "summary": summary, **extra})
         return Closed(self.call_id, live.next_turn, summary, extra)
+
+
+def replay_session(engine: Engine, call: CallStarted, turns: list[store.TurnRecord]) -> CallSession:
+    """A session fed the stored turns again, each with the voice reading the live engine had, and
+    the call's voice baseline put back (a telephony stream that resumes reads on as it would have)."""
+    session = engine.open(call)
+    baseline = None
+    for turn in turns:
+        utterance = Utterance(turn.speaker, turn.text, turn.t, end=turn.end)  # type: ignore[arg-type]
+        session.feed(utterance, reading_from_json(turn.voice))
+        baseline = baseline_from_json(turn.voice) if turn.voice else baseline
+    if baseline is not None:
+        session.voice_tracker().baseline.stats = baseline
+    return session
 
 
 def merge_customer(header: dict[str, Any], stored: dict[str, Any] | None) -> dict[str, Any]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from empathy_engine.ingest.live import CALL_ID
+from empathy_engine.store.customers import MAX_CONTACTS, MAX_NOTE_CHARS, MAX_NOTES
 
 _ID = CALL_ID.pattern
+Note = Annotated[str, StringConstraints(max_length=MAX_NOTE_CHARS)]
 
 
 class _In(BaseModel):
@@ -25,16 +27,16 @@ class PriorContactIn(_In):
 class CustomerCreate(_In):
     id: str = Field(pattern=_ID, description="Your CRM's customer id; calls name it in customer.id")
     name: str | None = Field(default=None, max_length=500)
-    notes: list[str] = Field(default=[], max_length=200)
-    prior_contacts: list[PriorContactIn] = Field(default=[], max_length=500)
+    notes: list[Note] = Field(default=[], max_length=MAX_NOTES)
+    prior_contacts: list[PriorContactIn] = Field(default=[], max_length=MAX_CONTACTS)
 
 
 class CustomerUpdate(_In):
     """Fields given replace the stored ones; fields left out stay as they are."""
 
     name: str | None = Field(default=None, max_length=500)
-    notes: list[str] | None = Field(default=None, max_length=200)
-    prior_contacts: list[PriorContactIn] | None = Field(default=None, max_length=500)
+    notes: list[Note] | None = Field(default=None, max_length=MAX_NOTES)
+    prior_contacts: list[PriorContactIn] | None = Field(default=None, max_length=MAX_CONTACTS)
 
 
 class PriorContactOut(BaseModel):

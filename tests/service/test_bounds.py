@@ -184,3 +184,17 @@ def test_a_csv_field_over_128_kib_is_a_clear_422(client: TestClient) -> None:
     reply = client.post("/v1/customers/import", content=unclosed, headers={"content-type": "text/csv"})
     assert reply.status_code == 422 and "unclosed quote" in reply.json()["detail"]
     assert client.get("/v1/customers").json()["total"] == 0
+
+
+def test_a_call_using_more_than_its_share_of_the_engine_waits_and_a_normal_call_never_does() -> None:
+    from empathy_engine.ingest.conversation import call_from_header
+    from empathy_engine.service.live import ENGINE_BURST_S, ENGINE_SHARE, LiveCall
+
+    heavy, normal = (LiveCall(i, {}, call_from_header(i, {})) for i in ("heavy", "normal"))
+    for _ in range(100):  # 100 of the longest texts back to back, 13 ms of engine time each
+        heavy.charge(0.013)
+    wait = heavy.engine_wait_s()
+    assert (1.3 - ENGINE_BURST_S) / ENGINE_SHARE * 0.95 < wait <= (1.3 - ENGINE_BURST_S) / ENGINE_SHARE
+    for _ in range(50):  # a busy real call: 50 utterances of 3 ms
+        normal.charge(0.003)
+    assert normal.engine_wait_s() == 0.0

@@ -24,6 +24,12 @@ TRANSCRIPT_KEPT = 200
 WATCHER_BACKLOG = 1000
 #: The board lists at most this many calls (riskiest first) and says how many there are.
 BOARD_ROWS = 200
+#: Engine time one call may take: ENGINE_SHARE of a core on average, ENGINE_BURST_S at once.
+#: A real call uses a fraction of a percent (an utterance every few seconds, ~3 ms each); a
+#: client sending the longest texts back to back is slowed to this share instead of taking
+#: the core every other call needs.
+ENGINE_SHARE = 0.05
+ENGINE_BURST_S = 0.25
 
 
 class Watcher:
@@ -70,8 +76,24 @@ class LiveCall:
     #: time.monotonic() of the call's last event (start, resume, utterance): idle calls expire.
     last_event: float = field(default_factory=time.monotonic)
 
+    #: Engine seconds this call owes (a leaky bucket draining at ENGINE_SHARE), and since when.
+    engine_debt_s: float = 0.0
+    engine_debt_at: float = field(default_factory=time.monotonic)
+
     def touch(self) -> None:
         self.last_event = time.monotonic()
+
+    def charge(self, engine_s: float) -> None:
+        """Count engine time this call used."""
+        self.engine_wait_s()
+        self.engine_debt_s += engine_s
+
+    def engine_wait_s(self) -> float:
+        """How long the call's next engine work must wait to stay within its share (0 mostly)."""
+        now = time.monotonic()
+        self.engine_debt_s = max(0.0, self.engine_debt_s - (now - self.engine_debt_at) * ENGINE_SHARE)
+        self.engine_debt_at = now
+        return max(0.0, (self.engine_debt_s - ENGINE_BURST_S) / ENGINE_SHARE)
 
     def record(self, turn: TurnRecord) -> str:
         """Take a stored turn into the live view; returns its transcript entry (JSON text)."""

@@ -51,11 +51,14 @@ class LiveCallService:
         self.call_id = call_id
         self.tenant = tenant
         self.live: LiveCall | None = None  # set by start or resume
+        #: How long a write may wait for the database before `database_busy`; None: as long as it
+        #: takes (telephony, whose platform never sends a turn again).
+        self.write_timeout: float | None = services.settings.write_timeout_s
 
     async def _write(self, job: Callable[[Any], T], event: str, what: str) -> T:
         """A write through the group-commit writer, or a retryable `database_busy` refusal in time."""
         try:
-            return await self.s.writer.run(job, timeout=self.s.settings.write_timeout_s)
+            return await self.s.writer.run(job, timeout=self.write_timeout)
         except WriteTimeout:
             raise ProtocolError(
                 "database_busy",
@@ -223,6 +226,8 @@ class LiveCallService:
                 "utterance",
             )
         live.touch()
+        if wait := live.engine_wait_s():  # this call has used more than its share of the engine lately
+            await asyncio.sleep(wait)
         if not utterance.final:
             return await self._provisional(live, utterance, received)
         async with live.lock:
@@ -248,10 +253,12 @@ class LiveCallService:
         session = live.session
         assert session is not None
         try:
+            reading = time.perf_counter()
             if len(utterance.text) > OFF_LOOP_CHARS:
                 result = await self.s.off_loop(lambda: session.feed(utterance, voice).to_dict())
             else:
                 result = session.feed(utterance, voice).to_dict()
+            live.charge(time.perf_counter() - reading)
         except Exception:
             live.session = None
             raise
@@ -317,7 +324,9 @@ class LiveCallService:
                 scratch: CallSession = copy.deepcopy(session, {id(session.engine): session.engine})
                 return scratch.feed(utterance).to_dict()
 
+            reading = time.perf_counter()
             result = await self.s.off_loop(read) if len(utterance.text) > OFF_LOOP_CHARS else read()
+            live.charge(time.perf_counter() - reading)
         frame = {"type": "provisional", "speaker": utterance.speaker, "text": utterance.text, "result": result}
         self.s.live.publish(self.call_id, frame)
         return TurnReply(live.next_turn, result, received, provisional=True)

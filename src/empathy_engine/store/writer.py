@@ -150,6 +150,8 @@ class GroupCommitWriter:
                     if not is_lock_error(error):
                         raise
                     connection.rollback()
+                    if self._closed:  # shutting down: the jobs fail rather than keep the process waiting
+                        raise WriterClosed("the server shut down while the database was locked") from None
                     log.warning("the database's write lock is held elsewhere; writes wait for it")
         finally:
             self._waiting_since = None

@@ -208,12 +208,20 @@ def post_csv(base_url: str, body: bytes) -> dict[str, Any]:
         return json.loads(reply.read())  # type: ignore[no-any-return]
 
 
-async def keep_importing(base_url: str, level: Level, stop: asyncio.Event) -> None:
+def import_bodies(duration: float) -> list[bytes]:
+    """The CSV files to import, made before the window opens (making one stalls this process's loop)."""
+    bodies = []
+    for _ in range(max(2, int(duration / 4))):
+        _imports[0] += 1
+        bodies.append(crm_csv(IMPORT_ROWS, f"i{_imports[0]:03d}-"))  # new customers every time: no import is a no-op
+    return bodies
+
+
+async def keep_importing(base_url: str, level: Level, stop: asyncio.Event, bodies: list[bytes]) -> None:
     """100,000-row imports, one after the other, each of new customers, until the window ends."""
     durations, rows = [], 0
     while not stop.is_set():
-        _imports[0] += 1
-        body = crm_csv(IMPORT_ROWS, f"i{_imports[0]:03d}-")  # new customers every time: no import is a no-op
+        body = bodies[len(durations) % len(bodies)]
         t = time.perf_counter()
         report = await asyncio.to_thread(post_csv, base_url, body)
         durations.append(round(time.perf_counter() - t, 1))
@@ -249,6 +257,7 @@ async def run_level(
     base_url: str, calls: int, duration: float, gaps: tuple[float, float], seed: int, disturbance: str = "none"
 ) -> Level:
     level = Level(calls, disturbance=disturbance)
+    bodies = import_bodies(duration) if disturbance == "import" else []
     ready, measuring, stop_lag = asyncio.Event(), asyncio.Event(), asyncio.Event()
     stop_at = [float("inf")]
     rng = random.Random(seed)
@@ -284,7 +293,7 @@ async def run_level(
     await asyncio.sleep(gaps[1])
     measuring.set()
     lag = asyncio.create_task(watch_loop_lag(level, stop_lag))
-    disturb = asyncio.create_task(_disturb(base_url, level, stop_lag))
+    disturb = asyncio.create_task(_disturb(base_url, level, stop_lag, bodies))
     window_start = time.monotonic()
     stop_at[0] = window_start + duration
     await asyncio.gather(*tasks)
@@ -295,9 +304,9 @@ async def run_level(
     return level
 
 
-async def _disturb(base_url: str, level: Level, stop: asyncio.Event) -> None:
+async def _disturb(base_url: str, level: Level, stop: asyncio.Event, bodies: list[bytes]) -> None:
     if level.disturbance == "import":
-        await keep_importing(base_url, level, stop)
+        await keep_importing(base_url, level, stop, bodies)
     elif level.disturbance == "max-texts":
         await keep_sending_max_texts(base_url, level, stop, MAX_TEXT_CHARS)
 

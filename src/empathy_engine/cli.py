@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from empathy_engine import __version__
+from empathy_engine.privacy import logs as privacy_logs
 
 app = typer.Typer(
     help="Real-time empathy coaching for contact centres: what the customer feels, turn by turn.",
@@ -349,4 +350,5 @@ app.command()(serve)
 
 
 def main() -> None:
+    privacy_logs.install()  # log lines masked like turns (privacy/logs.py)
     app()

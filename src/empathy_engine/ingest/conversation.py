@@ -25,6 +25,7 @@ from empathy_engine.events import (
     RecordingRef,
     Utterance,
 )
+from empathy_engine.privacy import CallRedaction, Entity, mask_of, redact_text
 
 #: A turn longer than this is not a turn: it is refused with a clear error.
 MAX_TEXT_CHARS = 20_000
@@ -90,8 +91,15 @@ class ConversationV1(CallHeaderV1):
         recording = None
         if self.recording:
             recording = RecordingRef(_resolve(self.recording.path, base) or "", tuple(self.recording.channels.items()))
+        redaction = CallRedaction()  # PII masked here, before any reader of the events sees it
         turns = [
-            Utterance(t.speaker, t.text, t.t, _resolve(t.audio, base), end=t.end or self._next_start(i))
+            Utterance(
+                t.speaker,
+                redaction.turn(t.speaker, t.text)[0],
+                t.t,
+                _resolve(t.audio, base),
+                end=t.end or self._next_start(i),
+            )
             for i, t in enumerate(self.turns)
         ]
         return [call_started(self.id, self, recording), *turns, CallEnded()]
@@ -119,11 +127,13 @@ def call_started(call_id: str, header: CallHeaderV1, recording: RecordingRef | N
         handled_by=header.handled_by,
         service=header.service,
         started_at=header.started_at,
-        customer=CustomerProfile(
+        customer=CustomerProfile(  # the CRM's words masked like a turn's; a name is a name
             id=customer.id,
-            name=customer.name,
-            notes=tuple(customer.notes),
-            prior_contacts=tuple(PriorContact(p.issue, p.outcome, p.at) for p in customer.prior_contacts),
+            name=mask_of(Entity.NAME) if customer.name and customer.name.strip() else customer.name,
+            notes=tuple(redact_text(n) for n in customer.notes),
+            prior_contacts=tuple(
+                PriorContact(redact_text(p.issue), redact_text(p.outcome), p.at) for p in customer.prior_contacts
+            ),
         ),
         agent_id=header.agent.id,
         recording=recording,

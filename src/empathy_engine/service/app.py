@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from empathy_engine import __version__
 from empathy_engine.ingest.conversation import call_from_header
 from empathy_engine.pipeline import Engine, EngineSettings
+from empathy_engine.privacy import logs as privacy_logs
 from empathy_engine.service.live import LiveCall, LiveRegistry
 from empathy_engine.service.services import Services
 from empathy_engine.service.settings import Settings
@@ -39,6 +40,7 @@ customer utterance, what the customer feels and why; read calls, customers and o
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     """The app. `engine` lets tests (and embedders) share one loaded engine between apps."""
     settings = settings or Settings()
+    privacy_logs.install()  # every log line masked like a turn, whichever handler writes it
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

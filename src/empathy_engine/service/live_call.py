@@ -22,6 +22,8 @@ from empathy_engine.ingest.conversation import call_from_header, header_of
 from empathy_engine.ingest.live import Closed, Opened, ProtocolError, TurnReply
 from empathy_engine.perception.prosody import VoiceReading
 from empathy_engine.pipeline import CallSession, Engine
+from empathy_engine.privacy import Entity, redact_turn
+from empathy_engine.privacy.entities import unmasked_shape
 from empathy_engine.service.live import LiveCall, call_view
 from empathy_engine.service.services import Services
 from empathy_engine.store import calls as store
@@ -84,6 +86,7 @@ class LiveCallService:
             stored = await self.s.aread(lambda c: get_customer(c, customer_id))
             header = merge_customer(header, stored.to_dict() if stored else None)
         call = call_from_header(self.call_id, header)
+        header = header_of(call)  # masked (privacy/): CRM text stored before redaction never reaches the store
         session = self.s.engine.open(call)
         job = store.create_call(self.call_id, header, customer_id, self.s.engine_record.to_json())
         if not await self.s.writer.run(job):
@@ -212,7 +215,8 @@ class LiveCallService:
             await self._rebuild(live)
         assert live.session is not None
         try:
-            result = live.session.feed(utterance, voice).to_dict()
+            insight, utterance = live.session.hear(utterance, voice)  # PII masked: the text stored is the one read
+            result = insight.to_dict()
         except Exception:
             live.session = None
             raise
@@ -254,7 +258,7 @@ class LiveCallService:
             )
         stored = await self.s.aread(lambda c: store.get_turns(c, self.call_id, since=wanted))
         first = stored[0] if stored else None
-        if first is None or first.index != wanted or (first.speaker, first.text) != (utterance.speaker, utterance.text):
+        if first is None or first.index != wanted or not same_turn(first, utterance):
             raise ProtocolError(
                 "turn_conflict",
                 f"turn {wanted} of call {self.call_id} is already stored with a different speaker or text",
@@ -269,7 +273,8 @@ class LiveCallService:
             raise ProtocolError("not_ready", "the call is being restored; send the final utterance", "utterance")
         # Copy every per-call part of the session but share the (read-only, large) engine.
         scratch: CallSession = copy.deepcopy(live.session, {id(live.session.engine): live.session.engine})
-        result = scratch.feed(utterance).to_dict()
+        insight, utterance = scratch.hear(utterance)
+        result = insight.to_dict()
         frame = {"type": "provisional", "speaker": utterance.speaker, "text": utterance.text, "result": result}
         self.s.live.publish(self.call_id, frame)
         return TurnReply(live.next_turn, result, received, provisional=True)
@@ -295,6 +300,16 @@ class LiveCallService:
         self.s.live.remove(live)
         self.s.live.publish(self.call_id, {"type": "ended", "summary": summary, **extra})
         return Closed(self.call_id, live.next_turn, summary, extra)
+
+
+def same_turn(stored: store.TurnRecord, resent: Utterance) -> bool:
+    """A resend of a stored turn: the same speaker and the same words once both are masked (the
+    stored text was masked with the call's state at that turn, so masks count as equal)."""
+    if stored.speaker != resent.speaker:
+        return False
+    if stored.text == resent.text:
+        return True
+    return unmasked_shape(stored.text) == unmasked_shape(redact_turn(resent.text, Entity.CARD_NUMBER)[0])
 
 
 def merge_customer(header: dict[str, Any], stored: dict[str, Any] | None) -> dict[str, Any]:

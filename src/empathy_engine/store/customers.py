@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, delete, func, insert, select, update
 
+from empathy_engine.privacy import Entity, mask_of, redact_text
 from empathy_engine.store.models import CustomerRow, PriorContactRow, utcnow
 
 # Declarative __table__ is typed as a FromClause; it is the Table that insert/update/delete take.
@@ -81,6 +82,15 @@ def list_customers(connection: Connection, limit: int = 50, offset: int = 0) -> 
     return total, _records(connection, rows)
 
 
+def masked_name(name: str | None) -> str | None:
+    """A customer's name is PII (privacy/): stored as its mask, so no screen or audit shows it."""
+    return mask_of(Entity.NAME) if name and name.strip() else name
+
+
+def masked_contacts(contacts: Iterable[ContactRecord]) -> list[ContactRecord]:
+    return [ContactRecord(c.at, redact_text(c.issue), redact_text(c.outcome)) for c in contacts]
+
+
 def _add_contacts(connection: Connection, customer_id: str, contacts: Iterable[ContactRecord]) -> int:
     values = [{"customer_id": customer_id, **c.to_dict()} for c in contacts]
     if values:
@@ -95,7 +105,8 @@ def create_customer(
     notes: list[str],
     contacts: list[ContactRecord],
 ) -> CustomerRecord | None:
-    """Store a new customer; None (nothing written) when the id is taken."""
+    """Store a new customer (PII masked, as every write here); None (nothing written) when the id is taken."""
+    name, notes, contacts = masked_name(name), [redact_text(n) for n in notes], masked_contacts(contacts)
     if connection.execute(select(_customers.c.id).where(_customers.c.id == customer_id)).first():
         return None
     now = utcnow()
@@ -112,13 +123,13 @@ def update_customer(connection: Connection, customer_id: str, fields: dict[str, 
         return None
     values: dict[str, Any] = {"updated_at": utcnow()}
     if "name" in fields:
-        values["name"] = fields["name"]
+        values["name"] = masked_name(fields["name"])
     if "notes" in fields:
-        values["notes"] = list(fields["notes"])
+        values["notes"] = [redact_text(n) for n in fields["notes"]]
     connection.execute(update(_customers).where(_customers.c.id == customer_id).values(**values))
     if "prior_contacts" in fields:
         connection.execute(delete(_contacts).where(_contacts.c.customer_id == customer_id))
-        _add_contacts(connection, customer_id, fields["prior_contacts"])
+        _add_contacts(connection, customer_id, masked_contacts(fields["prior_contacts"]))
     return get_customer(connection, customer_id)
 
 
@@ -130,6 +141,7 @@ def merge_customer(
     contacts: list[ContactRecord],
 ) -> MergeCount:
     """Add notes and contacts a customer does not have yet (an import run twice adds nothing)."""
+    name, notes, contacts = masked_name(name), [redact_text(n) for n in notes], masked_contacts(contacts)
     existing = get_customer(connection, customer_id)
     if existing is None:
         create_customer(connection, customer_id, name, list(dict.fromkeys(notes)), list(dict.fromkeys(contacts)))

@@ -1,0 +1,91 @@
+"""People's names, from the phrases that introduce them: "my name is ...", "this is ... calling",
+"am I speaking with ...", titles ("Mrs. Okafor"), "the name on the card is ...".
+
+No NER model: the names a call carries nearly always come in one of these frames, and a model
+would have to ship inside the package. A name said with no frame ("tell Dave I said hi") is missed
+(docs/security.md says so).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from empathy_engine.privacy.entities import Entity
+
+if TYPE_CHECKING:
+    from empathy_engine.privacy.numbers import Token
+    from empathy_engine.privacy.redactor import Found
+
+#: Words that are never part of a name after a trigger (so "this is the third time" masks nothing).
+STOP = frozenset(
+    """a an the and or but so if of to from in on at by for with about regarding over up down out off into
+    i i'm im me my mine you your yours he him his she her hers we us our they them their it it's its this that
+    these those there here what which who whom whose when where why how is am are was were be been being do does
+    did have has had having will would can could should may might must shall not no nor yes yeah yep ok okay
+    sure um uh er hmm well just really very still also too again already calling call called speaking
+    here there someone somebody anyone anybody everyone nobody one calling from trying looking wondering getting
+    having going sorry fine good great happy glad afraid home back sir maam ma'am madam miss mister mr mrs ms dr
+    technician tech manager supervisor agent customer owner homeowner tenant landlord renter wife husband mom dad
+    mother father son daughter neighbor neighbour the company office dispatcher plumber electrician contractor
+    last first name number card account phone email address on calling about because since like right now then
+    than as all any some more most much many few new old other another same such only own
+    gonna wanna gotta let let's please thanks thank hi hello hey bye goodbye morning afternoon evening
+    furnace heater boiler ac unit water leak pipe toilet sink drain panel breaker outlet system thermostat
+    monday tuesday wednesday thursday friday saturday sunday today tomorrow tonight yesterday january february
+    march april may june july august september october november december christmas
+    carrier trane lennox rheem goodman bryant york amana ruud kohler moen nest honeywell ecobee""".split()
+)
+#: After these, the next words are a name whatever their case.
+STRONG = re.compile(
+    r"\b(?:my name is|my name's|name is|name's|names is|first name is|last name is|full name is|speaking with"
+    r"|speak with|speak to|talking to|talking with|talk to|ask for|asking for|name on the (?:card|account) is"
+    r"|(?:account|card) ?holder is|under the name(?: of)?|goes by|mr|mrs|ms|mister|missus|miz|dr|doctor)\.?,?\s+",
+    re.IGNORECASE,
+)
+#: After these, the next words are a name only if capitalised mid-text or followed by "calling", "from"...
+WEAK = re.compile(
+    r"\b(?:this is|i am|i'm|im|it's|it is|thanks|thank you|hi|hello|hey|yes|bye|sorry)\s*,?\s+", re.IGNORECASE
+)
+FOLLOWS = frozenset("calling from with here speaking over at".split())
+WORD = re.compile(r"[A-Za-z][A-Za-z'-]*$")
+
+
+def find(text: str, tokens: list[Token], expecting: bool) -> list[Found]:
+    """Every name span in `text`. `expecting`: the agent just asked for a name, so a short answer is one."""
+    from empathy_engine.privacy.redactor import Found
+
+    out: list[Found] = []
+    mixed = any(c.isupper() for c in text) and not text.isupper()
+    for pattern, strong in ((STRONG, True), (WEAK, False)):
+        for m in pattern.finditer(text):
+            words = _name_words(tokens, m.end(), strong, mixed)
+            if words:
+                out.append(Found(Entity.NAME, words[0].start, words[-1].end))
+    if expecting and not out and len(tokens) <= 8:
+        lead = re.match(r"\s*(?:(?:yeah|yes|sure|um|uh|it's|it is|that's|that is|that would be|its)[\s,]+)*", text)
+        words = _name_words(tokens, lead.end() if lead else 0, True, mixed)
+        if words:
+            out.append(Found(Entity.NAME, words[0].start, words[-1].end))
+    return out
+
+
+def _name_words(tokens: list[Token], at: int, strong: bool, mixed: bool) -> list[Token]:
+    """Up to three name-like words starting at character `at` (none when the frame does not hold)."""
+    following = [t for t in tokens if t.start >= at][:4]
+    words: list[Token] = []
+    for tok in following[:3]:
+        if tok.low in STOP or not WORD.match(tok.text) or len(tok.text) < 2:
+            break
+        if mixed and words and not tok.text[0].isupper():
+            break  # in cased text a surname is capitalised too
+        if mixed and not strong and not tok.text[0].isupper():
+            break
+        words.append(tok)
+    if not words:
+        return []
+    if not strong and not mixed:
+        nxt = following[len(words)] if len(words) < len(following) else None
+        if nxt is None or nxt.low not in FOLLOWS:
+            return []
+    return words

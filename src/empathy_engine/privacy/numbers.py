@@ -1,0 +1,173 @@
+"""Runs of digits in what people write and say: "4111-1111", "four one one one", "double five",
+"oh eight twenty seven", "nineteen eighty five", recogniser text with no punctuation.
+
+A run is the text span it covers and the digits it spells, so the redactor can mask the span by
+what the digits are (a card number, a PIN) without caring how they were said.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+UNITS = {
+    "zero": 0, "oh": 0, "o": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9,
+}  # fmt: skip
+TEENS = {
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}  # fmt: skip
+TENS = {"twenty": 2, "thirty": 3, "forty": 4, "fourty": 4, "fifty": 5, "sixty": 6, "seventy": 7, "eighty": 8,
+        "ninety": 9}  # fmt: skip
+ORDINALS = {
+    "first": 1, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15,
+    "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20, "thirtieth": 30,
+}  # fmt: skip
+MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+         "november", "december")
+    )
+}  # fmt: skip
+MONTHS.update({"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
+               "oct": 10, "nov": 11, "dec": 12})  # fmt: skip
+REPEAT = {"double": 2, "triple": 3}
+#: Inside a run these join its pieces ("4111-1111", "four one dash two", "the 3rd of May").
+JOINERS = {"-", "dash", "/", ",", ".", "and", "of", "the", "slash", "hyphen", "space", "star", "pound", "hash", "#",
+           "*"}  # fmt: skip
+
+TOKEN = re.compile(r"[A-Za-z0-9]+(?:'[a-z]+)?|[^\sA-Za-z0-9]")
+ORDINAL_DIGITS = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    text: str
+    low: str
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class Run:
+    """Digits said or written together, and the text span they cover."""
+
+    start: int
+    end: int
+    digits: str
+    tokens: list[Token]
+    spoken: bool = False  # some digit was a word ("four", "oh", "double")
+    month: bool = False  # a month name is part of it (a date)
+    ordinal: bool = False  # it ends in an ordinal ("5th", "fifth"): a street or a day, not a house number
+    separators: str = ""  # the written separators inside it ("-", "/", ...), in order
+
+    @property
+    def shape(self) -> str:
+        """The written run with each digit as "d": "ddd-dd-dddd" for a written SSN."""
+        return "".join("d" * len(t.text) if t.text.isdigit() else t.text for t in self.tokens if t.low not in WORDS)
+
+
+WORDS = set(UNITS) | set(TEENS) | set(TENS) | set(ORDINALS) | set(REPEAT) | {"hundred"}
+
+
+def tokens_of(text: str) -> list[Token]:
+    return [Token(m.group(), m.group().lower(), m.start(), m.end()) for m in TOKEN.finditer(text)]
+
+
+def _value(tok: Token, following: Token | None) -> tuple[str, bool] | None:
+    """The digits one token spells on its own (None: not a number), and whether it was a word."""
+    low = tok.low
+    if low.isdigit():
+        return low, False
+    if m := ORDINAL_DIGITS.match(low):
+        return m.group(1), False
+    if low in ("oh", "o"):
+        # "oh" is a digit only next to other digits; on its own it is "oh, right".
+        return ("0", True) if following is not None and _is_number(following) else None
+    if low in UNITS:
+        return str(UNITS[low]), True
+    if low in TEENS:
+        return str(TEENS[low]), True
+    if low in ORDINALS:
+        return str(ORDINALS[low]), True
+    return None
+
+
+def _is_number(tok: Token) -> bool:
+    low = tok.low
+    return low.isdigit() or bool(ORDINAL_DIGITS.match(low)) or low in WORDS
+
+
+def number_runs(tokens: list[Token]) -> list[Run]:
+    """Every run of number tokens, joiners allowed between them, month names allowed next to them."""
+    runs: list[Run] = []
+    i, n = 0, len(tokens)
+    while i < n:
+        run, i = _run_from(tokens, i)
+        if run is not None:
+            runs.append(run)
+    return runs
+
+
+def _run_from(tokens: list[Token], i: int) -> tuple[Run | None, int]:
+    """The run starting at token i (None when none starts there) and the index after it."""
+    n = len(tokens)
+    first = tokens[i]
+    if not (_is_number(first) or (first.low in MONTHS and i + 1 < n and _is_number(tokens[i + 1]))):
+        return None, i + 1
+    run = Run(first.start, first.end, "", [])
+    j = i
+    while j < n:
+        tok = tokens[j]
+        nxt = tokens[j + 1] if j + 1 < n else None
+        if tok.low in MONTHS and (run.digits or (nxt is not None and _is_number(nxt))):
+            run.digits += f"{MONTHS[tok.low]:02d}"
+            run.month = True
+        elif tok.low in REPEAT and nxt is not None and (v := _value(nxt, None)) is not None and len(v[0]) == 1:
+            run.digits += v[0] * REPEAT[tok.low]
+            run.spoken = True
+            run.tokens.append(tok)
+            tok = nxt
+            j += 1
+        elif tok.low in TENS:
+            unit = _value(nxt, None) if nxt is not None and nxt.low in UNITS and nxt.low not in ("oh", "o") else None
+            run.digits += str(TENS[tok.low]) + (unit[0] if unit else "0")
+            run.spoken = True
+            if unit:
+                run.tokens.append(tok)
+                tok = nxt  # type: ignore[assignment]
+                j += 1
+        elif tok.low == "hundred" and run.digits:
+            run.digits += "" if nxt is not None and nxt.low in TENS else ("0" if nxt is not None and nxt.low in UNITS
+                                                                           else "00")
+            run.spoken = True
+        elif (v := _value(tok, nxt)) is not None:
+            run.digits += v[0]
+            run.spoken = run.spoken or v[1]
+        elif tok.low in JOINERS and run.digits and nxt is not None and (_is_number(nxt) or nxt.low in MONTHS):
+            if not tok.low.isalpha():
+                run.separators += tok.text
+        else:
+            break
+        run.tokens.append(tok)
+        run.end = tok.end
+        j += 1
+    last = run.tokens[-1].low if run.tokens else ""
+    run.ordinal = last in ORDINALS or bool(ORDINAL_DIGITS.match(last))
+    if not run.digits:
+        return None, max(j, i + 1)
+    return run, max(j, i + 1)
+
+
+def luhn(digits: str) -> bool:
+    """The card-number checksum (ISO/IEC 7812): written card numbers pass it, most other numbers do not."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0

@@ -30,6 +30,10 @@ STOP = frozenset(
     mother father son daughter neighbor neighbour the company office dispatcher plumber electrician contractor
     last first name number card account phone email address on calling about because since like right now then
     than as all any some more most much many few new old other another same such only own
+    you're we're they're i've you've we've i'll you'll we'll that's there's he's she's don't can't won't didn't
+    isn't wasn't doesn't haven't hasn't couldn't wouldn't shouldn't aren't let's what's here's who's
+    angry upset mad sick tired busy done frustrated worried scared stuck fed away fine annoyed concerned unhappy
+    disappointed ready free available late early stressed nervous desperate confused alone hoping serious
     gonna wanna gotta let let's please thanks thank hi hello hey bye goodbye morning afternoon evening
     furnace heater boiler ac unit water leak pipe toilet sink drain panel breaker outlet system thermostat
     monday tuesday wednesday thursday friday saturday sunday today tomorrow tonight yesterday january february
@@ -45,9 +49,13 @@ STRONG = re.compile(
 )
 #: After these, the next words are a name only if capitalised mid-text or followed by "calling", "from"...
 WEAK = re.compile(
-    r"\b(?:this is|i am|i'm|im|it's|it is|thanks|thank you|hi|hello|hey|yes|bye|sorry)\s*,?\s+", re.IGNORECASE
+    r"\b(?:this is|i am|i'm|im|thanks|thank you|hi|hello|hey|bye)\s*,?\s+", re.IGNORECASE
 )
-FOLLOWS = frozenset("calling from with here speaking over at".split())
+TITLE_MID = re.compile(r"[a-z,;]\s+[A-Z][a-z]")
+FOLLOWS = frozenset("calling here speaking".split())
+#: After a lower-case name these follow only if the word before is not a verb or an adjective.
+LOOSE_FOLLOWS = frozenset("from with at over".split())
+NOT_NAME_END = re.compile(r"(?:ing|ed|ly|ful|ous|ive|less|able)$")
 WORD = re.compile(r"[A-Za-z][A-Za-z'-]*$")
 
 
@@ -56,7 +64,7 @@ def find(text: str, tokens: list[Token], expecting: bool) -> list[Found]:
     from empathy_engine.privacy.redactor import Found
 
     out: list[Found] = []
-    mixed = any(c.isupper() for c in text) and not text.isupper()
+    mixed = bool(TITLE_MID.search(text))  # cased text: a capitalised word inside a sentence
     for pattern, strong in ((STRONG, True), (WEAK, False)):
         for m in pattern.finditer(text):
             words = _name_words(tokens, m.end(), strong, mixed)
@@ -86,6 +94,8 @@ def _name_words(tokens: list[Token], at: int, strong: bool, mixed: bool) -> list
         return []
     if not strong and not mixed:
         nxt = following[len(words)] if len(words) < len(following) else None
-        if nxt is None or nxt.low not in FOLLOWS:
+        if nxt is None or nxt.low not in FOLLOWS | LOOSE_FOLLOWS:
+            return []
+        if nxt.low in LOOSE_FOLLOWS and (len(words) > 1 or NOT_NAME_END.search(words[0].low)):
             return []
     return words

@@ -39,7 +39,8 @@ REPEAT = {"double": 2, "triple": 3}
 JOINERS = {"-", "dash", "/", ",", ".", "and", "of", "the", "slash", "hyphen", "space", "star", "pound", "hash", "#",
            "*"}  # fmt: skip
 
-TOKEN = re.compile(r"[A-Za-z0-9]+(?:'[a-z]+)?|[^\sA-Za-z0-9]")
+TOKEN = re.compile(r"[A-Za-z0-9]+(?:'[a-z]+)?|[.,/-]+|[^\sA-Za-z0-9]")
+PUNCT_JOIN = frozenset(".,/-")
 ORDINAL_DIGITS = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)$", re.IGNORECASE)
 
 
@@ -86,7 +87,7 @@ def _value(tok: Token, following: Token | None) -> tuple[str, bool] | None:
         return m.group(1), False
     if low in ("oh", "o"):
         # "oh" is a digit only next to other digits; on its own it is "oh, right".
-        return ("0", True) if following is not None and _is_number(following) else None
+        return ("0", True) if following is None or _is_number(following) else None
     if low in UNITS:
         return str(UNITS[low]), True
     if low in TEENS:
@@ -94,6 +95,14 @@ def _value(tok: Token, following: Token | None) -> tuple[str, bool] | None:
     if low in ORDINALS:
         return str(ORDINALS[low]), True
     return None
+
+
+def _joins(tok: Token) -> bool:
+    return tok.low in JOINERS or set(tok.low) <= PUNCT_JOIN
+
+
+def is_number(tok: Token) -> bool:
+    return _is_number(tok)
 
 
 def _is_number(tok: Token) -> bool:
@@ -116,14 +125,18 @@ def _run_from(tokens: list[Token], i: int) -> tuple[Run | None, int]:
     """The run starting at token i (None when none starts there) and the index after it."""
     n = len(tokens)
     first = tokens[i]
-    if not (_is_number(first) or (first.low in MONTHS and i + 1 < n and _is_number(tokens[i + 1]))):
+    nxt0 = tokens[i + 1] if i + 1 < n else None
+    dated = nxt0 is not None and (_is_number(nxt0) or nxt0.low == "second")
+    if not (_is_number(first) or (first.low in MONTHS and dated)):
+        return None, i + 1
+    if first.low in ("oh", "o") and not (nxt0 is None and i > 0) and not (nxt0 is not None and _is_number(nxt0)):
         return None, i + 1
     run = Run(first.start, first.end, "", [])
     j = i
     while j < n:
         tok = tokens[j]
         nxt = tokens[j + 1] if j + 1 < n else None
-        if tok.low in MONTHS and (run.digits or (nxt is not None and _is_number(nxt))):
+        if tok.low in MONTHS and (run.digits or (nxt is not None and (_is_number(nxt) or nxt.low == "second"))):
             run.digits += f"{MONTHS[tok.low]:02d}"
             run.month = True
         elif tok.low in REPEAT and nxt is not None and (v := _value(nxt, None)) is not None and len(v[0]) == 1:
@@ -132,8 +145,13 @@ def _run_from(tokens: list[Token], i: int) -> tuple[Run | None, int]:
             run.tokens.append(tok)
             tok = nxt
             j += 1
+        elif tok.low in ("oh", "o") and run.digits:
+            run.digits += "0"  # "... five six oh": a zero at the end of a number too
+            run.spoken = True
+        elif tok.low == "second" and (run.month or (nxt is not None and nxt.low == "of")):
+            run.digits += "2"  # "July second", not "one second"
         elif tok.low in TENS:
-            unit = _value(nxt, None) if nxt is not None and nxt.low in UNITS and nxt.low not in ("oh", "o") else None
+            unit = _unit(nxt, run)
             run.digits += str(TENS[tok.low]) + (unit[0] if unit else "0")
             run.spoken = True
             if unit:
@@ -147,7 +165,7 @@ def _run_from(tokens: list[Token], i: int) -> tuple[Run | None, int]:
         elif (v := _value(tok, nxt)) is not None:
             run.digits += v[0]
             run.spoken = run.spoken or v[1]
-        elif tok.low in JOINERS and run.digits and nxt is not None and (_is_number(nxt) or nxt.low in MONTHS):
+        elif _joins(tok) and run.digits and nxt is not None and (_is_number(nxt) or nxt.low in MONTHS):
             if not tok.low.isalpha():
                 run.separators += tok.text
         else:
@@ -160,6 +178,19 @@ def _run_from(tokens: list[Token], i: int) -> tuple[Run | None, int]:
     if not run.digits:
         return None, max(j, i + 1)
     return run, max(j, i + 1)
+
+
+def _unit(tok: Token | None, run: Run) -> tuple[str, bool] | None:
+    """The unit after a tens word ("twenty seven", "twenty first", "May twenty second")."""
+    if tok is None or tok.low in ("oh", "o"):
+        return None
+    if tok.low in UNITS:
+        return str(UNITS[tok.low]), True
+    if tok.low in ORDINALS and ORDINALS[tok.low] < 10:
+        return str(ORDINALS[tok.low]), True
+    if tok.low == "second" and run.month:
+        return "2", True
+    return None
 
 
 def luhn(digits: str) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from empathy_engine.privacy import names
 from empathy_engine.privacy.entities import CONTEXT_RE, MASK, Entity, mask_of
-from empathy_engine.privacy.numbers import Run, Token, luhn, number_runs, tokens_of
+from empathy_engine.privacy.numbers import Run, Token, is_number, luhn, number_runs, tokens_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +42,14 @@ LABEL_BEFORE = frozenset(
 PRICE = frozenset("$£€")
 BUSINESS = re.compile(
     r"\b(?:our (?:office|shop|showroom|warehouse|store|branch|location|address|headquarters|depot)"
-    r"|we're (?:at|on|located)|we are (?:at|on|located)|located at|headquarters|head office|supply house"
+    r"|we're located|we are located|headquarters|head office|supply house"
     r"|hardware store|home depot|lowe's)\b",
     re.IGNORECASE,
 )
 STREET = re.compile(
-    r"\s+((?:[A-Za-z][A-Za-z'.-]*\s+){1,3}?)(?:street|st|avenue|ave|road|rd|drive|dr|lane|ln|court|ct|boulevard"
-    r"|blvd|way|place|pl|circle|cir|terrace|ter|parkway|pkwy|highway|hwy|trail|trl|loop|crescent|pike|alley)\b\.?"
+    r"\s+((?:[A-Za-z][A-Za-z'.-]*\s+){1,3})(?:street|st|avenue|ave|road|rd|drive|dr|lane|ln|court|ct|boulevard"
+    r"|blvd|way|place|pl|circle|cir|terrace|ter|parkway|pkwy|highway|hwy|trail|trl|loop|crescent|pike|alley|view"
+    r"|glen|grove|heights|crossing|landing|hollow|bend)\b\.?"
     r"(?:,?\s+(?:apartment|apt|unit|suite|ste|number|no|#)\.?\s*#?\s*[A-Za-z0-9-]+)?",
     re.IGNORECASE,
 )
@@ -58,7 +59,8 @@ STREET_STOP = frozenset(
 )
 EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
 SPOKEN_DOMAIN = re.compile(
-    r"\b(?:at)\s+(?:[a-z0-9-]+(?:\s+|\s*\.\s*|\s+dot\s+)){1,3}?(?:com|net|org|edu|gov|us|io|co|biz|info|me|uk)\b",
+    r"\bat\s+(?:(?!at\b)[a-z0-9-]+(?:\s+|\s*\.\s*|\s+dot\s+)){0,2}?(?!at\b)[a-z0-9-]+(?:\s+dot\s+|\s*\.\s*)"
+    r"(?:com|net|org|edu|gov|us|io|co|biz|info|me|uk)\b",
     re.IGNORECASE,
 )
 EMAIL_STOP = frozenset("is it's its email e-mail address me my the at to send yeah yes sure um uh it that's".split())
@@ -153,8 +155,8 @@ def _classify(
         return Entity.PHONE
     if shape == "ddd-dddd":
         return Entity.PHONE
-    if expecting is not None and expecting not in (Entity.NAME, Entity.EMAIL) and n >= 2:
-        return expecting  # one digit alone ("eight to five") is a time or a count, even in an answer
+    if expecting is not None and expecting not in (Entity.NAME, Entity.EMAIL) and (n >= 2 or len(tokens) <= 4):
+        return expecting  # one digit in a longer turn ("eight to five") is a time or a count, even in an answer
     return None
 
 
@@ -231,8 +233,8 @@ def _passwords(text: str, tokens: list[Token], expecting: bool) -> list[Found]:
         taken = [t for t in tokens if t.start >= at][:4]
         words: list[Token] = []
         for tok in taken:
-            if not tok.low[0].isalnum() or tok.low in names.STOP:
-                break
+            if not tok.low[0].isalnum() or tok.low in names.STOP or is_number(tok):
+                break  # numbers are left to the number runs, which read "zero one" as one code
             words.append(tok)
         if words:
             out.append(Found(Entity.ACCESS_CODE, words[0].start, words[-1].end))

@@ -227,7 +227,8 @@ def _dob(rnd: random.Random, style: str) -> tuple[str, str]:
 
 
 def _phone(rnd: random.Random, style: str) -> tuple[str, str]:
-    area, mid, last = rnd.randint(201, 989), rnd.randint(200, 999), digits(rnd, 4)
+    area = rnd.choice([a for a in range(201, 990) if a not in (800, 833, 844, 855, 866, 877, 888)])  # not toll-free
+    mid, last = rnd.randint(200, 999), digits(rnd, 4)
     if style == "written":
         value = rnd.choice(
             [f"({area}) {mid}-{last}", f"{area}-{mid}-{last}", f"{area}.{mid}.{last}", f"{area}{mid}{last}"]

@@ -26,7 +26,7 @@ ASKS: tuple[tuple[Entity, str], ...] = (
     (Entity.SSN, r"social security|social|ssn"),
     (Entity.PIN, r"pin(?: number| code)?"),
     (Entity.DATE_OF_BIRTH, r"date of birth|birth ?date|birthday|dob"),
-    (Entity.ACCESS_CODE, dict(CONTEXT)[Entity.ACCESS_CODE]),
+    (Entity.ACCESS_CODE, dict(CONTEXT)[Entity.ACCESS_CODE] + r"|code to get in\w*|(?:a|the|any) code\b(?!\s+on\s+the)"),
     (Entity.PHONE, r"phone|best number|call ?back number|number to reach|cell|mobile|contact number"),
     (Entity.CARD_NUMBER, r"card number|number on the card|long number|credit card|debit card|card you|which card"
      r"|the card|your card|visa|master ?card|amex"),
@@ -39,7 +39,7 @@ ASK_RE = re.compile("|".join(rf"(?P<{e.value}>\b(?:{words})\b)" for e, words in 
 #: An agent turn asks when it has one of these (not "your card was declined").
 REQUEST = re.compile(
     r"\?|\b(?:can|could|may|would) (?:i|you)\b|\b(?:what's|what is|read|give|provide|tell|confirm|verify|need|go ahead"
-    r"|let me (?:get|have)|i'll (?:need|take)|ready for|whenever you're ready|and the|then the|last)\b",
+    r"|let me (?:get|have)|i'll (?:need|take)|ready for|ready when|whenever you're ready|and the|then the|last)\b",
     re.IGNORECASE,
 )
 

@@ -40,7 +40,7 @@ def unmasked_shape(text: str) -> str:
 #: Words that say which entity the digits next to them are (Presidio's "context words"). Order
 #: matters only for overlaps inside one alternation: the longer phrase is listed first.
 CONTEXT: tuple[tuple[Entity, str], ...] = (
-    (Entity.CVV, r"cvv2?|cvc|cid|security code|security number|three digits?|3 digits?|four digits? on the front"
+    (Entity.CVV, r"cvv2?|cvc|ccv|cid|security code|security number|three digits?|3 digits?|four digits? on the front"
      r"|(?:code|digits|numbers?) on the back|back of the card"),
     (Entity.EXPIRY, r"expir\w*|exp date|exp\b|valid (?:thru|through|until)|good (?:thru|through)"),
     (Entity.ROUTING_NUMBER, r"routing|aba|transit number"),

@@ -34,6 +34,7 @@ STOP = frozenset(
     isn't wasn't doesn't haven't hasn't couldn't wouldn't shouldn't aren't let's what's here's who's
     angry upset mad sick tired busy done frustrated worried scared stuck fed away fine annoyed concerned unhappy
     disappointed ready free available late early stressed nervous desperate confused alone hoping serious
+    said told asked gave put sent called came went took got wanted promised transferred hung kept says tells
     gonna wanna gotta let let's please thanks thank hi hello hey bye goodbye morning afternoon evening
     furnace heater boiler ac unit water leak pipe toilet sink drain panel breaker outlet system thermostat
     monday tuesday wednesday thursday friday saturday sunday today tomorrow tonight yesterday january february
@@ -43,13 +44,20 @@ STOP = frozenset(
 #: After these, the next words are a name whatever their case.
 STRONG = re.compile(
     r"\b(?:my name is|my name's|name is|name's|names is|first name is|last name is|full name is|speaking with"
-    r"|speak with|speak to|talking to|talking with|talk to|ask for|asking for|name on the (?:card|account) is"
+    r"|speak with|speak to|talking to|talking with|talk to|spoke with|spoke to|talked to|talked with"
+    r"|ask for|asking for|name on the (?:card|account) is"
     r"|(?:account|card) ?holder is|under the name(?: of)?|goes by|mr|mrs|ms|mister|missus|miz|dr|doctor)\.?,?\s+",
     re.IGNORECASE,
 )
 #: After these, the next words are a name only if capitalised mid-text or followed by "calling", "from"...
 WEAK = re.compile(
     r"\b(?:this is|i am|i'm|im|thanks|thank you|hi|hello|hey|bye)\s*,?\s+", re.IGNORECASE
+)
+#: After these, a capitalised word is a name ("my husband Greg"); lower case ("my father sits") is not.
+RELATION = re.compile(
+    r"\b(?:my|our|his|her) (?:husband|wife|son|daughter|mom|mother|dad|father|neighbou?r|brother|sister|tenant"
+    r"|landlord|partner|aunt|uncle|grandson|granddaughter)\s*,?\s+",
+    re.IGNORECASE
 )
 TITLE_MID = re.compile(r"[a-z,;]\s+[A-Z][a-z]")
 FOLLOWS = frozenset("calling here speaking".split())
@@ -65,13 +73,18 @@ def find(text: str, tokens: list[Token], expecting: bool) -> list[Found]:
 
     out: list[Found] = []
     mixed = bool(TITLE_MID.search(text))  # cased text: a capitalised word inside a sentence
-    for pattern, strong in ((STRONG, True), (WEAK, False)):
+    for pattern, strong in ((STRONG, True), (WEAK, False), (RELATION, False)):
         for m in pattern.finditer(text):
-            words = _name_words(tokens, m.end(), strong, mixed)
+            words = _name_words(tokens, m.end(), strong, mixed or pattern is RELATION)
             if words:
                 out.append(Found(Entity.NAME, words[0].start, words[-1].end))
     if expecting and not out and len(tokens) <= 8:
-        lead = re.match(r"\s*(?:(?:yeah|yes|sure|um|uh|it's|it is|that's|that is|that would be|its)[\s,]+)*", text)
+        lead = re.match(
+            r"\s*(?:(?:yeah|yes|sure|um|uh|it's|it is|that's|that is|that would be|its|this is|i'm|im|my name is)"
+            r"[\s,]+)*",
+            text,
+            re.IGNORECASE,
+        )
         words = _name_words(tokens, lead.end() if lead else 0, True, mixed)
         if words:
             out.append(Found(Entity.NAME, words[0].start, words[-1].end))

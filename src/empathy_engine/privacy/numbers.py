@@ -37,7 +37,7 @@ MONTHS.update({"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug"
 REPEAT = {"double": 2, "triple": 3}
 #: Inside a run these join its pieces ("4111-1111", "four one dash two", "the 3rd of May").
 JOINERS = {"-", "dash", "/", ",", ".", "and", "of", "the", "slash", "hyphen", "space", "star", "pound", "hash", "#",
-           "*"}  # fmt: skip
+           "*", "uh", "um", "er", "erm"}  # fmt: skip
 
 TOKEN = re.compile(r"[A-Za-z0-9]+(?:'[a-z]+)?|[.,/-]+|[^\sA-Za-z0-9]")
 PUNCT_JOIN = frozenset(".,/-")
@@ -97,6 +97,14 @@ def _value(tok: Token, following: Token | None) -> tuple[str, bool] | None:
     return None
 
 
+def _past_joiners(tokens: list[Token], j: int) -> Token | None:
+    """The first token after position j that is not a joiner ("four one... uh... double two")."""
+    for tok in tokens[j + 1 : j + 5]:
+        if not _joins(tok):
+            return tok
+    return None
+
+
 def _joins(tok: Token) -> bool:
     return tok.low in JOINERS or set(tok.low) <= PUNCT_JOIN
 
@@ -127,6 +135,8 @@ def _run_from(tokens: list[Token], i: int) -> tuple[Run | None, int]:
     first = tokens[i]
     nxt0 = tokens[i + 1] if i + 1 < n else None
     dated = nxt0 is not None and (_is_number(nxt0) or nxt0.low == "second")
+    if nxt0 is not None and nxt0.low == "of" and i + 2 < n and _is_number(tokens[i + 2]):
+        dated = True  # "March of 1949"
     if not (_is_number(first) or (first.low in MONTHS and dated)):
         return None, i + 1
     if first.low in ("oh", "o") and not (nxt0 is None and i > 0) and not (nxt0 is not None and _is_number(nxt0)):
@@ -136,7 +146,7 @@ def _run_from(tokens: list[Token], i: int) -> tuple[Run | None, int]:
     while j < n:
         tok = tokens[j]
         nxt = tokens[j + 1] if j + 1 < n else None
-        if tok.low in MONTHS and (run.digits or (nxt is not None and (_is_number(nxt) or nxt.low == "second"))):
+        if tok.low in MONTHS and (run.digits or j == i):  # a month starts a run only where it was checked above
             run.digits += f"{MONTHS[tok.low]:02d}"
             run.month = True
         elif tok.low in REPEAT and nxt is not None and (v := _value(nxt, None)) is not None and len(v[0]) == 1:
@@ -165,7 +175,9 @@ def _run_from(tokens: list[Token], i: int) -> tuple[Run | None, int]:
         elif (v := _value(tok, nxt)) is not None:
             run.digits += v[0]
             run.spoken = run.spoken or v[1]
-        elif _joins(tok) and run.digits and nxt is not None and (_is_number(nxt) or nxt.low in MONTHS):
+        elif _joins(tok) and run.digits and (after := _past_joiners(tokens, j)) is not None and (
+            _is_number(after) or after.low in MONTHS
+        ):
             if not tok.low.isalpha():
                 run.separators += tok.text
         else:

@@ -37,11 +37,11 @@ LABEL_BEFORE = frozenset(
     "seer model serial ticket invoice order confirmation reference ref case job quote estimate size r version "
     "room floor level step option press page item line part filter tank breaker circuit zone extension ext "
     "error fault flash flashes blink blinks diagnostic $ £ € permit license policy claim po lot tracking "
-    "rma sku warranty aisle channel building route highway interstate exit suite".split()
+    "rma sku warranty aisle channel building route highway interstate exit suite zip postal".split()
 )
 PRICE = frozenset("$£€")
 BUSINESS = re.compile(
-    r"\b(?:our (?:office|shop|showroom|warehouse|store|branch|location|address|headquarters|depot)"
+    r"\b(?:(?:our|your) (?:office|shop|showroom|warehouse|store|branch|location|address|headquarters|depot)"
     r"|we're located|we are located|headquarters|head office|supply house"
     r"|hardware store|home depot|lowe's)\b",
     re.IGNORECASE,
@@ -113,7 +113,7 @@ def find(text: str, expecting: Entity | None = None) -> list[Found]:
     if " at " in text or " AT " in text:
         spans.extend(_spoken_emails(text, tokens))
     for m in PHONE.finditer(text):
-        if not _labelled(text, m.start()):
+        if not _labelled(text, m.start()) and re.sub(r"\D", "", m.group()).removeprefix("1")[:3] not in TOLL_FREE:
             spans.append(Found(Entity.PHONE, m.start(), m.end()))
     spans.extend(names.find(text, tokens, expecting == Entity.NAME))
     spans.extend(_passwords(text, tokens, expecting == Entity.ACCESS_CODE))
@@ -142,6 +142,11 @@ def _classify(
         named = Entity.EXPIRY
     if named == Entity.EXPIRY and WEAK_EXPIRY.search(text[max(0, run.start - WINDOW) : run.start]):
         named = None
+    if YEAR.match(run.digits) and named not in (Entity.DATE_OF_BIRTH, Entity.EXPIRY) and _after_time_word(text, run):
+        return None  # "with you since 2009"
+    if named in (Entity.PHONE, None) and n in (10, 11):
+        if run.digits.removeprefix("1")[:3] in TOLL_FREE:
+            return None  # a company's 800 number, not the customer's
     if named is not None:
         low, high = DIGITS.get(named, (1, 99))
         if low <= n <= high or run.month:
@@ -158,6 +163,15 @@ def _classify(
     if expecting is not None and expecting not in (Entity.NAME, Entity.EMAIL) and (n >= 2 or len(tokens) <= 4):
         return expecting  # one digit in a longer turn ("eight to five") is a time or a count, even in an answer
     return None
+
+
+TOLL_FREE = frozenset({"800", "833", "844", "855", "866", "877", "888"})
+YEAR = re.compile(r"^(?:19|20)\d\d$")
+TIME_WORD = re.compile(r"\b(?:since|in|from|until|till|by|of|year|back in|around|circa)\s*$", re.IGNORECASE)
+
+
+def _after_time_word(text: str, run: Run) -> bool:
+    return bool(TIME_WORD.search(text, max(0, run.start - 12), run.start))
 
 
 def _context(text: str, run: Run, contexts: list[tuple[int, int, Entity]]) -> Entity | None:
@@ -237,7 +251,10 @@ def _passwords(text: str, tokens: list[Token], expecting: bool) -> list[Found]:
                 break  # numbers are left to the number runs, which read "zero one" as one code
             words.append(tok)
         if words:
-            out.append(Found(Entity.ACCESS_CODE, words[0].start, words[-1].end))
+            end = words[-1].end
+            while end < len(text) and not text[end].isspace() and text[end] not in ",.;?":
+                end += 1  # the rest of the password as written ("Riverbend!88")
+            out.append(Found(Entity.ACCESS_CODE, words[0].start, end))
     return out
 
 

@@ -35,7 +35,7 @@ ASKS: tuple[tuple[Entity, str], ...] = (
     (Entity.EMAIL, r"e-?mail"),
     (Entity.ADDRESS, r"address|where (?:do you live|is the property)|service location|street"),
 )
-ASK_RE = re.compile("|".join(rf"(?P<{e.value}>\b(?:{words})\b)" for e, words in ASKS), re.IGNORECASE)
+ASK_RE = re.compile(r"\b(?:" + "|".join(rf"(?P<{e.value}>(?:{words})\b)" for e, words in ASKS) + ")")  # lower case
 #: An agent turn asks when it has one of these (not "your card was declined").
 REQUEST = re.compile(
     r"\?|\b(?:can|could|may|would) (?:i|you)\b|\b(?:what's|what is|read|give|provide|tell|confirm|verify|need|go ahead"
@@ -49,7 +49,7 @@ def asked_for(agent_text: str) -> Entity | None:
     if not REQUEST.search(agent_text):
         return None
     last = None
-    for m in ASK_RE.finditer(agent_text):
+    for m in ASK_RE.finditer(agent_text.lower()):
         last = m.lastgroup
     return Entity(last) if last else None
 

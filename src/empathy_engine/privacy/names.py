@@ -12,6 +12,7 @@ import re
 from typing import TYPE_CHECKING
 
 from empathy_engine.privacy.entities import Entity
+from empathy_engine.privacy.numbers import index_at
 
 if TYPE_CHECKING:
     from empathy_engine.privacy.numbers import Token
@@ -42,23 +43,38 @@ STOP = frozenset(
     carrier trane lennox rheem goodman bryant york amana ruud kohler moen nest honeywell ecobee""".split()
 )
 #: After these, the next words are a name whatever their case.
-STRONG = re.compile(
-    r"\b(?:my name is|my name's|name is|name's|names is|first name is|last name is|full name is|speaking with"
-    r"|speak with|speak to|talking to|talking with|talk to|spoke with|spoke to|talked to|talked with"
-    r"|ask for|asking for|name on the (?:card|account) is"
-    r"|(?:account|card) ?holder is|under the name(?: of)?|goes by|mr|mrs|ms|mister|missus|miz|dr|doctor)\.?,?\s+",
-    re.IGNORECASE,
-)
-#: After these, the next words are a name only if capitalised mid-text or followed by "calling", "from"...
-WEAK = re.compile(
-    r"\b(?:this is|i am|i'm|im|thanks|thank you|hi|hello|hey|bye)\s*,?\s+", re.IGNORECASE
-)
+STRONG = (
+    "my name is", "my name's", "name is", "name's", "names is", "first name is", "last name is", "full name is",
+    "speaking with", "speak with", "speak to", "talking to", "talking with", "talk to", "spoke with", "spoke to",
+    "talked to", "talked with", "ask for", "asking for", "name on the card is", "name on the account is",
+    "account holder is", "card holder is", "cardholder is", "under the name", "under the name of", "goes by",
+    "mr", "mrs", "ms", "mister", "missus", "miz", "dr", "doctor",
+)  # fmt: skip
+#: After these, the next words are a name only if capitalised mid-text or followed by "calling"...
+WEAK = ("this is", "i am", "i'm", "im", "thanks", "thank you", "hi", "hello", "hey", "bye")
 #: After these, a capitalised word is a name ("my husband Greg"); lower case ("my father sits") is not.
-RELATION = re.compile(
-    r"\b(?:my|our|his|her) (?:husband|wife|son|daughter|mom|mother|dad|father|neighbou?r|brother|sister|tenant"
-    r"|landlord|partner|aunt|uncle|grandson|granddaughter)\s*,?\s+",
-    re.IGNORECASE
-)
+RELATIVES = (
+    "husband wife son daughter mom mother dad father neighbor neighbour brother sister tenant landlord partner aunt "
+    "uncle grandson granddaughter"
+).split()
+RELATION = tuple(f"{who} {r}" for who in ("my", "our", "his", "her") for r in RELATIVES)
+STRONG_KIND, WEAK_KIND, RELATION_KIND = 0, 1, 2
+
+
+def _index(*groups: tuple[tuple[str, ...], int]) -> dict[str, list[tuple[tuple[str, ...], int]]]:
+    """Trigger phrases by their first word, longest first: a turn is scanned once, word by word."""
+    out: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+    for phrases, kind in groups:
+        for phrase in phrases:
+            words = tuple(phrase.split())
+            out.setdefault(words[0], []).append((words, kind))
+    for entries in out.values():
+        entries.sort(key=lambda e: -len(e[0]))
+    return out
+
+
+TRIGGERS = _index((STRONG, STRONG_KIND), (WEAK, WEAK_KIND), (RELATION, RELATION_KIND))
+SKIP = frozenset({".", ",", "-"})
 TITLE_MID = re.compile(r"[a-z,;]\s+[A-Z][a-z]")
 FOLLOWS = frozenset("calling here speaking".split())
 #: After a lower-case name these follow only if the word before is not a verb or an adjective.
@@ -73,11 +89,19 @@ def find(text: str, tokens: list[Token], expecting: bool) -> list[Found]:
 
     out: list[Found] = []
     mixed = bool(TITLE_MID.search(text))  # cased text: a capitalised word inside a sentence
-    for pattern, strong in ((STRONG, True), (WEAK, False), (RELATION, False)):
-        for m in pattern.finditer(text):
-            words = _name_words(tokens, m.end(), strong, mixed or pattern is RELATION)
-            if words:
-                out.append(Found(Entity.NAME, words[0].start, words[-1].end))
+    lows = [t.low for t in tokens]
+    for i, low in enumerate(lows):
+        for phrase, kind in TRIGGERS.get(low, ()):
+            if tuple(lows[i : i + len(phrase)]) != phrase:
+                continue
+            after = i + len(phrase)
+            while after < len(tokens) and tokens[after].low in SKIP:
+                after += 1
+            if after < len(tokens):
+                found = _name_words(tokens, tokens[after].start, kind == STRONG_KIND, mixed or kind == RELATION_KIND)
+                if found:
+                    out.append(Found(Entity.NAME, found[0].start, found[-1].end))
+            break
     if expecting and not out and len(tokens) <= 8:
         lead = re.match(
             r"\s*(?:(?:yeah|yes|sure|um|uh|it's|it is|that's|that is|that would be|its|this is|i'm|im|my name is)"
@@ -93,7 +117,8 @@ def find(text: str, tokens: list[Token], expecting: bool) -> list[Found]:
 
 def _name_words(tokens: list[Token], at: int, strong: bool, mixed: bool) -> list[Token]:
     """Up to three name-like words starting at character `at` (none when the frame does not hold)."""
-    following = [t for t in tokens if t.start >= at][:4]
+    first = index_at(tokens, at)
+    following = tokens[first : first + 4]
     words: list[Token] = []
     for tok in following[:3]:
         if tok.low in STOP or not WORD.match(tok.text) or len(tok.text) < 2:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 UNITS = {
     "zero": 0, "oh": 0, "o": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -44,8 +45,7 @@ PUNCT_JOIN = frozenset(".,/-")
 ORDINAL_DIGITS = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)$", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):  # a tuple: made for every word of every turn, so it must be cheap
     text: str
     low: str
     start: int
@@ -74,8 +74,24 @@ class Run:
 WORDS = set(UNITS) | set(TEENS) | set(TENS) | set(ORDINALS) | set(REPEAT) | {"hundred"}
 
 
-def tokens_of(text: str) -> list[Token]:
-    return [Token(m.group(), m.group().lower(), m.start(), m.end()) for m in TOKEN.finditer(text)]
+def tokens_of(text: str, low: str | None = None) -> list[Token]:
+    """The words, numbers and marks of `text` (`low`: text.lower(), when the caller has it)."""
+    low = text.lower() if low is None else low
+    if len(low) != len(text):  # a few non-ASCII letters change length when lowered: lower each token
+        return [Token(m.group(), m.group().lower(), m.start(), m.end()) for m in TOKEN.finditer(text)]
+    return [Token(m.group(), low[m.start() : m.end()], m.start(), m.end()) for m in TOKEN.finditer(text)]
+
+
+def index_at(tokens: list[Token], at: int) -> int:
+    """The index of the first token that starts at or after character `at` (a binary search)."""
+    lo, hi = 0, len(tokens)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if tokens[mid].start < at:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 def _value(tok: Token, following: Token | None) -> tuple[str, bool] | None:
@@ -115,7 +131,7 @@ def is_number(tok: Token) -> bool:
 
 def _is_number(tok: Token) -> bool:
     low = tok.low
-    return low.isdigit() or bool(ORDINAL_DIGITS.match(low)) or low in WORDS
+    return low.isdigit() or low in WORDS or (low[0].isdigit() and bool(ORDINAL_DIGITS.match(low)))
 
 
 def number_runs(tokens: list[Token]) -> list[Run]:
@@ -123,6 +139,10 @@ def number_runs(tokens: list[Token]) -> list[Run]:
     runs: list[Run] = []
     i, n = 0, len(tokens)
     while i < n:
+        low = tokens[i].low
+        if not (low[0].isdigit() or low in WORDS or low in MONTHS or low in ("oh", "o")):
+            i += 1  # most words start nothing: skip them without building a run
+            continue
         run, i = _run_from(tokens, i)
         if run is not None:
             runs.append(run)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from empathy_engine.privacy import names
 from empathy_engine.privacy.entities import CONTEXT_RE, MASK, Entity, mask_of
-from empathy_engine.privacy.numbers import Run, Token, is_number, luhn, number_runs, tokens_of
+from empathy_engine.privacy.numbers import Run, Token, index_at, is_number, luhn, number_runs, tokens_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +71,8 @@ PASSWORD = re.compile(
     r"|\bwi-?fi(?: password)?\s+(?:is|it's|:)\s*",
     re.IGNORECASE,
 )
+PASSWORD_WORDS = ("pass", "wifi", "wi-fi", "wi fi", "network key")
+DIGIT = re.compile(r"\d")
 WEAK_EXPIRY = re.compile(r"\b(?:warranty|contract|membership|plan|permit|license|coupon|offer|promo|filter)\b", re.I)
 WINDOW = 45  # characters before a number in which a context word counts
 AFTER = re.compile(r"^\s*(?:is|that's|thats|it's|is for|for)\s+(?:my|the|our|your)?\s*$", re.IGNORECASE)
@@ -106,38 +108,39 @@ def redact_turn(text: str, expecting: Entity | None = None) -> tuple[str, list[F
 
 def find(text: str, expecting: Entity | None = None) -> list[Found]:
     """Every PII span in `text`, merged, in order."""
-    tokens = tokens_of(text)
+    low = text.lower()
+    tokens = tokens_of(text, low)
     spans: list[Found] = []
-    for m in EMAIL.finditer(text):
-        spans.append(Found(Entity.EMAIL, m.start(), m.end()))
-    if " at " in text or " AT " in text:
+    # Cheap substring checks first: most turns hold no "@", no digit, no password.
+    if "@" in text:
+        spans.extend(Found(Entity.EMAIL, m.start(), m.end()) for m in EMAIL.finditer(text))
+    if " at " in low:
         spans.extend(_spoken_emails(text, tokens))
-    for m in PHONE.finditer(text):
-        if not _labelled(text, m.start()) and re.sub(r"\D", "", m.group()).removeprefix("1")[:3] not in TOLL_FREE:
-            spans.append(Found(Entity.PHONE, m.start(), m.end()))
+    if DIGIT.search(text):
+        for m in PHONE.finditer(text):
+            if not _labelled(text, m.start()) and re.sub(r"\D", "", m.group()).removeprefix("1")[:3] not in TOLL_FREE:
+                spans.append(Found(Entity.PHONE, m.start(), m.end()))
     spans.extend(names.find(text, tokens, expecting == Entity.NAME))
-    spans.extend(_passwords(text, tokens, expecting == Entity.ACCESS_CODE))
-    contexts = [(m.start(), m.end(), Entity(m.lastgroup)) for m in CONTEXT_RE.finditer(text) if m.lastgroup]
+    if expecting == Entity.ACCESS_CODE or any(w in low for w in PASSWORD_WORDS):
+        spans.extend(_passwords(text, tokens, expecting == Entity.ACCESS_CODE))
     for run in number_runs(tokens):
         if any(s.start <= run.start < s.end for s in spans):
             continue
         if (street := _address(text, run)) is not None:
             spans.append(street)
             continue
-        entity = _classify(text, run, tokens, contexts, expecting)
+        entity = _classify(text, run, tokens, expecting)
         if entity is not None:
             spans.append(Found(entity, run.start, run.end))
     return _merge(text, spans)
 
 
-def _classify(
-    text: str, run: Run, tokens: list[Token], contexts: list[tuple[int, int, Entity]], expecting: Entity | None
-) -> Entity | None:
+def _classify(text: str, run: Run, tokens: list[Token], expecting: Entity | None) -> Entity | None:
     """What a run of digits is, from its shape, its checksum, the words around it and what was asked."""
     if _quantity(text, run, tokens):
         return None
     n = len(run.digits)
-    named = _context(text, run, contexts)
+    named = _context(text, run)
     if named == Entity.CARD_NUMBER and "/" in run.separators and 3 <= n <= 6:
         named = Entity.EXPIRY
     if named == Entity.EXPIRY and WEAK_EXPIRY.search(text[max(0, run.start - WINDOW) : run.start]):
@@ -174,21 +177,26 @@ def _after_time_word(text: str, run: Run) -> bool:
     return bool(TIME_WORD.search(text, max(0, run.start - 12), run.start))
 
 
-def _context(text: str, run: Run, contexts: list[tuple[int, int, Entity]]) -> Entity | None:
+def _context(text: str, run: Run) -> Entity | None:
     """The nearest context word before the run (same sentence, within WINDOW), or one right after it
-    ("4417 is my PIN")."""
+    ("4417 is my PIN"). Only the windows around a run are searched: most of a long turn never is."""
     best: Entity | None = None
-    for start, end, entity in contexts:
-        if end <= run.start and run.start - end <= WINDOW and not SENTENCE_END.search(text, end, run.start):
-            best = entity  # later matches are nearer
-        elif start >= run.end and start - run.end <= 20 and AFTER.match(text[run.end : start]):
-            return best or entity
+    at = max(0, run.start - WINDOW - 30)
+    before = text[at : run.start].lower()
+    for m in CONTEXT_RE.finditer(before):
+        if len(before) - m.end() <= WINDOW and m.lastgroup and not SENTENCE_END.search(before, m.end()):
+            best = Entity(m.lastgroup)  # later matches are nearer
+    if best is None:
+        following = text[run.end : run.end + 40].lower()
+        after = CONTEXT_RE.search(following)
+        if after is not None and after.lastgroup and AFTER.match(following[: after.start()]):
+            return Entity(after.lastgroup)
     return best
 
 
 def _quantity(text: str, run: Run, tokens: list[Token]) -> bool:
     """A price, a measurement, a time or a labelled product number: not PII."""
-    first = next(i for i, t in enumerate(tokens) if t.start == run.start)
+    first = index_at(tokens, run.start)
     last = first + len(run.tokens) - 1
     if last + 1 < len(tokens):
         after = tokens[last + 1].low
@@ -225,7 +233,7 @@ def _spoken_emails(text: str, tokens: list[Token]) -> list[Found]:
     """ "bob dot smith at gmail dot com": the domain pattern, then the local part walked back."""
     out: list[Found] = []
     for m in SPOKEN_DOMAIN.finditer(text):
-        before = [t for t in tokens if t.end <= m.start()]
+        before = tokens[max(0, index_at(tokens, m.start()) - 9) : index_at(tokens, m.start())]
         start = m.start()
         taken = 0
         for tok in reversed(before):
@@ -244,7 +252,8 @@ def _passwords(text: str, tokens: list[Token], expecting: bool) -> list[Found]:
     if expecting and not starts and len(tokens) <= 8:
         starts = [0]
     for at in starts:
-        taken = [t for t in tokens if t.start >= at][:4]
+        first = index_at(tokens, at)
+        taken = tokens[first : first + 4]
         words: list[Token] = []
         for tok in taken:
             if not tok.low[0].isalnum() or tok.low in names.STOP or is_number(tok):

@@ -56,6 +56,7 @@ NEAR_MISSES = [
     "give me one second, oh no, not again",
     "the 2 way valve is leaking and there are 3 houses down the road with the same problem",
     "It's Tuesday and the tech still hasn't come",
+    "Alright, thank you. Talk to you Monday then.",
 ]
 
 
@@ -78,7 +79,8 @@ def test_redactor_is_idempotent_so_replaying_stored_text_changes_nothing() -> No
 def test_redactor_luhn_tells_a_card_from_a_long_number() -> None:
     assert luhn("4111111111111111") and not luhn("4111111111111112")
     # Written, with no context word: a number that fails the checksum is not taken for a card.
-    assert redact_text("the number on the sticker is 4111 1111 1111 1112") == "the number on the sticker is 4111 1111 1111 1112"
+    sticker = "the number on the sticker is 4111 1111 1111 1112"
+    assert redact_text(sticker) == sticker
 
 
 def _call(turns: list[tuple[str, str]]) -> list[str]:

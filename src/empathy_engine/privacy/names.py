@@ -75,6 +75,7 @@ def _index(*groups: tuple[tuple[str, ...], int]) -> dict[str, list[tuple[tuple[s
 
 TRIGGERS = _index((STRONG, STRONG_KIND), (WEAK, WEAK_KIND), (RELATION, RELATION_KIND))
 SKIP = frozenset({".", ",", "-"})
+TITLES = frozenset({"mr", "mrs", "ms", "mister", "missus", "miz", "dr", "doctor"})
 TITLE_MID = re.compile(r"[a-z,;]\s+[A-Z][a-z]")
 FOLLOWS = frozenset("calling here speaking".split())
 #: After a lower-case name these follow only if the word before is not a verb or an adjective.
@@ -95,7 +96,9 @@ def find(text: str, tokens: list[Token], expecting: bool) -> list[Found]:
             if tuple(lows[i : i + len(phrase)]) != phrase:
                 continue
             after = i + len(phrase)
-            while after < len(tokens) and tokens[after].low in SKIP:
+            # "Mrs. Okafor", "Thanks, Maria" - but a full stop after anything but a title ends the frame.
+            skip = SKIP if phrase[0] in TITLES else SKIP - {"."}
+            while after < len(tokens) and tokens[after].low in skip:
                 after += 1
             if after < len(tokens):
                 found = _name_words(tokens, tokens[after].start, kind == STRONG_KIND, mixed or kind == RELATION_KIND)

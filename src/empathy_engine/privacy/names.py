@@ -115,6 +115,26 @@ def find(text: str, tokens: list[Token], expecting: bool) -> list[Found]:
         words = _name_words(tokens, lead.end() if lead else 0, True, mixed)
         if words:
             out.append(Found(Entity.NAME, words[0].start, words[-1].end))
+    if out:
+        out.extend(_again(text, tokens, out))
+    return out
+
+
+def _again(text: str, tokens: list[Token], names: list[Found]) -> list[Found]:
+    """The same name said again in the turn without a frame ("it's Earl, Earl Sorensen")."""
+    from empathy_engine.privacy.redactor import Found
+
+    said = {t.low for f in names for t in tokens if f.start <= t.start < f.end}
+    out: list[Found] = []
+    for i, tok in enumerate(tokens):
+        if tok.low not in said or any(f.start <= tok.start < f.end for f in names):
+            continue
+        end = tok.end
+        for nxt in tokens[i + 1 : i + 3]:  # and a surname after it ("Earl, Earl Sorensen")
+            if nxt.low in STOP or not WORD.match(nxt.text) or not nxt.text[0].isupper():
+                break
+            end = nxt.end
+        out.append(Found(Entity.NAME, tok.start, end))
     return out
 
 

@@ -67,7 +67,8 @@ EMAIL_STOP = frozenset("is it's its email e-mail address me my the at to send ye
 EMAIL_JOIN = frozenset("dot underscore dash period . _ -".split())
 PHONE = re.compile(r"(?:\+?1[\s.-]?)?\(?\b\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}\b")
 PASSWORD = re.compile(
-    r"\b(?:password|pass ?code|network key)\s*(?:is|it's|its|:|=|would be)\s*"
+    r"\b(?:password|pass ?code)\b[^.?!]{0,40}?\b(?:it's|its|it is|says)\s+"
+    r"|\b(?:password|pass ?code|network key)\s*(?:is|it's|its|:|=|would be)\s*"
     r"|\bwi-?fi(?: password)?\s+(?:is|it's|:)\s*",
     re.IGNORECASE,
 )
@@ -140,7 +141,11 @@ def _classify(text: str, run: Run, tokens: list[Token], expecting: Entity | None
     if _quantity(text, run, tokens):
         return None
     n = len(run.digits)
+    if run.separators == "." and not run.spoken:
+        return None  # a decimal number (a price, a time stamp), never a card or an account
     named = _context(text, run)
+    if n in (3, 4) and AREA_CODE.search(text, max(0, run.start - 15), run.start):
+        return Entity.PHONE
     if named == Entity.CARD_NUMBER and "/" in run.separators and 3 <= n <= 6:
         named = Entity.EXPIRY
     if named == Entity.EXPIRY and WEAK_EXPIRY.search(text[max(0, run.start - WINDOW) : run.start]):
@@ -168,6 +173,7 @@ def _classify(text: str, run: Run, tokens: list[Token], expecting: Entity | None
     return None
 
 
+AREA_CODE = re.compile(r"\barea code\s*(?:is\s*)?$", re.IGNORECASE)
 TOLL_FREE = frozenset({"800", "833", "844", "855", "866", "877", "888"})
 YEAR = re.compile(r"^(?:19|20)\d\d$")
 TIME_WORD = re.compile(r"\b(?:since|in|from|until|till|by|of|year|back in|around|circa)\s*$", re.IGNORECASE)

@@ -31,7 +31,8 @@ STOP = frozenset(
     mother father son daughter neighbor neighbour the company office dispatcher plumber electrician contractor
     last first name number card account phone email address on calling about because since like right now then
     than as all any some more most much many few new old other another same such only own
-    you're we're they're i've you've we've i'll you'll we'll that's there's he's she's don't can't won't didn't
+    you're we're they're i've you've we've i'll you'll we'll i'd you'd we'd they'd that's there's he's she's don't
+    can't won't didn't
     isn't wasn't doesn't haven't hasn't couldn't wouldn't shouldn't aren't let's what's here's who's
     angry upset mad sick tired busy done frustrated worried scared stuck fed away fine annoyed concerned unhappy
     disappointed ready free available late early stressed nervous desperate confused alone hoping serious

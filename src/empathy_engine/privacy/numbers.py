@@ -149,18 +149,26 @@ def number_runs(tokens: list[Token]) -> list[Run]:
     return runs
 
 
-def _run_from(tokens: list[Token], i: int) -> tuple[Run | None, int]:
-    """The run starting at token i (None when none starts there) and the index after it."""
+def _starts(tokens: list[Token], i: int) -> bool:
+    """Whether a run starts at token i: a number, a month before a day ("March of 1949"), an "oh"
+    that is a zero (next to digits, or closing the turn) rather than "oh, right"."""
     n = len(tokens)
     first = tokens[i]
     nxt0 = tokens[i + 1] if i + 1 < n else None
     dated = nxt0 is not None and (_is_number(nxt0) or nxt0.low == "second")
     if nxt0 is not None and nxt0.low == "of" and i + 2 < n and _is_number(tokens[i + 2]):
-        dated = True  # "March of 1949"
+        dated = True
     if not (_is_number(first) or (first.low in MONTHS and dated)):
+        return False
+    return first.low not in ("oh", "o") or (nxt0 is None and i > 0) or (nxt0 is not None and _is_number(nxt0))
+
+
+def _run_from(tokens: list[Token], i: int) -> tuple[Run | None, int]:
+    """The run starting at token i (None when none starts there) and the index after it."""
+    if not _starts(tokens, i):
         return None, i + 1
-    if first.low in ("oh", "o") and not (nxt0 is None and i > 0) and not (nxt0 is not None and _is_number(nxt0)):
-        return None, i + 1
+    n = len(tokens)
+    first = tokens[i]
     run = Run(first.start, first.end, "", [])
     j = i
     while j < n:

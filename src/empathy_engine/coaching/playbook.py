@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import re2
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -21,8 +22,23 @@ RiderName = Literal[
 ]
 
 
+#: Deeper than any playbook needs (the shipped one is 6 levels); refused before PyYAML recurses.
+MAX_YAML_DEPTH = 32
+MAX_YAML_BYTES = 1024 * 1024
+
+
 class PlaybookError(ValueError):
     """A playbook that cannot be used; the message names the file, the line and the field."""
+
+
+def compile_pattern(pattern: str) -> Any:
+    """A hazard pattern compiled with RE2, case-insensitive: matching time is linear in the text,
+    so no pattern (`(a+)+$` included) can stall a call. Raises `re2.error` for what RE2 cannot
+    run in linear time (backreferences, lookarounds)."""
+    options = re2.Options()
+    options.case_sensitive = False
+    options.log_errors = False  # the error comes back to the user in the playbook message instead
+    return re2.compile(pattern, options)
 
 
 class _Model(BaseModel):
@@ -65,9 +81,13 @@ class Hazard(_Model):
     def _compiles(cls, patterns: list[str]) -> list[str]:
         for p in patterns:
             try:
-                re.compile(p)
-            except re.error as e:
-                raise ValueError(f"pattern {p!r} is not a valid regular expression: {e}") from None
+                compile_pattern(p)
+            except re2.error as e:
+                reason = e.args[0].decode(errors="replace") if e.args and isinstance(e.args[0], bytes) else str(e)
+                raise ValueError(
+                    f"pattern {p!r} is not a regular expression RE2 can run in linear time ({reason}); "
+                    "backreferences and lookarounds are not supported - rewrite it without them"
+                ) from None
         return patterns
 
 
@@ -146,8 +166,27 @@ def _describe(error: ValidationError, name: str, nodes: dict[str, yaml.Node]) ->
     return "\n".join(lines)
 
 
+def _check_structure(text: str, name: str) -> None:
+    """Size, depth and aliases, checked on PyYAML's event stream (which does not recurse) before
+    anything builds nested objects: deep nesting and alias bombs are refused with a clear error."""
+    if len(text) > MAX_YAML_BYTES:
+        raise PlaybookError(f"{name}: the playbook is {len(text)} characters; at most {MAX_YAML_BYTES}")
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent):
+            raise PlaybookError(f"{name}:{line}: YAML aliases (*{event.anchor}) are not allowed in a playbook")
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                raise PlaybookError(f"{name}:{line}: nested too deeply; a playbook has at most {MAX_YAML_DEPTH} levels")
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            depth -= 1
+
+
 def _read_yaml(text: str, name: str) -> tuple[dict[str, Any], yaml.Node | None]:
     try:
+        _check_structure(text, name)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:

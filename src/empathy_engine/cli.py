@@ -102,8 +102,8 @@ def _analyze_files(engine: Any, files: list[Path | None], chosen: Format, out: C
         for item in read_inputs(files):
             advance()
             if isinstance(item, Loaded):
-                events = item.events()
                 try:
+                    events = item.events()
                     result = engine.analyze(events)
                 except Exception as e:  # a bad audio file, or a bug of ours: never cost the user the others
                     reason = str(e) if isinstance(e, AudioError) else f"internal error, please report it: {e!r}"

@@ -9,7 +9,9 @@ from fastapi.concurrency import run_in_threadpool
 
 from empathy_engine.ingest.live import CALL_ID
 from empathy_engine.service.csv_import import COLUMNS, CsvError, parse_csv
+from empathy_engine.service.json_body import SafeJsonRoute
 from empathy_engine.service.schemas import (
+    MAX_OFFSET,
     CustomerCreate,
     CustomerOut,
     CustomerPage,
@@ -20,7 +22,7 @@ from empathy_engine.service.schemas import (
 from empathy_engine.service.services import ServicesDep
 from empathy_engine.store import customers as store
 
-router = APIRouter(prefix="/v1/customers", tags=["customers"])
+router = APIRouter(prefix="/v1/customers", tags=["customers"], route_class=SafeJsonRoute)
 CustomerId = Annotated[str, Path(pattern=CALL_ID.pattern)]
 MAX_CSV_BYTES = 20 * 1024 * 1024
 
@@ -42,7 +44,9 @@ def create_customer(s: ServicesDep, body: CustomerCreate) -> dict[str, Any]:
 
 @router.get("", response_model=CustomerPage)
 def list_customers(
-    s: ServicesDep, limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0
+    s: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     total, found = s.read(lambda c: store.list_customers(c, limit, offset))
     return {"total": total, "customers": [f.to_dict() for f in found]}

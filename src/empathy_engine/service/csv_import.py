@@ -41,6 +41,9 @@ def parse_csv(data: bytes) -> ParsedCsv:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise CsvError(f"the file is not UTF-8 (invalid byte at {e.start}); save it as UTF-8 CSV") from None
+    if "\x00" in text:  # PostgreSQL cannot store it; refused on every backend alike
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise CsvError(f"line {line} has a NUL character (0x00); remove it - no text field may contain one")
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if not header:

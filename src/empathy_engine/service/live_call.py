@@ -16,6 +16,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import DataError
+
 from empathy_engine.coaching.playbook import PlaybookError
 from empathy_engine.events import CallStarted, Utterance
 from empathy_engine.ingest.conversation import call_from_header, header_of
@@ -231,6 +233,15 @@ class LiveCallService:
         )
         try:
             accepted = await self.s.writer.run(store.append_turn(self.call_id, turn))
+        except DataError:  # the database refuses this content: resending it can never succeed
+            live.session = None
+            log.exception("call %s: the database refused turn %d", self.call_id, turn.index)
+            raise ProtocolError(
+                "storage_refused",
+                f"turn {turn.index} was refused by the database (its content cannot be stored); it was not "
+                "accepted - do not send it again unchanged",
+                "utterance",
+            ) from None
         except Exception:
             live.session = None  # the session saw a turn the database does not have
             log.exception("call %s: storing turn %d failed", self.call_id, turn.index)

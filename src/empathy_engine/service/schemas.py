@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from empathy_engine.ingest.live import CALL_ID
 
 _ID = CALL_ID.pattern
+#: The largest list offset: far past any real page, far below the 2^63 an SQL integer overflows at.
+MAX_OFFSET = 2**31 - 1
 
 
 class _In(BaseModel):
@@ -120,6 +122,9 @@ class CallDetail(CallOut):
 
 class Health(BaseModel):
     status: Literal["ok", "degraded"]
-    database: str
+    database: Literal["ok", "missing", "unreachable"] = Field(description="generic on purpose: the log has details")
+    disk: Literal["ok", "low", "unknown", "not checked"] = Field(
+        description="free space where the SQLite file lives ('not checked' on PostgreSQL)"
+    )
     live_calls: int
     version: str

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
         default=None, description="An `empathy audit --report` HTML file to serve at /audit, linked from the board."
     )
 
+    health_min_free_mb: int = Field(
+        default=64,
+        ge=0,
+        description="Free space (MiB) the SQLite database's folder needs; below it /v1/health is 503 (disk: low).",
+    )
+
     @property
     def ws_max_size(self) -> int:
         """The hard cap uvicorn enforces before the app sees a frame (it closes with 1009)."""

@@ -80,15 +80,22 @@ class Hazard(_Model):
     @classmethod
     def _compiles(cls, patterns: list[str]) -> list[str]:
         for p in patterns:
-            try:
-                compile_pattern(p)
-            except re2.error as e:
-                reason = e.args[0].decode(errors="replace") if e.args and isinstance(e.args[0], bytes) else str(e)
-                raise ValueError(
-                    f"pattern {p!r} is not a regular expression RE2 can run in linear time ({reason}); "
-                    "backreferences and lookarounds are not supported - rewrite it without them"
-                ) from None
+            if problem := pattern_problem(p):
+                raise ValueError(problem)
         return patterns
+
+
+def pattern_problem(pattern: str) -> str | None:
+    """Why RE2 cannot run `pattern` (None when it can)."""
+    try:
+        compile_pattern(pattern)
+    except re2.error as e:
+        reason = e.args[0].decode(errors="replace") if e.args and isinstance(e.args[0], bytes) else str(e)
+        return (
+            f"pattern {pattern!r} is not a regular expression RE2 can run in linear time ({reason}); "
+            "backreferences and lookarounds are not supported - rewrite it without them"
+        )
+    return None
 
 
 class Rider(_Model):
@@ -124,6 +131,17 @@ def _check_shape(data: dict[str, Any], name: str) -> None:
             raise PlaybookError(f"{name}: '{key}' must be {what}, got {type(value).__name__}")
     if any(not isinstance(h, dict) for h in data.get("safety") or []):
         raise PlaybookError(f"{name}: each entry of 'safety' must be a mapping with id, patterns, do, say")
+
+
+def _check_patterns(data: dict[str, Any], name: str, node: yaml.Node | None) -> None:
+    """A user file's hazard patterns, checked where they are written (the merged list renumbers them)."""
+    for i, hazard in enumerate(data.get("safety") or []):
+        patterns = hazard.get("patterns")
+        for j, pattern in enumerate(patterns if isinstance(patterns, list) else []):
+            problem = pattern_problem(pattern) if isinstance(pattern, str) else None
+            if problem:
+                line = _line_of(node, ("safety", i, "patterns", j)) if node is not None else None
+                raise PlaybookError(f"{name}{f':{line}' if line else ''}: safety[{i}].patterns[{j}]: {problem}")
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -224,6 +242,7 @@ def load_playbook(path: str | Path | None = None) -> Playbook:
             nodes["user"] = user_node
         name = str(file)
         _check_shape(user, name)
+        _check_patterns(user, name, user_node)
         data = _merge(base, user)
     try:
         return Playbook.model_validate(data)

@@ -11,7 +11,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from empathy_engine.ingest.live import CALL_ID
+from empathy_engine.ingest.live import is_call_id
 from empathy_engine.store.customers import ContactRecord
 
 COLUMNS = ("customer_id", "name", "note", "contact_at", "contact_issue", "contact_outcome")
@@ -80,7 +80,7 @@ def _check(values: dict[str, str]) -> str | None:
     customer_id = values.get("customer_id", "")
     if not customer_id:
         return "customer_id is empty"
-    if not CALL_ID.match(customer_id):
+    if not is_call_id(customer_id):
         return f"customer_id {customer_id[:40]!r} has characters other than letters, digits and . _ : @ -"
     for column, value in values.items():
         if len(value) > MAX_FIELD:

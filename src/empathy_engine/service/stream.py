@@ -15,13 +15,13 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from empathy_engine.ingest.live import (
     BAD_CALL_ID,
-    CALL_ID,
     ClientEvent,
     ProtocolError,
     ResumeEvent,
     StartEvent,
     UtteranceEvent,
     error,
+    is_call_id,
     parse_event,
 )
 from empathy_engine.service.live_call import LiveCallService
@@ -33,7 +33,7 @@ router = APIRouter()
 @router.websocket("/v1/calls/{call_id}/stream")
 async def stream(websocket: WebSocket, call_id: str) -> None:
     await websocket.accept()
-    if not CALL_ID.match(call_id):
+    if not is_call_id(call_id):
         await websocket.send_json(error("invalid_call_id", BAD_CALL_ID))
         await websocket.close(code=1008)
         return

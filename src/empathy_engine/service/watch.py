@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from empathy_engine.ingest.live import CALL_ID, error
+from empathy_engine.ingest.live import error, is_call_id
 from empathy_engine.service.live import TRANSCRIPT_KEPT, Watcher, call_view
 from empathy_engine.service.mood import Mood
 from empathy_engine.service.services import Services, services_of
@@ -25,7 +25,7 @@ router = APIRouter()
 @router.websocket("/v1/calls/{call_id}/watch")
 async def watch_call(websocket: WebSocket, call_id: str) -> None:
     await websocket.accept()
-    if not CALL_ID.match(call_id):
+    if not is_call_id(call_id):
         await websocket.send_json(error("invalid_call_id", "not a valid call id"))
         await websocket.close(code=1008)
         return

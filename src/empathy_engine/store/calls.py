@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, func, insert, select, update
 
+from empathy_engine.ingest.limits import BAD_CALL_ID, is_call_id
 from empathy_engine.store.models import CallRow, OutcomeRow, TurnRow, utcnow
 
 # Declarative __table__ is typed as a FromClause; it is the Table that insert/update/delete take.
@@ -104,6 +105,8 @@ def create_call(
     call_id: str, header: dict[str, Any], customer_id: str | None, engine: dict[str, Any] | None = None
 ) -> Callable[[Connection], bool]:
     """Job: store a new live call and the engine settings it runs with; False (nothing written) if the id is taken."""
+    if not is_call_id(call_id):  # the last wall: every source checks the rule before it gets here
+        raise ValueError(f"call id {call_id[:60]!r} refused: {BAD_CALL_ID}")
 
     def job(connection: Connection) -> bool:
         if connection.execute(select(_calls.c.id).where(_calls.c.id == call_id)).first():

@@ -188,3 +188,35 @@ def test_health_hides_the_host_and_driver_error_of_a_database_gone(
     assert response.status_code == 503 and response.json()["database"] == "unreachable"
     for internal in ("127.0.0.1", "localhost", "5432", "empathy_test_", "psycopg", "does not exist", "FATAL"):
         assert internal not in response.text
+
+
+def test_a_turn_the_database_refuses_is_storage_refused_not_send_it_again(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the parsers let through but a database still refuses (a constraint of its own) can never
+    succeed on a resend: the frame says so, and the call goes on."""
+    from sqlalchemy.exc import DataError
+
+    from empathy_engine.service import live_call
+
+    real = live_call.store.append_turn
+
+    def refusing(call_id: str, turn: Any) -> Any:
+        if "refuse me" not in turn.text:
+            return real(call_id, turn)
+
+        def job(connection: Any) -> bool:
+            raise DataError("INSERT INTO turns ...", {}, ValueError("value out of range"))
+
+        return job
+
+    monkeypatch.setattr(live_call.store, "append_turn", refusing)
+    with client.websocket_connect("/v1/calls/r1/stream") as ws:
+        ws.send_json({"type": "start"})
+        assert ws.receive_json()["type"] == "started"
+        ws.send_json(utterance("customer", "please refuse me", t=1.0))
+        refused = ws.receive_json()
+        assert refused["code"] == "storage_refused" and "do not send it again unchanged" in refused["message"]
+        ws.send_json(utterance("customer", "The furnace is out.", t=2.0))
+        assert ws.receive_json()["turn"] == 0
+    assert [t["text"] for t in client.get("/v1/calls/r1").json()["turns"]] == ["The furnace is out."]

@@ -86,7 +86,9 @@ def test_audio_reader_caps_the_size_and_reads_real_files(tmp_path: Path, monkeyp
 def test_audit_skips_each_attack_and_writes_whole_outputs(tmp_path: Path) -> None:
     folder = _hostile_folder(tmp_path / "calls")
     outputs = {"--json": tmp_path / "audit.json", "--csv": tmp_path / "audit.csv", "--report": tmp_path / "a.html"}
-    cmd = [sys.executable, "-m", "empathy_engine", "audit", str(folder), "--workers", "1"]
+    outcomes = tmp_path / "outcomes.csv"
+    outcomes.write_text(f"call_id,csat\ncall-1,1e400\ncall-1,NaN\ncall-1,{'9' * 5000}\ngood-2,4\n")
+    cmd = [sys.executable, "-m", "empathy_engine", "audit", str(folder), "--workers", "1", "--outcomes", str(outcomes)]
     cmd += [a for flag, path in outputs.items() for a in (flag, str(path))]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
     assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
@@ -94,6 +96,7 @@ def test_audit_skips_each_attack_and_writes_whole_outputs(tmp_path: Path) -> Non
     assert sorted(c["id"] for c in document["calls"]) == ["call-1", "good-2"]
     reasons = " ".join(f["reason"] for f in document["failed_inputs"])
     assert "nested too deeply" in reasons and "5000 digits" in reasons and "NUL character" in reasons
+    assert sum("column csat: expected a whole number 1-5" in f["reason"] for f in document["failed_inputs"]) == 3
     assert len(list(csv.DictReader(outputs["--csv"].open()))) == 2
     assert outputs["--report"].read_text().rstrip().endswith("</html>")
     assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left behind

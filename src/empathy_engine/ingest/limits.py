@@ -33,6 +33,27 @@ MAX_DEPTH = 64
 MAX_NUMBER_CHARS = 100
 
 _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
+#: What a NUL or a surrogate looks like in JSON text: an escape, or (bytes read with surrogatepass,
+#: or a str built with one) the character itself. Text with neither cannot hold one, so its strings
+#: need not be walked; these checks are C-speed scans, a walk of every string is not.
+_BAD_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+_BAD_ESCAPE_BYTES = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+_SURROGATE_BYTES = re.compile(rb"\xed[\xa0-\xbf]")
+
+
+def _may_hold_bad_chars(text: str | bytes) -> bool:
+    if isinstance(text, bytes):
+        if b"\x00" in text[:4] or text[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            return True  # UTF-16 or UTF-32, which json.loads also reads: walk every string
+        if b"\xed" in text and _SURROGATE_BYTES.search(text):
+            return True
+        return b"\\u" in text and _BAD_ESCAPE_BYTES.search(text) is not None
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return True  # a raw surrogate
+    return "\\u" in text and _BAD_ESCAPE.search(text) is not None
 
 
 class JsonLimitError(ValueError):
@@ -70,28 +91,36 @@ def load_json(text: str | bytes) -> Any:
         value = json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_constant)
     except RecursionError:  # deeper than the interpreter allows: certainly deeper than MAX_DEPTH
         raise JsonLimitError(f"JSON nested too deeply; at most {MAX_DEPTH} levels") from None
-    check_value(value)
+    strings = _may_hold_bad_chars(text)
+    brackets = text.count(b"[") + text.count(b"{") if isinstance(text, bytes) else text.count("[") + text.count("{")
+    if strings or brackets > MAX_DEPTH:  # otherwise it can be neither too deep nor hold a bad character
+        check_value(value, strings)
     return value
 
 
-def check_value(value: Any) -> None:
-    """Depth and characters of an already parsed JSON value (iteratively: no recursion to exhaust)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
+def check_value(value: Any, strings: bool = True) -> None:
+    """Depth and (when `strings`) characters of a parsed JSON value, iteratively: no recursion to exhaust."""
+    if isinstance(value, str):
+        if strings:
+            check_text(value)
+        return
+    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, str):
-            check_text(item)
-            continue
-        if not isinstance(item, dict | list):
-            continue
         if depth > MAX_DEPTH:
             raise JsonLimitError(f"JSON nested too deeply; at most {MAX_DEPTH} levels")
         if isinstance(item, dict):
-            for key, child in item.items():
-                check_text(key)
-                stack.append((child, depth + 1))
+            if strings:
+                for key in item:
+                    check_text(key)
+            children = item.values()
         else:
-            stack.extend((child, depth + 1) for child in item)
+            children = item
+        for child in children:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+            elif strings and isinstance(child, str):
+                check_text(child)
 
 
 def check_text(text: str) -> None:

@@ -346,6 +346,10 @@ app.command()(audit)
 from empathy_engine.service.command import serve  # noqa: E402
 
 app.command()(serve)
+from empathy_engine.service.accounts_command import keys_app, users_app  # noqa: E402
+
+app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ from empathy_engine import __version__
 from empathy_engine.service.json_body import SafeJsonRoute
 from empathy_engine.service.schemas import Health
 from empathy_engine.service.services import Services, ServicesDep
+from empathy_engine.store.models import DEFAULT_TENANT
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["health"], route_class=SafeJsonRoute)
@@ -58,7 +59,7 @@ def _database(s: Services, file: Path | None) -> str:
         log.error("health: the SQLite database file %s is gone; restart the server to recreate it", file)
         return "missing"
     try:
-        s.read(lambda c: c.execute(text("SELECT 1")).scalar_one())
+        s.read(DEFAULT_TENANT, lambda c: c.execute(text("SELECT 1")).scalar_one())  # no tenant's rows
     except SQLAlchemyError as e:
         log.error("health: the database does not answer: %s", str(getattr(e, "orig", None) or e).strip())
         return "unreachable"

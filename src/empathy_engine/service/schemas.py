@@ -128,3 +128,20 @@ class Health(BaseModel):
     )
     live_calls: int
     version: str
+
+
+class WhoAmI(BaseModel):
+    tenant_id: str
+    role: str
+    login: str | None
+    team: str | None
+    key_id: str | None
+    scopes: list[str]
+    via: str = Field(description="what proved it: key, session, ticket, or demo (an open demo server)")
+    expires_at: str | None
+
+
+class Ticket(BaseModel):
+    ticket: str = Field(description="single use; put it on the WebSocket URL as ?ticket=")
+    expires_at: str
+    query: str

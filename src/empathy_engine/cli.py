@@ -103,8 +103,8 @@ def _analyze_files(engine: Any, files: list[Path | None], chosen: Format, out: C
         for item in read_inputs(files):
             advance()
             if isinstance(item, Loaded):
-                events = item.events()
                 try:
+                    events = item.events()
                     result = engine.analyze(events)
                 except Exception as e:  # a bad audio file, or a bug of ours: never cost the user the others
                     reason = str(e) if isinstance(e, AudioError) else f"internal error, please report it: {e!r}"
@@ -350,6 +350,10 @@ app.command()(audit)
 from empathy_engine.service.command import serve  # noqa: E402
 
 app.command()(serve)
+from empathy_engine.service.accounts_command import keys_app, users_app  # noqa: E402
+
+app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
 
 
 def main() -> None:

@@ -212,7 +212,7 @@ def test_stream_nothing_is_acknowledged_unless_stored(client: TestClient, monkey
 
     real = store.append_turn
 
-    def failing(call_id: str, turn: Any) -> Any:
+    def failing(tenant_id: str, call_id: str, turn: Any) -> Any:
         def job(connection: Any) -> bool:
             raise OSError("disk full")
 

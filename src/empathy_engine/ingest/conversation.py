@@ -25,6 +25,7 @@ from empathy_engine.events import (
     RecordingRef,
     Utterance,
 )
+from empathy_engine.ingest.limits import BAD_CALL_ID, CALL_ID, JsonLimitError, load_json
 from empathy_engine.privacy import CallRedaction, Entity, mask_of, redact_text
 
 #: A turn longer than this is not a turn: it is refused with a clear error.
@@ -32,6 +33,7 @@ MAX_TEXT_CHARS = 20_000
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+CallId = Annotated[str, StringConstraints(pattern=CALL_ID.pattern)]
 
 
 class _Model(BaseModel):
@@ -82,7 +84,7 @@ class CallHeaderV1(_Model):
 class ConversationV1(CallHeaderV1):
     """One conversation, as documented in docs/conversation-format.md."""
 
-    id: NonEmpty
+    id: CallId
     recording: RecordingV1 | None = None
     turns: list[TurnV1] = Field(min_length=1)
 
@@ -207,6 +209,8 @@ def describe(error: ValidationError) -> str:
             msg = f"is {len(got)} characters; a turn may have at most {MAX_TEXT_CHARS}"
         elif e["type"] == "string_too_short":
             msg = "is empty"
+        elif e["type"] == "string_pattern_mismatch" and loc == "id":
+            msg = f"{json.dumps(got)[:60]} refused; {BAD_CALL_ID}"
         elif e["type"] == "too_short" and loc == "turns":
             msg = "has no turns; a conversation needs at least one"
         elif e["type"] == "literal_error":
@@ -246,7 +250,10 @@ def read_bytes(data: bytes, name: str, base: Path | None, jsonl: bool) -> Iterat
             yield text
             return
         try:
-            obj = json.loads(text)
+            obj = load_json(text)
+        except JsonLimitError as e:
+            yield InputError(name, str(e))
+            return
         except json.JSONDecodeError as e:
             if text.lstrip().startswith("{") and "\n{" in text:  # JSON lines in a .json file
                 yield from read_bytes(data, name, base, jsonl=True)
@@ -270,9 +277,12 @@ def read_lines(lines: Iterable[bytes], name: str, base: Path | None) -> Iterator
             yield line
             continue
         try:
-            obj = json.loads(line)
+            obj = load_json(line)
         except json.JSONDecodeError as e:
             yield InputError(where, _json_error(e))
+            continue
+        except JsonLimitError as e:
+            yield InputError(where, str(e))
             continue
         yield parse(obj, where, base)
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from empathy_engine.ingest.live import CALL_ID
+from empathy_engine.service.authz import require
 from empathy_engine.service.csv_import import COLUMNS, CsvError, parse_csv
+from empathy_engine.service.json_body import SafeJsonRoute
 from empathy_engine.service.schemas import (
+    MAX_OFFSET,
     CustomerCreate,
     CustomerOut,
     CustomerPage,
@@ -18,9 +21,17 @@ from empathy_engine.service.schemas import (
     PriorContactIn,
 )
 from empathy_engine.service.services import ServicesDep
+from empathy_engine.service.tenancy import TenantDep
 from empathy_engine.store import customers as store
 
-router = APIRouter(prefix="/v1/customers", tags=["customers"])
+# Every route here needs a credential whose role may use the CRM (admin, or an integration key
+# with the customers scope).
+router = APIRouter(
+    prefix="/v1/customers",
+    tags=["customers"],
+    route_class=SafeJsonRoute,
+    dependencies=[Depends(require("customers", "use the CRM"))],
+)
 CustomerId = Annotated[str, Path(pattern=CALL_ID.pattern)]
 MAX_CSV_BYTES = 20 * 1024 * 1024
 
@@ -30,10 +41,11 @@ def _contacts(items: list[PriorContactIn]) -> list[store.ContactRecord]:
 
 
 @router.post("", response_model=CustomerOut, status_code=201)
-def create_customer(s: ServicesDep, body: CustomerCreate) -> dict[str, Any]:
+def create_customer(s: ServicesDep, tenant: TenantDep, body: CustomerCreate) -> dict[str, Any]:
     """Add a customer. Calls whose `customer.id` names it get its notes and prior contacts as context."""
     created = s.write(
-        lambda c: store.create_customer(c, body.id, body.name, body.notes, _contacts(body.prior_contacts))
+        tenant,
+        lambda c: store.create_customer(c, tenant, body.id, body.name, body.notes, _contacts(body.prior_contacts)),
     )
     if created is None:
         raise HTTPException(409, f"customer {body.id!r} already exists; use PATCH /v1/customers/{body.id} to change it")
@@ -42,29 +54,32 @@ def create_customer(s: ServicesDep, body: CustomerCreate) -> dict[str, Any]:
 
 @router.get("", response_model=CustomerPage)
 def list_customers(
-    s: ServicesDep, limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0
+    s: ServicesDep,
+    tenant: TenantDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
-    total, found = s.read(lambda c: store.list_customers(c, limit, offset))
+    total, found = s.read(tenant, lambda c: store.list_customers(c, tenant, limit, offset))
     return {"total": total, "customers": [f.to_dict() for f in found]}
 
 
 @router.get("/{customer_id}", response_model=CustomerOut)
-def get_customer(s: ServicesDep, customer_id: CustomerId) -> dict[str, Any]:
-    found = s.read(lambda c: store.get_customer(c, customer_id))
+def get_customer(s: ServicesDep, tenant: TenantDep, customer_id: CustomerId) -> dict[str, Any]:
+    found = s.read(tenant, lambda c: store.get_customer(c, tenant, customer_id))
     if found is None:
         raise HTTPException(404, f"no customer {customer_id!r}")
     return found.to_dict()
 
 
 @router.patch("/{customer_id}", response_model=CustomerOut)
-def update_customer(s: ServicesDep, customer_id: CustomerId, body: CustomerUpdate) -> dict[str, Any]:
+def update_customer(s: ServicesDep, tenant: TenantDep, customer_id: CustomerId, body: CustomerUpdate) -> dict[str, Any]:
     """Change a customer: the fields given replace the stored ones (calls already started keep theirs)."""
     fields = body.model_dump(exclude_unset=True)
     if "prior_contacts" in fields:
         fields["prior_contacts"] = _contacts(body.prior_contacts or [])
     if fields.get("notes") is None:
         fields.pop("notes", None)
-    updated = s.write(lambda c: store.update_customer(c, customer_id, fields))
+    updated = s.write(tenant, lambda c: store.update_customer(c, tenant, customer_id, fields))
     if updated is None:
         raise HTTPException(404, f"no customer {customer_id!r}; create it with POST /v1/customers")
     return updated.to_dict()
@@ -80,7 +95,7 @@ def update_customer(s: ServicesDep, customer_id: CustomerId, body: CustomerUpdat
         }
     },
 )
-async def import_customers(s: ServicesDep, request: Request) -> dict[str, Any]:
+async def import_customers(s: ServicesDep, tenant: TenantDep, request: Request) -> dict[str, Any]:
     """Import notes and prior contacts from CSV (body: the CSV file, `Content-Type: text/csv`).
 
     Columns: customer_id (required), name, note, contact_at, contact_issue, contact_outcome;
@@ -102,11 +117,11 @@ async def import_customers(s: ServicesDep, request: Request) -> dict[str, Any]:
     def save(connection: Any) -> dict[str, int]:
         totals = {"customers_created": 0, "notes_added": 0, "contacts_added": 0}
         for customer_id, facts in parsed.customers.items():
-            merged = store.merge_customer(connection, customer_id, facts.name, facts.notes, facts.contacts)
+            merged = store.merge_customer(connection, tenant, customer_id, facts.name, facts.notes, facts.contacts)
             totals["customers_created"] += merged.created
             totals["notes_added"] += merged.notes_added
             totals["contacts_added"] += merged.contacts_added
         return totals
 
-    totals = await run_in_threadpool(s.write, save)
+    totals = await run_in_threadpool(s.write, tenant, save)
     return {"rows": parsed.rows, **totals, "errors": [{"line": n, "error": e} for n, e in parsed.errors]}

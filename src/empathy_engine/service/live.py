@@ -2,6 +2,9 @@
 
 The database is the record; this is the fast path. A restarted server rebuilds it from the
 database (`LiveCall.restore`), and a call's engine session from its stored utterances.
+
+Everything here is kept per tenant: a live call is known by (tenant, call id), so two tenants
+may stream calls with the same id, and a watcher follows its own tenant's calls and board only.
 """
 
 from __future__ import annotations
@@ -48,10 +51,15 @@ class Watcher:
         return await self._queue.get()
 
 
+#: (tenant, call id): how a live call is known (two tenants may use the same call id).
+CallKey = tuple[str, str]
+
+
 @dataclass(eq=False)
 class LiveCall:
-    """One call that has started and not ended."""
+    """One call of one tenant that has started and not ended."""
 
+    tenant_id: str
     id: str
     header: dict[str, Any]
     call: CallStarted
@@ -78,9 +86,15 @@ class LiveCall:
         self.updated_at = time.time()
         return entry
 
+    @property
+    def key(self) -> CallKey:
+        return (self.tenant_id, self.id)
+
     @classmethod
-    def restore(cls, call_id: str, header: dict[str, Any], call: CallStarted, turns: list[TurnRecord]) -> LiveCall:
-        live = cls(call_id, header, call)
+    def restore(
+        cls, tenant_id: str, call_id: str, header: dict[str, Any], call: CallStarted, turns: list[TurnRecord]
+    ) -> LiveCall:
+        live = cls(tenant_id, call_id, header, call)
         for turn in turns:
             live.record(turn)
         return live
@@ -135,63 +149,80 @@ def board_frame(calls: list[LiveCall]) -> dict[str, Any]:
 
 
 class LiveRegistry:
-    """The live calls and who watches them; all of it lives on the event loop's thread."""
+    """The live calls of every tenant and who watches them; all of it lives on the event loop's thread."""
 
     def __init__(self) -> None:
-        self.calls: dict[str, LiveCall] = {}
-        self._call_watchers: dict[str, set[Watcher]] = {}
-        self._board_watchers: set[Watcher] = set()
+        self.calls: dict[CallKey, LiveCall] = {}
+        self._call_watchers: dict[CallKey, set[Watcher]] = {}
+        self._board_watchers: dict[str, set[Watcher]] = {}  # by tenant
         self._board_dirty = asyncio.Event()
+        self._dirty_tenants: set[str] = set()
 
     # --- calls ---
+    def get(self, tenant_id: str, call_id: str) -> LiveCall | None:
+        return self.calls.get((tenant_id, call_id))
+
+    def of_tenant(self, tenant_id: str) -> list[LiveCall]:
+        return [live for (tenant, _), live in self.calls.items() if tenant == tenant_id]
+
     def add(self, live: LiveCall) -> None:
-        self.calls[live.id] = live
-        self.publish(live.id, live.snapshot())
-        self.board_changed()
+        self.calls[live.key] = live
+        self.publish(live.tenant_id, live.id, live.snapshot())
+        self.board_changed(live.tenant_id)
 
     def remove(self, live: LiveCall) -> None:
-        self.calls.pop(live.id, None)
-        self.board_changed()
+        self.calls.pop(live.key, None)
+        self.board_changed(live.tenant_id)
 
     # --- watchers ---
-    def watch_call(self, call_id: str) -> Watcher:
+    def watch_call(self, tenant_id: str, call_id: str) -> Watcher:
         watcher = Watcher()
-        self._call_watchers.setdefault(call_id, set()).add(watcher)
+        self._call_watchers.setdefault((tenant_id, call_id), set()).add(watcher)
         return watcher
 
-    def unwatch_call(self, call_id: str, watcher: Watcher) -> None:
-        watchers = self._call_watchers.get(call_id)
+    def unwatch_call(self, tenant_id: str, call_id: str, watcher: Watcher) -> None:
+        watchers = self._call_watchers.get((tenant_id, call_id))
         if watchers is not None:
             watchers.discard(watcher)
             if not watchers:
-                del self._call_watchers[call_id]
+                del self._call_watchers[(tenant_id, call_id)]
 
-    def watch_board(self) -> Watcher:
-        watcher = Watcher()
-        watcher.push(json.dumps(board_frame(list(self.calls.values()))))
-        self._board_watchers.add(watcher)
+    def watch_board(self, tenant_id: str, watcher: Watcher | None = None) -> Watcher:
+        """A board watcher of one tenant (`watcher`: one of a kind that filters what it is pushed,
+        a supervisor's team board), with that tenant's board now: it sees no other tenant's calls."""
+        watcher = watcher or Watcher()
+        watcher.push(json.dumps(board_frame(self.of_tenant(tenant_id))))
+        self._board_watchers.setdefault(tenant_id, set()).add(watcher)
         return watcher
 
-    def unwatch_board(self, watcher: Watcher) -> None:
-        self._board_watchers.discard(watcher)
+    def unwatch_board(self, tenant_id: str, watcher: Watcher) -> None:
+        watchers = self._board_watchers.get(tenant_id)
+        if watchers is not None:
+            watchers.discard(watcher)
+            if not watchers:
+                del self._board_watchers[tenant_id]
 
-    def publish(self, call_id: str, frame: dict[str, Any] | str) -> None:
-        watchers = self._call_watchers.get(call_id)
+    def publish(self, tenant_id: str, call_id: str, frame: dict[str, Any] | str) -> None:
+        watchers = self._call_watchers.get((tenant_id, call_id))
         if watchers:
             text = frame if isinstance(frame, str) else json.dumps(frame)
             for watcher in watchers:
                 watcher.push(text)
 
-    def board_changed(self) -> None:
+    def board_changed(self, tenant_id: str) -> None:
+        self._dirty_tenants.add(tenant_id)
         self._board_dirty.set()
 
     async def run_board(self, interval: float) -> None:
-        """Push the sorted board at most once per `interval`, and only when something changed."""
+        """Push each tenant's sorted board at most once per `interval`, and only when it changed."""
         while True:
             await self._board_dirty.wait()
             self._board_dirty.clear()
-            if self._board_watchers:
-                text = json.dumps(board_frame(list(self.calls.values())))
-                for watcher in list(self._board_watchers):
-                    watcher.push(text)
+            dirty, self._dirty_tenants = self._dirty_tenants, set()
+            for tenant_id in dirty:
+                watchers = self._board_watchers.get(tenant_id)
+                if watchers:
+                    text = json.dumps(board_frame(self.of_tenant(tenant_id)))
+                    for watcher in list(watchers):
+                        watcher.push(text)
             await asyncio.sleep(interval)

@@ -16,6 +16,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import DataError
+
 from empathy_engine.coaching.playbook import PlaybookError
 from empathy_engine.events import CallStarted, Utterance
 from empathy_engine.ingest.conversation import call_from_header, header_of
@@ -43,8 +45,10 @@ T = TypeVar("T")
 class LiveCallService:
     """What one connection does to one live call (the call itself lives in `services.live`)."""
 
-    def __init__(self, services: Services, call_id: str) -> None:
+    def __init__(self, services: Services, tenant_id: str, call_id: str) -> None:
         self.s = services
+        #: The tenant the connection acts for (service/tenancy.py): every read, write and watcher is its.
+        self.tenant_id = tenant_id
         self.call_id = call_id
         self.live: LiveCall | None = None  # set by start or resume
 
@@ -52,7 +56,7 @@ class LiveCallService:
         """The connection is gone: the call stays live (it may resume) but nobody streams it."""
         if self.live is not None and self.live.producer is self:
             self.live.producer = None
-            self.s.live.board_changed()
+            self.s.live.board_changed(self.tenant_id)
 
     async def guarded(self, event: str, step: Callable[[], Awaitable[T]]) -> T:
         """Run one step; a bug or a database outage becomes an `internal` refusal, never a dropped connection."""
@@ -75,23 +79,23 @@ class LiveCallService:
         engine is opened with the call parsed back from that header: a restart rebuilds the same one."""
         if self.live is not None:
             raise ProtocolError("already_started", f"this connection already streams call {self.call_id}", "start")
-        known: LiveCall | store.CallRecord | None = self.s.live.calls.get(self.call_id)
+        known: LiveCall | store.CallRecord | None = self.s.live.get(self.tenant_id, self.call_id)
         if known is None:
-            known = await self.s.aread(lambda c: store.get_call(c, self.call_id))
+            known = await self.s.aread(self.tenant_id, lambda c: store.get_call(c, self.tenant_id, self.call_id))
         if known is not None:
             raise self._already(known, "start")
         header = header_of(call)
         customer_id = call.customer.id
         if customer_id:
-            stored = await self.s.aread(lambda c: get_customer(c, customer_id))
+            stored = await self.s.aread(self.tenant_id, lambda c: get_customer(c, self.tenant_id, customer_id))
             header = merge_customer(header, stored.to_dict() if stored else None)
         call = call_from_header(self.call_id, header)
         header = header_of(call)  # masked (privacy/): CRM text stored before redaction never reaches the store
         session = self.s.engine.open(call)
-        job = store.create_call(self.call_id, header, customer_id, self.s.engine_record.to_json())
-        if not await self.s.writer.run(job):
+        job = store.create_call(self.tenant_id, self.call_id, header, customer_id, self.s.engine_record.to_json())
+        if not await self.s.writer.run(self.tenant_id, job):
             raise ProtocolError("already_started", f"call {self.call_id} was started by another connection", "start")
-        live = LiveCall(self.call_id, header, call, session=session, producer=self)
+        live = LiveCall(self.tenant_id, self.call_id, header, call, session=session, producer=self)
         self.live = live
         self.s.live.add(live)
         return Opened("started", self.call_id, 0, call_view(self.call_id, header, "live"))
@@ -119,21 +123,22 @@ class LiveCallService:
                 await self._rebuild(live)
             live.producer = self  # a reconnecting client takes the call over from its dead connection
             self.live = live
-        self.s.live.board_changed()
+        self.s.live.board_changed(self.tenant_id)
         return Opened("resumed", self.call_id, live.next_turn, call_view(self.call_id, live.header, "live"))
 
     async def _find_live(self, event: str) -> LiveCall:
-        live = self.s.live.calls.get(self.call_id)
+        live = self.s.live.get(self.tenant_id, self.call_id)
         if live is not None:
             return live
-        record = await self.s.aread(lambda c: store.get_call(c, self.call_id))
+        record = await self.s.aread(self.tenant_id, lambda c: store.get_call(c, self.tenant_id, self.call_id))
         if record is None:
             raise ProtocolError("unknown_call", f'no call {self.call_id}; send {{"type": "start"}} first', event)
         if record.status == "ended":
             raise self._ended(event)
         # Live in the database but not here: started through another server process.
-        turns = await self.s.aread(lambda c: store.get_turns(c, self.call_id))
-        live = LiveCall.restore(self.call_id, record.header, call_from_header(self.call_id, record.header), turns)
+        turns = await self.s.aread(self.tenant_id, lambda c: store.get_turns(c, self.tenant_id, self.call_id))
+        call = call_from_header(self.call_id, record.header)
+        live = LiveCall.restore(self.tenant_id, self.call_id, record.header, call, turns)
         self.s.live.add(live)
         return live
 
@@ -143,7 +148,7 @@ class LiveCallService:
         the voice reading the live engine had, and the call's voice baseline is put back, so a
         telephony stream that resumes reads the customer's next turns as it would have."""
         engine = await self._engine_of_call()
-        turns = await self.s.aread(lambda c: store.get_turns(c, self.call_id))
+        turns = await self.s.aread(self.tenant_id, lambda c: store.get_turns(c, self.tenant_id, self.call_id))
         session = engine.open(live.call)
         baseline = None
         for turn in turns:
@@ -158,7 +163,7 @@ class LiveCallService:
     async def _engine_of_call(self) -> Engine:
         """The engine with the settings stored with the call (calls stored before they were kept,
         and calls whose playbook has changed since, continue with this server's)."""
-        record = await self.s.aread(lambda c: store.get_call(c, self.call_id))
+        record = await self.s.aread(self.tenant_id, lambda c: store.get_call(c, self.tenant_id, self.call_id))
         if record is None or not record.engine:
             return self.s.engine
         stored = EngineRecord.from_json(record.engine)
@@ -201,10 +206,10 @@ class LiveCallService:
             stored = await self._store_turn(live, utterance, voice, received)
             entry = live.record(stored)  # under the lock: it takes the call's next turn index
         result = stored.result
-        self.s.live.publish(self.call_id, live.turn_frame(entry))
+        self.s.live.publish(self.tenant_id, self.call_id, live.turn_frame(entry))
         if escalation := result.get("escalation"):  # a bot call hands over: tell whoever picks it up
-            self.s.live.publish(self.call_id, {"type": "escalate", "turn": stored.index, **escalation})
-        self.s.live.board_changed()
+            self.s.live.publish(self.tenant_id, self.call_id, {"type": "escalate", "turn": stored.index, **escalation})
+        self.s.live.board_changed(self.tenant_id)
         return TurnReply(stored.index, result, received)
 
     async def _store_turn(
@@ -234,7 +239,16 @@ class LiveCallService:
             voice=stored_voice,
         )
         try:
-            accepted = await self.s.writer.run(store.append_turn(self.call_id, turn))
+            accepted = await self.s.writer.run(self.tenant_id, store.append_turn(self.tenant_id, self.call_id, turn))
+        except DataError:  # the database refuses this content: resending it can never succeed
+            live.session = None
+            log.exception("call %s: the database refused turn %d", self.call_id, turn.index)
+            raise ProtocolError(
+                "storage_refused",
+                f"turn {turn.index} was refused by the database (its content cannot be stored); it was not "
+                "accepted - do not send it again unchanged",
+                "utterance",
+            ) from None
         except Exception:
             live.session = None  # the session saw a turn the database does not have
             log.exception("call %s: storing turn %d failed", self.call_id, turn.index)
@@ -256,7 +270,9 @@ class LiveCallService:
                 f"turn {wanted} would leave a gap: the next turn of call {self.call_id} is {live.next_turn}",
                 "utterance",
             )
-        stored = await self.s.aread(lambda c: store.get_turns(c, self.call_id, since=wanted))
+        stored = await self.s.aread(
+            self.tenant_id, lambda c: store.get_turns(c, self.tenant_id, self.call_id, since=wanted)
+        )
         first = stored[0] if stored else None
         if first is None or first.index != wanted or not same_turn(first, utterance):
             raise ProtocolError(
@@ -276,7 +292,7 @@ class LiveCallService:
         insight, utterance = scratch.hear(utterance)
         result = insight.to_dict()
         frame = {"type": "provisional", "speaker": utterance.speaker, "text": utterance.text, "result": result}
-        self.s.live.publish(self.call_id, frame)
+        self.s.live.publish(self.tenant_id, self.call_id, frame)
         return TurnReply(live.next_turn, result, received, provisional=True)
 
     # --- end --------------------------------------------------------------------------------
@@ -294,11 +310,13 @@ class LiveCallService:
             done = live.session.result().to_dict()
             summary = done.pop("summary")
             extra = {k: v for k, v in done.items() if k not in ("id", "turns")}
-            if not await self.s.writer.run(store.end_call(self.call_id, summary, extra)):
+            if not await self.s.writer.run(
+                self.tenant_id, store.end_call(self.tenant_id, self.call_id, summary, extra)
+            ):
                 raise self._ended("end")
             live.ended = True
         self.s.live.remove(live)
-        self.s.live.publish(self.call_id, {"type": "ended", "summary": summary, **extra})
+        self.s.live.publish(self.tenant_id, self.call_id, {"type": "ended", "summary": summary, **extra})
         return Closed(self.call_id, live.next_turn, summary, extra)
 
 

@@ -1,4 +1,8 @@
-"""Customers: the CRM context (notes, prior contacts) the engine reads when a call starts."""
+"""Customers: the CRM context (notes, prior contacts) the engine reads when a call starts.
+
+Every function takes the tenant: two tenants may have a customer with the same id, and each
+sees only its own (store/tenancy.py).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from sqlalchemy import Connection, Table, delete, func, insert, select, update
 
 from empathy_engine.privacy import Entity, mask_of, redact_text
 from empathy_engine.store.models import CustomerRow, PriorContactRow, utcnow
+from empathy_engine.store.tenancy import mine
 
 # Declarative __table__ is typed as a FromClause; it is the Table that insert/update/delete take.
 _customers = cast(Table, CustomerRow.__table__)
@@ -54,32 +59,41 @@ class MergeCount:
     contacts_added: int
 
 
-def _contacts_of(connection: Connection, ids: list[str]) -> dict[str, list[ContactRecord]]:
+def _contacts_of(connection: Connection, tenant_id: str, ids: list[str]) -> dict[str, list[ContactRecord]]:
     out: dict[str, list[ContactRecord]] = {i: [] for i in ids}
     if ids:
-        rows = connection.execute(select(_contacts).where(_contacts.c.customer_id.in_(ids)).order_by(_contacts.c.id))
+        rows = connection.execute(
+            select(_contacts)
+            .where(mine(_contacts, tenant_id), _contacts.c.customer_id.in_(ids))
+            .order_by(_contacts.c.id)
+        )
         for r in rows:
             out[r.customer_id].append(ContactRecord(r.at, r.issue, r.outcome))
     return out
 
 
-def _records(connection: Connection, rows: list[Any]) -> list[CustomerRecord]:
-    contacts = _contacts_of(connection, [r.id for r in rows])
+def _records(connection: Connection, tenant_id: str, rows: list[Any]) -> list[CustomerRecord]:
+    contacts = _contacts_of(connection, tenant_id, [r.id for r in rows])
     return [
         CustomerRecord(r.id, r.name, tuple(r.notes or ()), tuple(contacts[r.id]), r.created_at, r.updated_at)
         for r in rows
     ]
 
 
-def get_customer(connection: Connection, customer_id: str) -> CustomerRecord | None:
-    row = connection.execute(select(_customers).where(_customers.c.id == customer_id)).first()
-    return _records(connection, [row])[0] if row else None
+def get_customer(connection: Connection, tenant_id: str, customer_id: str) -> CustomerRecord | None:
+    row = connection.execute(
+        select(_customers).where(mine(_customers, tenant_id), _customers.c.id == customer_id)
+    ).first()
+    return _records(connection, tenant_id, [row])[0] if row else None
 
 
-def list_customers(connection: Connection, limit: int = 50, offset: int = 0) -> tuple[int, list[CustomerRecord]]:
-    total = connection.execute(select(func.count()).select_from(_customers)).scalar_one()
-    rows = list(connection.execute(select(_customers).order_by(_customers.c.id).limit(limit).offset(offset)))
-    return total, _records(connection, rows)
+def list_customers(
+    connection: Connection, tenant_id: str, limit: int = 50, offset: int = 0
+) -> tuple[int, list[CustomerRecord]]:
+    theirs = mine(_customers, tenant_id)
+    total = connection.execute(select(func.count()).select_from(_customers).where(theirs)).scalar_one()
+    page = select(_customers).where(theirs).order_by(_customers.c.id).limit(limit).offset(offset)
+    return total, _records(connection, tenant_id, list(connection.execute(page)))
 
 
 def masked_name(name: str | None) -> str | None:
@@ -91,8 +105,8 @@ def masked_contacts(contacts: Iterable[ContactRecord]) -> list[ContactRecord]:
     return [ContactRecord(c.at, redact_text(c.issue), redact_text(c.outcome)) for c in contacts]
 
 
-def _add_contacts(connection: Connection, customer_id: str, contacts: Iterable[ContactRecord]) -> int:
-    values = [{"customer_id": customer_id, **c.to_dict()} for c in contacts]
+def _add_contacts(connection: Connection, tenant_id: str, customer_id: str, contacts: Iterable[ContactRecord]) -> int:
+    values = [{"tenant_id": tenant_id, "customer_id": customer_id, **c.to_dict()} for c in contacts]
     if values:
         connection.execute(insert(_contacts), values)
     return len(values)
@@ -100,41 +114,51 @@ def _add_contacts(connection: Connection, customer_id: str, contacts: Iterable[C
 
 def create_customer(
     connection: Connection,
+    tenant_id: str,
     customer_id: str,
     name: str | None,
     notes: list[str],
     contacts: list[ContactRecord],
 ) -> CustomerRecord | None:
-    """Store a new customer (PII masked, as every write here); None (nothing written) when the id is taken."""
+    """Store a new customer (PII masked, as every write here); None (nothing written) when the tenant
+    already has one with that id."""
     name, notes, contacts = masked_name(name), [redact_text(n) for n in notes], masked_contacts(contacts)
-    if connection.execute(select(_customers.c.id).where(_customers.c.id == customer_id)).first():
+    here = [mine(_customers, tenant_id), _customers.c.id == customer_id]
+    if connection.execute(select(_customers.c.id).where(*here)).first():
         return None
     now = utcnow()
     connection.execute(
-        insert(_customers).values(id=customer_id, name=name, notes=list(notes), created_at=now, updated_at=now)
+        insert(_customers).values(
+            tenant_id=tenant_id, id=customer_id, name=name, notes=list(notes), created_at=now, updated_at=now
+        )
     )
-    _add_contacts(connection, customer_id, contacts)
-    return get_customer(connection, customer_id)
+    _add_contacts(connection, tenant_id, customer_id, contacts)
+    return get_customer(connection, tenant_id, customer_id)
 
 
-def update_customer(connection: Connection, customer_id: str, fields: dict[str, Any]) -> CustomerRecord | None:
+def update_customer(
+    connection: Connection, tenant_id: str, customer_id: str, fields: dict[str, Any]
+) -> CustomerRecord | None:
     """Replace the fields given (`name`, `notes`, `prior_contacts`); None when there is no such customer."""
-    if get_customer(connection, customer_id) is None:
+    if get_customer(connection, tenant_id, customer_id) is None:
         return None
     values: dict[str, Any] = {"updated_at": utcnow()}
     if "name" in fields:
         values["name"] = masked_name(fields["name"])
     if "notes" in fields:
         values["notes"] = [redact_text(n) for n in fields["notes"]]
-    connection.execute(update(_customers).where(_customers.c.id == customer_id).values(**values))
+    connection.execute(
+        update(_customers).where(mine(_customers, tenant_id), _customers.c.id == customer_id).values(**values)
+    )
     if "prior_contacts" in fields:
-        connection.execute(delete(_contacts).where(_contacts.c.customer_id == customer_id))
-        _add_contacts(connection, customer_id, masked_contacts(fields["prior_contacts"]))
-    return get_customer(connection, customer_id)
+        connection.execute(delete(_contacts).where(mine(_contacts, tenant_id), _contacts.c.customer_id == customer_id))
+        _add_contacts(connection, tenant_id, customer_id, masked_contacts(fields["prior_contacts"]))
+    return get_customer(connection, tenant_id, customer_id)
 
 
 def merge_customer(
     connection: Connection,
+    tenant_id: str,
     customer_id: str,
     name: str | None,
     notes: list[str],
@@ -142,9 +166,11 @@ def merge_customer(
 ) -> MergeCount:
     """Add notes and contacts a customer does not have yet (an import run twice adds nothing)."""
     name, notes, contacts = masked_name(name), [redact_text(n) for n in notes], masked_contacts(contacts)
-    existing = get_customer(connection, customer_id)
+    existing = get_customer(connection, tenant_id, customer_id)
     if existing is None:
-        create_customer(connection, customer_id, name, list(dict.fromkeys(notes)), list(dict.fromkeys(contacts)))
+        create_customer(
+            connection, tenant_id, customer_id, name, list(dict.fromkeys(notes)), list(dict.fromkeys(contacts))
+        )
         return MergeCount(True, len(set(notes)), len(set(contacts)))
     new_notes = [n for n in dict.fromkeys(notes) if n not in existing.notes]
     new_contacts = [c for c in dict.fromkeys(contacts) if c not in existing.prior_contacts]
@@ -155,6 +181,8 @@ def merge_customer(
         values["notes"] = [*existing.notes, *new_notes]
     if values or new_contacts:
         values["updated_at"] = utcnow()
-        connection.execute(update(_customers).where(_customers.c.id == customer_id).values(**values))
-    _add_contacts(connection, customer_id, new_contacts)
+        connection.execute(
+            update(_customers).where(mine(_customers, tenant_id), _customers.c.id == customer_id).values(**values)
+        )
+    _add_contacts(connection, tenant_id, customer_id, new_contacts)
     return MergeCount(False, len(new_notes), len(new_contacts))

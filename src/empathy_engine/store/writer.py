@@ -12,6 +12,10 @@ library call that takes a fraction of a millisecond (WAL, no fsync per commit), 
 batches run on the event loop itself, once per loop iteration: handing them to a thread cost
 more than the write (each hand-over waits for the GIL, up to its 5 ms switch interval, and
 the thread slows the engine down meanwhile).
+
+One batch may hold several tenants' writes. Each job runs under its own tenant: on PostgreSQL
+the transaction's tenant setting (store/tenancy.py), which row-level security checks every row
+against, is switched before a job of another tenant runs.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 
+from empathy_engine.store.tenancy import bind_tenant
+
 T = TypeVar("T")
 Job = Callable[[Connection], Any]
 log = logging.getLogger(__name__)
@@ -36,6 +42,7 @@ MAX_BATCH = 500
 
 @dataclass(slots=True)
 class _Pending:
+    tenant_id: str
     job: Job
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
@@ -74,13 +81,13 @@ class GroupCommitWriter:
             self._queue.put(None)
             self._thread.join(timeout)
 
-    async def run(self, job: Callable[[Connection], T]) -> T:
-        """Queue `job`, and return its result once the transaction holding it has committed."""
+    async def run(self, tenant_id: str, job: Callable[[Connection], T]) -> T:
+        """Queue `job` (a write of `tenant_id`), and return its result once the transaction holding it has committed."""
         if self._closed:
             raise WriterClosed("the server is shutting down")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        pending = _Pending(job, future, loop)
+        pending = _Pending(tenant_id, job, future, loop)
         if not self.inline:
             self._queue.put(pending)
         else:
@@ -115,7 +122,7 @@ class GroupCommitWriter:
     def _apply(self, batch: list[_Pending]) -> None:
         try:
             with self.engine.begin() as connection:
-                results = [p.job(connection) for p in batch]
+                results = [_as_tenant(connection, p, batch[i - 1] if i else None) for i, p in enumerate(batch)]
         except Exception as error:
             if len(batch) == 1:
                 self._settle(batch[0], error=error)
@@ -145,3 +152,10 @@ class GroupCommitWriter:
             pending.loop.call_soon_threadsafe(settle)
         except RuntimeError:  # the event loop is already closed: nobody is waiting any more
             log.debug("dropped a write result: its event loop is closed")
+
+
+def _as_tenant(connection: Connection, pending: _Pending, before: _Pending | None) -> Any:
+    """Run one job of a batch under its own tenant (bound again only when the tenant changes)."""
+    if before is None or before.tenant_id != pending.tenant_id:
+        bind_tenant(connection, pending.tenant_id)
+    return pending.job(connection)

@@ -21,6 +21,7 @@ import httpx
 from websockets.sync.client import connect
 
 from empathy_engine.client import SyncCallStream, stream_url
+from tests.service.auth import ADMIN_HEADERS
 from tests.service.servers import ServeProcess, free_port
 from training.pii.generate import cases
 
@@ -59,7 +60,7 @@ class Watch(threading.Thread):
         self.ready = threading.Event()
 
     def run(self) -> None:
-        with connect(self.url, open_timeout=10) as ws:
+        with connect(self.url, open_timeout=10, additional_headers=ADMIN_HEADERS) as ws:
             self.ready.set()
             while True:
                 try:
@@ -91,15 +92,18 @@ def _stream(base: str, case: dict[str, Any], frames: list[str]) -> None:
 def _crm(base: str, frames: list[str]) -> None:
     note = "pays by card 4556 7375 8689 9855, ssn 612-40-3381, call 614-555-0101"
     created = httpx.post(
-        f"{base}/v1/customers", json={"id": "c-leak", "name": "Lorraine Oyelaran", "notes": [note]}, timeout=30
+        f"{base}/v1/customers", json={"id": "c-leak", "name": "Lorraine Oyelaran", "notes": [note]},
+        headers=ADMIN_HEADERS,
+        timeout=30,
     )
     assert created.status_code == 201
     csv = "customer_id,name,note\nc-csv,Hiroshi Yamamoto,gate code is star 2 7 1 9 pound, wifi password bluejay2207\n"
     imported = httpx.post(
-        f"{base}/v1/customers/import", content=csv, headers={"content-type": "text/csv"}, timeout=30
+        f"{base}/v1/customers/import", content=csv, headers={"content-type": "text/csv", **ADMIN_HEADERS}, timeout=30
     )
     assert imported.status_code == 200, imported.text
-    frames.extend([created.text, imported.text, httpx.get(f"{base}/v1/customers", timeout=30).text])
+    listed = httpx.get(f"{base}/v1/customers", timeout=30, headers=ADMIN_HEADERS)
+    frames.extend([created.text, imported.text, listed.text])
     with SyncCallStream.connect(base, "leak-crm") as call:  # the CRM note becomes the call's context
         frames.append(json.dumps(call.start({**HEADER, "customer": {"id": "c-leak"}})))
         frames.append(json.dumps(call.say("customer", "the heat is out again")))
@@ -107,7 +111,8 @@ def _crm(base: str, frames: list[str]) -> None:
 
 
 def _board(base: str, frames: list[str], stop: threading.Event) -> None:
-    with connect(base.replace("http://", "ws://") + "/v1/board/watch", open_timeout=10) as ws:
+    board = base.replace("http://", "ws://") + "/v1/board/watch"
+    with connect(board, open_timeout=10, additional_headers=ADMIN_HEADERS) as ws:
         while not stop.is_set():
             try:
                 frames.append(str(ws.recv(timeout=0.5)))
@@ -144,8 +149,8 @@ def test_redaction_nothing_a_customer_said_leaks_into_store_logs_frames_or_audit
         for case in sample:
             _stream(server.base_url, case, frames)
         _crm(server.base_url, frames)
-        frames.append(httpx.get(f"{server.base_url}/v1/calls?limit=500", timeout=30).text)
-        frames.append(httpx.get(f"{server.base_url}/v1/calls/leak-gen-00003", timeout=30).text)
+        frames.append(httpx.get(f"{server.base_url}/v1/calls?limit=500", timeout=30, headers=ADMIN_HEADERS).text)
+        frames.append(httpx.get(f"{server.base_url}/v1/calls/leak-gen-00003", timeout=30, headers=ADMIN_HEADERS).text)
     finally:
         stop.set()
         board_thread.join(10)

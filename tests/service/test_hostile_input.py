@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from empathy_engine.pipeline import Engine
 from empathy_engine.service.app import create_app
 from empathy_engine.service.settings import Settings
+from tests.service.auth import ADMIN_HEADERS
 from tests.service.conftest import ClientFactory
 from tests.service.helpers import utterance
 from tests.service.servers import ThreadedServer
@@ -81,6 +82,7 @@ def _exchange(conn: socket.socket, method: str, path: str, body: str | None) -> 
     """One HTTP/1.1 request and its response on an open socket (keep-alive is HTTP/1.1's default)."""
     data = (body or "").encode()
     head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    head += f"Authorization: {ADMIN_HEADERS['Authorization']}\r\n"
     conn.sendall(f"{head}Content-Length: {len(data)}\r\n\r\n".encode() + data)
     raw = b""
     while b"\r\n\r\n" not in raw:
@@ -201,9 +203,9 @@ def test_a_turn_the_database_refuses_is_storage_refused_not_send_it_again(
 
     real = live_call.store.append_turn
 
-    def refusing(call_id: str, turn: Any) -> Any:
+    def refusing(tenant_id: str, call_id: str, turn: Any) -> Any:
         if "refuse me" not in turn.text:
-            return real(call_id, turn)
+            return real(tenant_id, call_id, turn)
 
         def job(connection: Any) -> bool:
             raise DataError("INSERT INTO turns ...", {}, ValueError("value out of range"))

@@ -20,6 +20,7 @@ import logging
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -57,6 +58,10 @@ def allowed_hosts(settings: Settings) -> frozenset[str]:
     return frozenset((*LOOPBACK_HOSTS, *own))
 
 
+#: Why a credential was not taken while the database is down (public routes still answer).
+UNCHECKABLE = "credentials cannot be checked now (the database does not answer); retry shortly"
+
+
 class Guard:
     """See the module docstring. `open_demo`: `empathy serve --demo` on loopback - no credential
     needed (every request without one acts as the demo admin), and every page says so."""
@@ -92,6 +97,9 @@ class Guard:
             state["auth_problem"] = None
         except auth.Refused as refused:
             principal, state["auth_problem"] = None, str(refused)
+        except SQLAlchemyError:  # public routes (health above all) must still answer; the rest get 401
+            log.error("credentials could not be checked: the database does not answer")
+            principal, state["auth_problem"] = None, UNCHECKABLE
         state["principal"] = principal
         problem = self._problem(scope, headers, principal)
         if problem is not None:

@@ -327,6 +327,15 @@ def start_server(database_url: str | None, log: Path) -> tuple[subprocess.Popen[
         port = s.getsockname()[1]
     env = {**os.environ, "EMPATHY_LOG_LEVEL": "warning"}
     env["EMPATHY_DATABASE_URL"] = database_url or f"sqlite:///{log.parent / 'load.db'}"
+    # The server needs a credential and the calls send it (CallStream reads EMPATHY_API_KEY).
+    made = subprocess.run(
+        [sys.executable, "-m", "empathy_engine", "keys", "create", "--scope", "stream", "--name", "load benchmark"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    os.environ["EMPATHY_API_KEY"] = made.stdout.strip().splitlines()[-1]
     process = subprocess.Popen(
         [sys.executable, "-m", "empathy_engine", "serve", "--port", str(port)],
         env=env,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,14 @@ import pytest
 from empathy_engine.pipeline import Engine
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Every server a test starts holds this admin key (tests/service/auth.py), and the stream client
+# (and `empathy serve` children) send it: the suite authenticates like a real integration.
+# TestClient calls itself "testserver": allowed beside the loopback names real servers use.
+from tests.service.auth import TEST_ADMIN_KEY, TEST_HOSTS  # noqa: E402
+
+os.environ.setdefault("EMPATHY_API_KEY", TEST_ADMIN_KEY)
+os.environ.setdefault("EMPATHY_ALLOWED_HOSTS", TEST_HOSTS)
 SHARED = REPO.parent / "shared"
 
 

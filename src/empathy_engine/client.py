@@ -14,6 +14,7 @@ the database, never stored twice (each final utterance carries the turn index it
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, Literal, Self
 from urllib.parse import quote
 
@@ -34,6 +35,12 @@ class StreamError(Exception):
         self.code: str = frame.get("code", "unknown")
         self.message: str = frame.get("message", "")
         super().__init__(f"{self.code}: {self.message}")
+
+
+def auth_headers(key: str | None = None) -> dict[str, str]:
+    """The Authorization header for `key`, else for EMPATHY_API_KEY (none when neither is set)."""
+    key = key or os.environ.get("EMPATHY_API_KEY")
+    return {"Authorization": f"Bearer {key}"} if key else {}
 
 
 def stream_url(base_url: str, call_id: str, feed: str = "stream") -> str:
@@ -77,9 +84,14 @@ class CallStream(_Calls):
         self.next_turn = 0
 
     @classmethod
-    async def connect(cls, base_url: str, call_id: str, open_timeout: float = 10) -> CallStream:
+    async def connect(cls, base_url: str, call_id: str, open_timeout: float = 10, key: str | None = None) -> CallStream:
+        """`key`: the API key (a `stream` scope); default EMPATHY_API_KEY from the environment."""
         connection = await connect(
-            stream_url(base_url, call_id), open_timeout=open_timeout, max_size=MAX_FRAME, compression=None
+            stream_url(base_url, call_id),
+            open_timeout=open_timeout,
+            max_size=MAX_FRAME,
+            compression=None,
+            additional_headers=auth_headers(key),
         )
         return cls(connection, call_id)
 
@@ -119,9 +131,16 @@ class SyncCallStream(_Calls):
         self.next_turn = 0
 
     @classmethod
-    def connect(cls, base_url: str, call_id: str, open_timeout: float = 10) -> SyncCallStream:
+    def connect(
+        cls, base_url: str, call_id: str, open_timeout: float = 10, key: str | None = None
+    ) -> SyncCallStream:
+        """`key`: the API key (a `stream` scope); default EMPATHY_API_KEY from the environment."""
         opener = sync_connect(
-            stream_url(base_url, call_id), open_timeout=open_timeout, max_size=MAX_FRAME, compression=None
+            stream_url(base_url, call_id),
+            open_timeout=open_timeout,
+            max_size=MAX_FRAME,
+            compression=None,
+            additional_headers=auth_headers(key),
         )
         # Entered rather than used as it is: websockets 17 deprecates a bare connect(), and later
         # versions return an opener whose __enter__ gives the connection; this works with both.

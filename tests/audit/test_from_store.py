@@ -22,14 +22,16 @@ from empathy_engine.service import telephony
 from empathy_engine.service.app import create_app
 from empathy_engine.service.settings import Settings
 from tests.replay import CALL_SID, SCRIPT, twilio_messages, two_channel_call
+from tests.service.auth import admin_client
 from tests.service.helpers import demo_conversation, header
 from tests.service.scripted_serve import LengthRecogniser
+from tests.service.signing import signed_settings, twilio_headers
 
 
 def test_audit_reads_the_service_database(tmp_path: Path, engine: Engine) -> None:
     url = f"sqlite:///{tmp_path / 'service.db'}"
     conversation = demo_conversation("cost_worry")
-    with TestClient(create_app(Settings(database_url=url), engine=engine)) as client:
+    with admin_client(create_app(Settings(database_url=url), engine=engine)) as client:
         with client.websocket_connect("/v1/calls/stored-1/stream") as ws:
             ws.send_text(json.dumps({"type": "start", "call": header(conversation)}))
             ws.receive_json()
@@ -100,8 +102,8 @@ def test_audit_of_stored_calls_equals_the_live_results_with_the_servers_settings
     playbook.write_text(PLAYBOOK)
     monkeypatch.setattr(telephony, "recogniser", LengthRecogniser)
     conversation = {**demo_conversation("holiday_furnace"), "started_at": BOXING_DAY}
-    settings = Settings(database_url=url, playbook=playbook, holiday_country="GB")
-    with TestClient(create_app(settings)) as client:  # the app builds its engine from the settings
+    settings = Settings(database_url=url, playbook=playbook, holiday_country="GB", **signed_settings())
+    with admin_client(create_app(settings)) as client:  # the app builds its engine from the settings
         with client.websocket_connect("/v1/calls/chat-1/stream") as ws:
             ws.send_text(json.dumps({"type": "start", "call": header(conversation)}))
             ws.receive_json()
@@ -111,7 +113,7 @@ def test_audit_of_stored_calls_equals_the_live_results_with_the_servers_settings
             ws.send_text(json.dumps({"type": "end"}))
             ws.receive_json()
         parameters = {"customer_id": "c-7", "service": "hvac", "started_at": BOXING_DAY}
-        with client.websocket_connect("/v1/telephony/twilio") as ws:
+        with client.websocket_connect("/v1/telephony/twilio", headers=twilio_headers()) as ws:
             for frame in twilio_messages(two_channel_call(SCRIPT), parameters):
                 ws.send_text(frame)
             voice_call = _stored(client, CALL_SID)
@@ -135,7 +137,7 @@ def test_audit_of_stored_calls_equals_the_live_results_with_the_servers_settings
         assert audited[call["id"]] == json.loads(json.dumps(expected.to_dict()))
 
     # The same replay in-process, turn by turn: the audit's engine gives exactly the live results.
-    for item in from_store(url):
+    for item in from_store(url, "default"):
         assert isinstance(item, StoredCall)
         call = {CALL_SID: voice_call, "chat-1": chat_call}[item.loaded.conversation.id]
         replayed = Payload.of(item)

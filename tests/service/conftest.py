@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from empathy_engine.pipeline import Engine
 from empathy_engine.service.app import create_app
 from empathy_engine.service.settings import Settings
+from tests.service.auth import ADMIN_HEADERS, grant_test_admin
 from tests.store.databases import database_url, sqlite_url  # noqa: F401  (fixtures)
 
 ClientFactory = Callable[..., TestClient]
@@ -20,8 +21,11 @@ def make_client(engine: Engine) -> Iterator[ClientFactory]:
     opened: list[TestClient] = []
 
     def make(url: str, engine_: Engine | None = None, **settings: Any) -> TestClient:
+        """The client sends the test admin key on every request and socket (tests of access
+        itself pass their own Authorization header, or none)."""
         app = create_app(Settings(database_url=url, **settings), engine=engine_ or engine)
-        client = TestClient(app)
+        grant_test_admin(url)
+        client = TestClient(app, headers=ADMIN_HEADERS)
         client.__enter__()
         opened.append(client)
         return client

@@ -15,6 +15,8 @@ from typing import Any
 import httpx
 import uvicorn
 
+from tests.service.auth import grant_test_admin
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -54,6 +56,7 @@ class ServeProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ServeProcess:
+        grant_test_admin(self.database_url)  # `empathy serve` refuses to start with no credential at all
         env = {**os.environ, "EMPATHY_DATABASE_URL": self.database_url, "EMPATHY_LOG_LEVEL": "warning", **self.env}
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
@@ -98,6 +101,9 @@ class ThreadedServer:
         self.thread = threading.Thread(target=self.server.run, name="uvicorn-test", daemon=True)
 
     def __enter__(self) -> ThreadedServer:
+        settings = getattr(self.server.config.app, "state", None) and self.server.config.app.state.settings
+        if settings is not None:
+            grant_test_admin(settings.database_url)  # what EMPATHY_API_KEY (tests/conftest.py) names
         self.thread.start()
         wait_healthy(self.base_url, alive=self.thread.is_alive)
         return self

@@ -52,7 +52,7 @@ def test_unexpected_errors_are_json_without_traceback(client: TestClient, monkey
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(Services, "read", broken)
-    quiet = TestClient(client.app, raise_server_exceptions=False)
+    quiet = TestClient(client.app, raise_server_exceptions=False, headers=client.headers)
     response = quiet.get("/v1/calls")
     assert response.status_code == 500
     assert response.json() == {"detail": "internal server error; the server log has the details"}

@@ -12,6 +12,7 @@ from empathy_engine.ingest.conversation import ConversationV1
 from empathy_engine.ingest.live import Closed, Opened, ProtocolError, TurnReply
 from empathy_engine.pipeline import Engine
 from empathy_engine.service.live_call import LiveCallService
+from empathy_engine.store.models import DEFAULT_TENANT
 from tests.service.helpers import batch_result, comparable, demo_conversation
 
 
@@ -24,7 +25,7 @@ def test_live_call_service_runs_a_call_over_typed_events_without_a_socket(client
     utterances = [e for e in events if isinstance(e, Utterance)]
 
     async def call() -> tuple[Opened, list[TurnReply], Closed]:
-        service = LiveCallService(services, "typed-1")
+        service = LiveCallService(services, DEFAULT_TENANT, "typed-1")
         opened = await service.start(start)
         replies = [await service.feed(u, time.perf_counter(), turn=i) for i, u in enumerate(utterances)]
         return opened, replies, await service.end()
@@ -38,7 +39,7 @@ def test_live_call_service_runs_a_call_over_typed_events_without_a_socket(client
     assert client.get("/v1/calls/typed-1").json()["status"] == "ended"  # stored as it went
 
     async def again() -> Opened:
-        return await LiveCallService(services, "typed-1").start(start)
+        return await LiveCallService(services, DEFAULT_TENANT, "typed-1").start(start)
 
     with pytest.raises(ProtocolError) as refused:  # refusals are typed too; the adapters turn them into frames
         client.portal.call(again)

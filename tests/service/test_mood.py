@@ -81,7 +81,7 @@ def test_mood_safety_from_a_safety_card_or_an_escalation_sticks() -> None:
 
 
 def live(call_id: str, *results: dict[str, Any]) -> LiveCall:
-    call = LiveCall(call_id, {"id": call_id}, CallStarted(call_id))
+    call = LiveCall("default", call_id, {"id": call_id}, CallStarted(call_id))
     for result in results:
         call.mood.add(result["speaker"], "text", result)
     return call

@@ -10,18 +10,20 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
-from fastapi.testclient import TestClient
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from empathy_engine.client import SyncCallStream
 from empathy_engine.perception.context import ContextSettings
 from empathy_engine.pipeline import Engine, EngineSettings
+from empathy_engine.privacy import CallRedaction
 from empathy_engine.service.app import create_app
 from empathy_engine.service.settings import Settings
 from tests.replay import CALL_SID, SCRIPT, twilio_messages, two_channel_call
+from tests.service.auth import ADMIN_HEADERS, admin_client
 from tests.service.helpers import batch_result, comparable, demo_conversation, header, turn_result
 from tests.service.servers import ServeProcess, free_port
+from tests.service.signing import signed_env, twilio_headers
 
 
 def test_restart_mid_call_keeps_every_acknowledged_turn_and_resumes(
@@ -44,22 +46,24 @@ def test_restart_mid_call_keeps_every_acknowledged_turn_and_resumes(
             call.close()
 
         server.start()
-        stored = httpx.get(f"{server.base_url}/v1/calls/crash-1").json()
+        stored = httpx.get(f"{server.base_url}/v1/calls/crash-1", headers=ADMIN_HEADERS).json()
         assert stored["status"] == "live"
         kept = [t["result"] for t in stored["turns"]]
         assert len(kept) in (6, 7)  # the in-flight one was never acknowledged: it may or may not be there
         assert kept[:6] == acknowledged
-        assert [t["text"] for t in stored["turns"]] == [t["text"] for t in turns[: len(kept)]]
+        masked = CallRedaction()  # what the server stores: each turn as its redactor read it
+        expected = [masked.turn(t["speaker"], t["text"])[0] for t in turns[: len(kept)]]
+        assert [t["text"] for t in stored["turns"]] == expected
 
         with SyncCallStream.connect(server.base_url, "crash-1") as call:
             resumed = call.resume()
-            assert resumed["next_turn"] == len(kept) and resumed["call"]["customer"]["name"] == "Dana Reyes"
+            assert resumed["next_turn"] == len(kept) and resumed["call"]["customer"]["name"] == "[NAME]"
             rest = [turn_result(call.say(t["speaker"], t["text"], t["t"])) for t in turns[len(kept) :]]
             ended = call.end()
         batch = batch_result(engine, conversation, "crash-1")
         assert [comparable(r) for r in kept + rest] == [comparable(r) for r in batch["turns"]]
         assert ended["summary"] == batch["summary"]
-        final = httpx.get(f"{server.base_url}/v1/calls/crash-1").json()
+        final = httpx.get(f"{server.base_url}/v1/calls/crash-1", headers=ADMIN_HEADERS).json()
         assert final["status"] == "ended" and final["turn_count"] == len(turns) == len(final["turns"])
     finally:
         server.stop()
@@ -81,7 +85,7 @@ def _split_twilio(frames: list[str], cut_ms: int) -> tuple[list[str], list[str]]
 def _stored_call(base_url: str, call_id: str, ready: Callable[[dict], bool], timeout: float = 120.0) -> dict:
     deadline = time.monotonic() + timeout
     while True:
-        response = httpx.get(f"{base_url}/v1/calls/{call_id}")
+        response = httpx.get(f"{base_url}/v1/calls/{call_id}", headers=ADMIN_HEADERS)
         if response.status_code == 200 and ready(response.json()):
             return response.json()
         assert time.monotonic() < deadline, f"call {call_id} never got there: {response.text[:500]}"
@@ -92,7 +96,8 @@ def _stored_call(base_url: str, call_id: str, ready: Callable[[dict], bool], tim
 def _twilio_stream(base_url: str, frames: list[str]) -> Iterator[None]:
     """A Twilio Media Streams connection that has sent `frames`, open until the block ends."""
     url = base_url.replace("http", "ws") + "/v1/telephony/twilio"
-    with contextlib.suppress(ConnectionClosed), connect(url) as ws:  # the server may be gone by the end
+    signed = twilio_headers()  # as Twilio signs the public URL (EMPATHY_PUBLIC_BASE_URL in signed_env)
+    with contextlib.suppress(ConnectionClosed), connect(url, additional_headers=signed) as ws:  # it may die first
         for frame in frames:
             ws.send(frame)
         yield
@@ -105,7 +110,8 @@ def test_restart_mid_telephony_call_gives_the_uninterrupted_results_voice_includ
     # 14.8 s: the customer's third utterance (11.7-14.1 s) has just closed; the agent speaks at 15.0 s.
     first, rest = _split_twilio(frames, cut_ms=14_800)
     launcher = "tests.service.scripted_serve"  # pocketsphinx replaced by the script's words
-    whole = ServeProcess(f"sqlite:///{tmp_path / 'whole.db'}", free_port(), tmp_path / "whole.log", launcher)
+    whole_db = f"sqlite:///{tmp_path / 'whole.db'}"
+    whole = ServeProcess(whole_db, free_port(), tmp_path / "whole.log", launcher, signed_env())
     whole.start()
     try:
         with _twilio_stream(whole.base_url, frames):
@@ -113,7 +119,7 @@ def test_restart_mid_telephony_call_gives_the_uninterrupted_results_voice_includ
     finally:
         whole.stop()
 
-    server = ServeProcess(database_url, free_port(), tmp_path / "server.log", launcher).start()
+    server = ServeProcess(database_url, free_port(), tmp_path / "server.log", launcher, signed_env()).start()
     try:
         with _twilio_stream(server.base_url, first):
             _stored_call(server.base_url, CALL_SID, lambda c: len(c["turns"]) == 4)  # heard and stored
@@ -137,14 +143,14 @@ def test_restart_with_other_settings_continues_a_call_with_its_own(engine: Engin
     conversation = {**demo_conversation("holiday_furnace"), "started_at": "2025-12-26T07:40:00-05:00"}  # GB only
     turns = conversation["turns"]
     british = Engine(EngineSettings(context=ContextSettings("GB")))
-    with TestClient(create_app(Settings(database_url=url, holiday_country="GB"), engine=british)) as client:
+    with admin_client(create_app(Settings(database_url=url, holiday_country="GB"), engine=british)) as client:
         with client.websocket_connect("/v1/calls/boxing-1/stream") as ws:
             ws.send_text(json.dumps({"type": "start", "call": header(conversation)}))
             ws.receive_json()
             for turn in turns[:4]:
                 ws.send_text(json.dumps({"type": "utterance", **turn}))
                 ws.receive_json()
-    with TestClient(create_app(Settings(database_url=url), engine=engine)) as client:  # now a US server
+    with admin_client(create_app(Settings(database_url=url), engine=engine)) as client:  # now a US server
         with client.websocket_connect("/v1/calls/boxing-1/stream") as ws:
             ws.send_text(json.dumps({"type": "resume"}))
             assert ws.receive_json()["next_turn"] == 4

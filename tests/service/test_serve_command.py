@@ -74,7 +74,8 @@ def test_serve_frames_over_the_hard_cap_close_the_socket_with_1009(engine: Engin
 
 
 def test_demo_plays_the_builtin_calls_through_the_websocket_api(engine: Engine, sqlite_url: str) -> None:
-    with ThreadedServer(create_app(Settings(database_url=sqlite_url), engine=engine)) as server:
+    # The demo's own server: open (`empathy serve --demo` on loopback), so the page reads need no key.
+    with ThreadedServer(create_app(Settings(database_url=sqlite_url), engine=engine, open_demo=True)) as server:
         asyncio.run(run_demo(server.base_url, server.base_url, speed=10_000, rounds=1))
         calls = httpx.get(f"{server.base_url}/v1/calls").json()
     assert calls["total"] == len(CALLS)

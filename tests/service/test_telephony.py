@@ -1,4 +1,7 @@
-"""The telephony endpoints, replaying recorded-format sessions built from synthesised speech."""
+"""The telephony endpoints, replaying recorded-format sessions built from synthesised speech.
+
+Every stream here is signed as the platform signs it (tests/service/signing.py); the refusals of
+unsigned or badly signed upgrades are in test_telephony_auth.py."""
 
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ from starlette.websockets import WebSocketDisconnect
 
 from empathy_engine.service import telephony
 from tests.replay import CALL_SID, CONVERSATION_ID, SCRIPT, audiohook_messages, twilio_messages, two_channel_call
+from tests.service.conftest import ClientFactory
+from tests.service.signing import audiohook_headers, signed_settings, twilio_headers
 
 
 class ScriptedRecogniser:
@@ -38,6 +43,12 @@ def scripted(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(telephony, "recogniser", ScriptedRecogniser)
 
 
+@pytest.fixture
+def client(make_client: ClientFactory, sqlite_url: str) -> TestClient:
+    """The app with the platforms' credentials configured (secure by default: none means refused)."""
+    return make_client(sqlite_url, **signed_settings())
+
+
 def _stored(client: TestClient, call_id: str, ready: Callable[[dict], bool], timeout: float = 60.0) -> dict:
     """The stored call once `ready` holds. Asked while the socket is still open: the test client
     cancels the server's side of a socket when the test hangs up, which a real server does not."""
@@ -56,7 +67,7 @@ def ended(call: dict) -> bool:
 
 def test_telephony_twilio_call_is_analysed_stored_and_ended(client: TestClient) -> None:
     call = two_channel_call(SCRIPT)
-    with client.websocket_connect("/v1/telephony/twilio") as ws:
+    with client.websocket_connect("/v1/telephony/twilio", headers=twilio_headers()) as ws:
         for frame in twilio_messages(call, {"customer_id": "c-7", "service": "hvac"}):
             ws.send_text(frame)
         stored = _stored(client, CALL_SID, ended)
@@ -72,7 +83,7 @@ def test_telephony_twilio_call_is_analysed_stored_and_ended(client: TestClient) 
 def test_telephony_twilio_utterances_are_stored_as_heard_and_bad_frames_skipped(client: TestClient) -> None:
     call = two_channel_call(SCRIPT)
     frames = twilio_messages(call, stop=False)
-    with client.websocket_connect("/v1/telephony/twilio") as ws:
+    with client.websocket_connect("/v1/telephony/twilio", headers=twilio_headers()) as ws:
         for frame in frames[: len(frames) * 2 // 3]:
             ws.send_text(frame)
         ws.send_text("{not json")  # a malformed frame is logged; the stream goes on
@@ -84,7 +95,7 @@ def test_telephony_twilio_utterances_are_stored_as_heard_and_bad_frames_skipped(
 def test_telephony_audiohook_session_answers_and_stores_the_call(client: TestClient) -> None:
     call = two_channel_call(SCRIPT)
     replies = []
-    with client.websocket_connect("/v1/telephony/audiohook") as ws:
+    with client.websocket_connect("/v1/telephony/audiohook", headers=audiohook_headers()) as ws:
         for message in audiohook_messages(call):
             if isinstance(message, bytes):
                 ws.send_bytes(message)
@@ -101,7 +112,7 @@ def test_telephony_audiohook_session_answers_and_stores_the_call(client: TestCli
 
 def test_telephony_audiohook_bad_frame_gets_a_disconnect_and_keeps_the_call(client: TestClient) -> None:
     messages = audiohook_messages(two_channel_call(SCRIPT), close=False)
-    with client.websocket_connect("/v1/telephony/audiohook") as ws:
+    with client.websocket_connect("/v1/telephony/audiohook", headers=audiohook_headers()) as ws:
         ws.send_text(messages[0])
         assert ws.receive_json()["type"] == "opened"
         ws.send_bytes(b"\x00\x01\x02")  # an odd length cannot be two interleaved channels

@@ -63,3 +63,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'empathy.db'}"
+
+
+#: A PostgreSQL role that owns nothing and may not bypass row-level security (.ci/run creates it).
+POSTGRES_APP_ENV = "EMPATHY_TEST_POSTGRES_APP_URL"
+
+
+def postgres_app_url(owner_url: str) -> str:
+    """The database of `owner_url`, reached as the row-only application role of POSTGRES_APP_ENV."""
+    from sqlalchemy.engine import make_url
+
+    url = os.environ.get(POSTGRES_APP_ENV)
+    if not url:
+        message = f"{POSTGRES_APP_ENV} is not set: no application role to test row-level security with (.ci/run)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    database = make_url(owner_url).database
+    return make_url(_sa_url(url)).set(database=database).render_as_string(hide_password=False)

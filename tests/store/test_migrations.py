@@ -17,7 +17,7 @@ def test_migrations_schema_matches_models(database_url: str) -> None:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, Base.metadata) == []
-            assert context.get_current_revision() == "0003"
+            assert context.get_current_revision() == "0005"
     finally:
         engine.dispose()
 
@@ -27,7 +27,9 @@ def test_migrations_rerun_is_a_no_op(database_url: str) -> None:
     engine = open_database(database_url)  # what every restart does
     try:
         tables = set(inspect(engine).get_table_names())
+        accounts = {"users", "teams", "api_keys", "sessions", "tickets"}
         assert {"calls", "turns", "customers", "prior_contacts", "outcomes", "tenants", "alembic_version"} <= tables
+        assert accounts <= tables
     finally:
         engine.dispose()
 

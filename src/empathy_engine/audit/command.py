@@ -54,6 +54,10 @@ Database = Annotated[
     str | None,
     typer.Option("--database", help="Audit the ended calls of `empathy serve`'s database (SQLAlchemy URL)."),
 ]
+#: store.models.DEFAULT_TENANT, spelled out: importing the store would slow every `empathy` command down.
+TenantOpt = Annotated[
+    str, typer.Option("--tenant", help="The tenant whose ended calls --database audits (each tenant's apart).")
+]
 Playbook = Annotated[
     Path | None,
     typer.Option(
@@ -82,6 +86,7 @@ def audit(
     workers: Workers = None,
     stats: Stats = False,
     database: Database = None,
+    tenant: TenantOpt = "default",
     playbook: Playbook = None,
     exemplars: Exemplars = None,
     holiday_country: HolidayCountry = "US",
@@ -102,7 +107,7 @@ def audit(
     err = Console(stderr=True, soft_wrap=True, highlight=False)
     t0 = time.perf_counter()
     _check_files([*(outcomes or []), *(reviews or [])], [report, json_out, csv_out], err)
-    source, total = _source(paths, database, err)
+    source, total = _source(paths, database, tenant, err)
     options = AuditOptions(
         period=period.value,
         repeat_window_days=repeat_window,
@@ -148,20 +153,22 @@ def _check_files(inputs: list[Path], outputs: list[Path | None], err: Console) -
             raise _usage_error(err, f"cannot write {out_path}: no such folder {out_path.parent}")
 
 
-def _source(paths: list[str] | None, database: str | None, err: Console) -> tuple[Iterable[Any], int | None]:
+def _source(
+    paths: list[str] | None, database: str | None, tenant: str, err: Console
+) -> tuple[Iterable[Any], int | None]:
     """The calls to audit (files, the service's database, or both) and how many there are, if known."""
     from empathy_engine.audit.sources import count_inputs, count_store, from_files, from_store
     from empathy_engine.store.db import DatabaseError
 
     try:
         if database and not paths:  # only the service's database
-            source: Iterable[Any] = from_store(database)
-            total: int | None = count_store(database)
+            source: Iterable[Any] = from_store(database, tenant)
+            total: int | None = count_store(database, tenant)
         else:
             source, total = from_files(paths or []), count_inputs(paths or [])
             if database:
-                source = itertools.chain(source, from_store(database))
-                total = None if total is None else total + count_store(database)
+                source = itertools.chain(source, from_store(database, tenant))
+                total = None if total is None else total + count_store(database, tenant)
     except DatabaseError as e:
         raise _usage_error(err, str(e)) from None
     except FileNotFoundError as e:
@@ -213,6 +220,14 @@ def _run(source: Iterable[Any], options: AuditOptions, total: int | None, err: C
         raise typer.Exit(130) from None
     except BrokenProcessPool as e:
         err.print(f"[bold red]error:[/] a worker process died ({e}); try fewer --workers or more memory")
+        raise typer.Exit(1) from None
+    except OSError as e:  # an output that cannot be written (disk full, permissions)
+        err.print(f"[bold red]error:[/] cannot write the audit's outputs: {e.strerror or e} ({e.filename or ''})")
+        err.print("nothing partial was left: each output is written whole or not at all")
+        raise typer.Exit(1) from None
+    except Exception as e:  # a bug of ours: a clear message and untouched outputs, not a traceback
+        err.print(f"[bold red]error:[/] the audit stopped: {type(e).__name__}: {e} - please report it")
+        err.print("nothing partial was left: each output is written whole or not at all")
         raise typer.Exit(1) from None
 
 

@@ -54,8 +54,8 @@ def count_inputs(paths: list[str]) -> int | None:
     return total
 
 
-def from_store(url: str) -> Iterator[StoredCall | InputError]:
-    """The ended calls in the service's database (`empathy serve`'s EMPATHY_DATABASE_URL), one at a time.
+def from_store(url: str, tenant_id: str) -> Iterator[StoredCall | InputError]:
+    """One tenant's ended calls in the service's database (`empathy serve`'s EMPATHY_DATABASE_URL), one at a time.
 
     Each stored call becomes the conversation it was (header and transcript), with each turn's
     stored voice and the call's engine settings, so the audit replays exactly what ran live.
@@ -63,17 +63,19 @@ def from_store(url: str) -> Iterator[StoredCall | InputError]:
     """
     from empathy_engine.store import calls as store
     from empathy_engine.store.db import open_database
+    from empathy_engine.store.tenancy import bind_tenant
 
     engine = open_database(url)
     try:
         with engine.connect() as connection:
+            bind_tenant(connection, tenant_id)  # one transaction for the whole read: bound once
             offset = 0
             while True:
-                _, page = store.list_calls(connection, "ended", 200, offset)
+                _, page = store.list_calls(connection, tenant_id, "ended", 200, offset)
                 if not page:
                     return
                 for record in page:
-                    yield stored_call(record, store.get_turns(connection, record.id))
+                    yield stored_call(record, store.get_turns(connection, tenant_id, record.id))
                 offset += len(page)
     finally:
         engine.dispose()
@@ -92,14 +94,16 @@ def stored_call(record: CallRecord, turns: list[TurnRecord]) -> StoredCall | Inp
     return StoredCall(loaded, voices, EngineRecord.from_json(record.engine) if record.engine else None)
 
 
-def count_store(url: str) -> int:
-    """How many ended calls the database holds, for the progress bar."""
+def count_store(url: str, tenant_id: str) -> int:
+    """How many ended calls the tenant has in the database, for the progress bar."""
     from empathy_engine.store import calls as store
     from empathy_engine.store.db import open_database
+    from empathy_engine.store.tenancy import bind_tenant
 
     engine = open_database(url)
     try:
         with engine.connect() as connection:
-            return store.list_calls(connection, "ended", 1, 0)[0]
+            bind_tenant(connection, tenant_id)
+            return store.list_calls(connection, tenant_id, "ended", 1, 0)[0]
     finally:
         engine.dispose()

@@ -61,8 +61,10 @@ class AudioHookSession:
 
     vendor = "audiohook"
 
-    def __init__(self, session_id: str | None = None) -> None:
+    def __init__(self, session_id: str | None = None, organization_id: str | None = None) -> None:
         self.id = session_id  # from the Audiohook-Session-Id header, if the glue has it; else from `open`
+        # From the Audiohook-Organization-Id header (which the upgrade's signature covers): `open` must agree.
+        self.organization_id = organization_id
         self.seq = 0  # the last seq we sent
         self.clientseq = 0  # the last client seq we accepted
         self.state = "preparing"
@@ -118,6 +120,12 @@ class AudioHookSession:
             return [], []  # a repeated open is ignored, as the reference server does
         conversation = field_of(message, "parameters.conversationId", str, where)
         offers = field_of(message, "parameters.media", list, where)
+        organization = optional_field(message, "parameters.organizationId", str, where)
+        if self.organization_id is not None and organization != self.organization_id:
+            raise WireError(
+                f"{where}: parameters.organizationId {organization!r} is not the Audiohook-Organization-Id "
+                f"header's {self.organization_id!r}; a session streams for the organization that opened it"
+            )
         self.probe = conversation == NULL_UUID
         media = choose_media(offers)
         if media is None and not self.probe:

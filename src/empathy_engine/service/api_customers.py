@@ -7,11 +7,14 @@ import time
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
 from empathy_engine.ingest.live import CALL_ID
+from empathy_engine.service.authz import require
 from empathy_engine.service.csv_import import COLUMNS, CsvError, CustomerFacts, parse_csv
+from empathy_engine.service.json_body import SafeJsonRoute
 from empathy_engine.service.schemas import (
+    MAX_OFFSET,
     CustomerCreate,
     CustomerOut,
     CustomerPage,
@@ -20,10 +23,18 @@ from empathy_engine.service.schemas import (
     PriorContactIn,
 )
 from empathy_engine.service.services import Services, ServicesDep
+from empathy_engine.service.tenancy import TenantDep
 from empathy_engine.store import customers as store
 from empathy_engine.store.writer import WriteTimeout
 
-router = APIRouter(prefix="/v1/customers", tags=["customers"])
+# Every route here needs a credential whose role may use the CRM (admin, or an integration key
+# with the customers scope).
+router = APIRouter(
+    prefix="/v1/customers",
+    tags=["customers"],
+    route_class=SafeJsonRoute,
+    dependencies=[Depends(require("customers", "use the CRM"))],
+)
 CustomerId = Annotated[str, Path(pattern=CALL_ID.pattern)]
 
 
@@ -32,10 +43,11 @@ def _contacts(items: list[PriorContactIn]) -> list[store.ContactRecord]:
 
 
 @router.post("", response_model=CustomerOut, status_code=201)
-def create_customer(s: ServicesDep, body: CustomerCreate) -> dict[str, Any]:
+def create_customer(s: ServicesDep, tenant: TenantDep, body: CustomerCreate) -> dict[str, Any]:
     """Add a customer. Calls whose `customer.id` names it get its notes and prior contacts as context."""
     created = s.write(
-        lambda c: store.create_customer(c, body.id, body.name, body.notes, _contacts(body.prior_contacts))
+        tenant,
+        lambda c: store.create_customer(c, tenant, body.id, body.name, body.notes, _contacts(body.prior_contacts)),
     )
     if created is None:
         raise HTTPException(409, f"customer {body.id!r} already exists; use PATCH /v1/customers/{body.id} to change it")
@@ -44,29 +56,32 @@ def create_customer(s: ServicesDep, body: CustomerCreate) -> dict[str, Any]:
 
 @router.get("", response_model=CustomerPage)
 def list_customers(
-    s: ServicesDep, limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0
+    s: ServicesDep,
+    tenant: TenantDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
-    total, found = s.read(lambda c: store.list_customers(c, limit, offset))
+    total, found = s.read(tenant, lambda c: store.list_customers(c, tenant, limit, offset))
     return {"total": total, "customers": [f.to_dict() for f in found]}
 
 
 @router.get("/{customer_id}", response_model=CustomerOut)
-def get_customer(s: ServicesDep, customer_id: CustomerId) -> dict[str, Any]:
-    found = s.read(lambda c: store.get_customer(c, customer_id))
+def get_customer(s: ServicesDep, tenant: TenantDep, customer_id: CustomerId) -> dict[str, Any]:
+    found = s.read(tenant, lambda c: store.get_customer(c, tenant, customer_id))
     if found is None:
         raise HTTPException(404, f"no customer {customer_id!r}")
     return found.to_dict()
 
 
 @router.patch("/{customer_id}", response_model=CustomerOut)
-def update_customer(s: ServicesDep, customer_id: CustomerId, body: CustomerUpdate) -> dict[str, Any]:
+def update_customer(s: ServicesDep, tenant: TenantDep, customer_id: CustomerId, body: CustomerUpdate) -> dict[str, Any]:
     """Change a customer: the fields given replace the stored ones (calls already started keep theirs)."""
     fields = body.model_dump(exclude_unset=True)
     if "prior_contacts" in fields:
         fields["prior_contacts"] = _contacts(body.prior_contacts or [])
     if fields.get("notes") is None:
         fields.pop("notes", None)
-    updated = s.write(lambda c: store.update_customer(c, customer_id, fields))
+    updated = s.write(tenant, lambda c: store.update_customer(c, tenant, customer_id, fields))
     if updated is None:
         raise HTTPException(404, f"no customer {customer_id!r}; create it with POST /v1/customers")
     return updated.to_dict()
@@ -83,7 +98,7 @@ def update_customer(s: ServicesDep, customer_id: CustomerId, body: CustomerUpdat
         }
     },
 )
-async def import_customers(s: ServicesDep, request: Request) -> dict[str, Any]:
+async def import_customers(s: ServicesDep, tenant: TenantDep, request: Request) -> dict[str, Any]:
     """Import notes and prior contacts from CSV (body: the CSV file, `Content-Type: text/csv`).
 
     Columns: customer_id (required), name, note, contact_at, contact_issue, contact_outcome;
@@ -100,7 +115,7 @@ async def import_customers(s: ServicesDep, request: Request) -> dict[str, Any]:
     errors = list(parsed.errors)
     for batch in _batches(parsed.customers):
         began = time.perf_counter()
-        merged = await _store_batch(s, batch)
+        merged = await _store_batch(s, tenant, batch)
         # Paced: the import takes at most about half of the writer's and the CPU's time, so live
         # calls' writes and the engine keep the rest however large the file is.
         await asyncio.sleep((time.perf_counter() - began) * IMPORT_PAUSE)
@@ -133,9 +148,9 @@ def _batches(customers: dict[str, CustomerFacts]) -> Iterator[dict[str, store.Fa
         yield batch
 
 
-async def _store_batch(s: Services, batch: dict[str, store.Facts]) -> dict[str, store.MergeCount]:
+async def _store_batch(s: Services, tenant: str, batch: dict[str, store.Facts]) -> dict[str, store.MergeCount]:
     try:
-        return await s.writer.run(lambda c: store.merge_customers(c, batch), timeout=IMPORT_WAIT_S)
+        return await s.writer.run(tenant, lambda c: store.merge_customers(c, tenant, batch), timeout=IMPORT_WAIT_S)
     except WriteTimeout:
         raise HTTPException(
             503,

@@ -11,6 +11,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -21,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from empathy_engine import __version__
 from empathy_engine.ingest.conversation import call_from_header
 from empathy_engine.pipeline import Engine, EngineSettings
+from empathy_engine.privacy import logs as privacy_logs
 from empathy_engine.service.body_limit import BodyLimit
 from empathy_engine.service.expiry import run_expiry
 from empathy_engine.service.live import LiveCall, LiveRegistry
@@ -28,8 +30,10 @@ from empathy_engine.service.services import Services
 from empathy_engine.service.settings import Settings
 from empathy_engine.store import calls as store
 from empathy_engine.store.db import open_database
-from empathy_engine.store.models import utcnow
+from empathy_engine.store.models import DEFAULT_TENANT, utcnow
 from empathy_engine.store.replay import EngineRecord
+from empathy_engine.store.roles import weaknesses
+from empathy_engine.store.tenancy import tenant_ids
 from empathy_engine.store.writer import GroupCommitWriter, is_lock_error
 
 log = logging.getLogger(__name__)
@@ -41,9 +45,13 @@ customer utterance, what the customer feels and why; read calls, customers and o
 """
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
-    """The app. `engine` lets tests (and embedders) share one loaded engine between apps."""
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None, open_demo: bool = False) -> FastAPI:
+    """The app. `engine` lets tests (and embedders) share one loaded engine between apps.
+    Every route but health, the login page and the API docs needs a credential; `open_demo`
+    (only `empathy serve --demo` on a loopback host sets it) lets requests without one in as
+    the demo admin, and every page says so."""
     settings = settings or Settings()
+    privacy_logs.install()  # every log line masked like a turn, whichever handler writes it
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -71,20 +79,34 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.open_demo = open_demo
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.exception_handler(OperationalError)(_database_error)
     app.exception_handler(Exception)(_internal_error)
 
-    from empathy_engine.service import api_calls, api_customers, api_health, pages, stream, telephony, watch
+    from empathy_engine.service import (
+        api_accounts,
+        api_calls,
+        api_customers,
+        api_health,
+        pages,
+        stream,
+        telephony,
+        watch,
+    )
+    from empathy_engine.service.guard import Guard
 
-    for module in (api_calls, api_customers, api_health, stream, telephony, watch, pages):
+    app.add_middleware(Guard, settings=settings, open_demo=open_demo)
+    for module in (api_calls, api_customers, api_health, api_accounts, stream, telephony, watch, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(packages=[("empathy_engine.service", "static")]), name="static")
     return app
 
 
 async def _start(settings: Settings, engine: Engine | None) -> Services:
-    db = await asyncio.to_thread(open_database, settings.database_url)
+    db = await asyncio.to_thread(open_database, settings.database_url, settings.migration_database_url)
+    for weakness in await asyncio.to_thread(weaknesses, db):
+        log.warning("row-level security: %s", weakness)
     if engine is None:
         from empathy_engine.perception.context import ContextSettings
 
@@ -96,24 +118,26 @@ async def _start(settings: Settings, engine: Engine | None) -> Services:
     live = LiveRegistry()
     services = Services(settings, db, writer, engine, live, EngineRecord.of(engine.settings))
     now = utcnow()
-    for record, turns in await asyncio.to_thread(services.read, _open_calls):
+    for tenant in await asyncio.to_thread(services.read, DEFAULT_TENANT, tenant_ids):
+        # Each tenant's calls are read under its own tenant, and come back as that tenant's.
         # Sessions are rebuilt lazily, when a stream resumes the call: most may never come back
         # (those end as abandoned once idle, counted from their last stored event).
-        idle_s = (now - _aware(record.updated_at)).total_seconds()
-        call = call_from_header(record.id, record.header)
-        live.put(LiveCall.restore(record.id, record.header, call, turns, idle_s=idle_s))
+        for record, turns in await services.aread(tenant, partial(_open_calls, tenant_id=tenant)):
+            idle_s = (now - _aware(record.updated_at)).total_seconds()
+            call = call_from_header(record.id, record.header)
+            live.put(LiveCall.restore(tenant, record.id, record.header, call, turns, idle_s=idle_s))
     if live.calls:
         log.info("restored %d live call(s) from the database; their streams can resume", len(live.calls))
     return services
 
 
-def _open_calls(connection: Any) -> list[tuple[store.CallRecord, list[store.TurnRecord]]]:
+def _open_calls(connection: Any, tenant_id: str) -> list[tuple[store.CallRecord, list[store.TurnRecord]]]:
     from empathy_engine.service.live import TRANSCRIPT_KEPT
 
     out = []
-    for record in store.live_calls(connection):
+    for record in store.live_calls(connection, tenant_id):
         since = max(0, record.turn_count - TRANSCRIPT_KEPT)
-        out.append((record, store.get_turns(connection, record.id, since=since)))
+        out.append((record, store.get_turns(connection, tenant_id, record.id, since=since)))
     return out
 
 

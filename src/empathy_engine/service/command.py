@@ -21,13 +21,21 @@ def serve(
         int | None, typer.Option(min=1, max=65535, help="Port to listen on. Default: EMPATHY_PORT, else 8000.")
     ] = None,
     demo: Annotated[
-        bool, typer.Option("--demo", help="Also play the built-in calls through the streaming API, round after round.")
+        bool,
+        typer.Option(
+            "--demo",
+            help="Run open (no credentials) on a loopback host only, with a banner on every page, and play "
+            "the built-in calls through the streaming API, round after round.",
+        ),
     ] = False,
     speed: Annotated[float, typer.Option(min=0.1, help="Demo playback speed: 1 is real time, 2 twice as fast.")] = 1.0,
 ) -> None:
     """Run the live service: streaming API, REST API (/docs), agent cockpit and supervisor board.
 
     Settings come from the environment and .env (EMPATHY_DATABASE_URL, ...; see docs/protocol.md).
+    Every request needs a credential (docs/security.md): create the first with
+    `empathy keys create --role admin` or `empathy users create`; the server refuses to start
+    without any. Only --demo, on a loopback host, runs open.
     """
     import asyncio
 
@@ -36,7 +44,7 @@ def serve(
     from empathy_engine.store.db import safe_url
 
     err = Console(stderr=True, soft_wrap=True, highlight=False)
-    settings = _checked_settings(err, {k: v for k, v in {"host": host, "port": port}.items() if v is not None})
+    settings = _checked_settings(err, {k: v for k, v in {"host": host, "port": port}.items() if v is not None}, demo)
     server = _server(settings, demo)
     shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
     url = f"http://{shown}:{settings.port}"
@@ -48,7 +56,7 @@ def serve(
         raise typer.Exit(130) from None
 
 
-def _checked_settings(err: Console, overrides: dict[str, Any]) -> Settings:
+def _checked_settings(err: Console, overrides: dict[str, Any], demo: bool = False) -> Settings:
     """The settings, once everything a user can get wrong has been checked: each fails now, clearly,
     instead of inside uvicorn (a bad setting, a taken port, the database, the playbook)."""
     import socket
@@ -57,6 +65,7 @@ def _checked_settings(err: Console, overrides: dict[str, Any]) -> Settings:
 
     from empathy_engine.coaching.playbook import PlaybookError, load_playbook
     from empathy_engine.service.settings import Settings
+    from empathy_engine.store.accounts import has_credentials
     from empathy_engine.store.db import DatabaseError, open_database
 
     def fail(message: str) -> typer.Exit:
@@ -79,11 +88,38 @@ def _checked_settings(err: Console, overrides: dict[str, Any]) -> Settings:
         raise fail(f"EMPATHY_PLAYBOOK: {e}") from None
     if settings.exemplars is not None and not settings.exemplars.is_file():
         raise fail(f"EMPATHY_EXEMPLARS: no such file {settings.exemplars}")
+    if demo and not is_loopback(settings.host):
+        raise fail(
+            f"--demo runs without credentials, so only on a loopback host (127.0.0.1, ::1, localhost), "
+            f"not {settings.host}; drop --demo and create credentials (docs/security.md)"
+        )
     try:
-        open_database(settings.database_url).dispose()  # migrations run here, before anyone connects
+        db = open_database(settings.database_url)  # migrations run here, before anyone connects
     except DatabaseError as e:
         raise fail(str(e)) from None
+    try:
+        with db.connect() as connection:
+            anyone = has_credentials(connection)
+    finally:
+        db.dispose()
+    if not demo and not anyone:
+        raise fail(
+            "no API key or user exists yet, so nobody could use this server: create one first with "
+            "`empathy keys create --role admin` (or `empathy users create LOGIN --role admin`); "
+            "`empathy serve --demo` runs open on loopback for a look around"
+        )
     return settings
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _server(settings: Settings, demo: bool) -> uvicorn.Server:
@@ -91,7 +127,7 @@ def _server(settings: Settings, demo: bool) -> uvicorn.Server:
 
     from empathy_engine.service.app import create_app
 
-    app = create_app(settings)
+    app = create_app(settings, open_demo=demo)  # the host was checked: demo means loopback
     app.state.demo = demo
     config = uvicorn.Config(
         app,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from empathy_engine.ingest.live import CALL_ID
+from empathy_engine.ingest.live import is_call_id
 from empathy_engine.store.customers import MAX_NOTE_CHARS, ContactRecord
 
 COLUMNS = ("customer_id", "name", "note", "contact_at", "contact_issue", "contact_outcome")
@@ -44,6 +44,9 @@ def parse_csv(data: bytes) -> ParsedCsv:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise CsvError(f"the file is not UTF-8 (invalid byte at {e.start}); save it as UTF-8 CSV") from None
+    if "\x00" in text:  # PostgreSQL cannot store it; refused on every backend alike
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise CsvError(f"line {line} has a NUL character (0x00); remove it - no text field may contain one")
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         return _read(reader)
@@ -91,7 +94,7 @@ def _check(values: dict[str, str]) -> str | None:
     customer_id = values.get("customer_id", "")
     if not customer_id:
         return "customer_id is empty"
-    if not CALL_ID.match(customer_id):
+    if not is_call_id(customer_id):
         return f"customer_id {customer_id[:40]!r} has characters other than letters, digits and . _ : @ -"
     for column, value in values.items():
         if len(value) > MAX_FIELD:

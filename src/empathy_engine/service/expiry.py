@@ -28,7 +28,7 @@ def idle_calls(services: Services, idle_s: float) -> list[LiveCall]:
 
 async def end_abandoned(services: Services, live: LiveCall, idle_s: float) -> bool:
     """End one idle call as abandoned; False when it could not be (it ended, or a write failed)."""
-    call = LiveCallService(services, live.id, live.tenant)
+    call = LiveCallService(services, live.tenant_id, live.id)
     note = {
         "abandoned": {
             "reason": "idle",

@@ -2,6 +2,9 @@
 
 The database is the record; this is the fast path. A restarted server rebuilds it from the
 database (`LiveCall.restore`), and a call's engine session from its stored utterances.
+
+Everything here is kept per tenant: a live call is known by (tenant, call id), so two tenants
+may stream calls with the same id, and a watcher follows its own tenant's calls and board only.
 """
 
 from __future__ import annotations
@@ -54,10 +57,15 @@ class Watcher:
         return await self._queue.get()
 
 
+#: (tenant, call id): how a live call is known (two tenants may use the same call id).
+CallKey = tuple[str, str]
+
+
 @dataclass(eq=False)
 class LiveCall:
-    """One call that has started and not ended."""
+    """One call of one tenant that has started and not ended."""
 
+    tenant_id: str
     id: str
     header: dict[str, Any]
     call: CallStarted
@@ -72,7 +80,6 @@ class LiveCall:
     mood: Mood = field(default_factory=Mood)
     updated_at: float = field(default_factory=time.time)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    tenant: str = "default"
     #: time.monotonic() of the call's last event (start, resume, utterance): idle calls expire.
     last_event: float = field(default_factory=time.monotonic)
 
@@ -107,18 +114,22 @@ class LiveCall:
         self.touch()
         return entry
 
+    @property
+    def key(self) -> CallKey:
+        return (self.tenant_id, self.id)
+
     @classmethod
     def restore(
         cls,
+        tenant_id: str,
         call_id: str,
         header: dict[str, Any],
         call: CallStarted,
         turns: list[TurnRecord],
         idle_s: float = 0.0,
-        tenant: str = "default",
     ) -> LiveCall:
         """A call rebuilt from the database; `idle_s`: how long ago its last stored event was."""
-        live = cls(call_id, header, call, tenant=tenant)
+        live = cls(tenant_id, call_id, header, call)
         for turn in turns:
             live.record(turn)
         live.last_event = time.monotonic() - max(0.0, idle_s)
@@ -174,32 +185,39 @@ def board_frame(calls: list[LiveCall]) -> dict[str, Any]:
 
 
 class LiveRegistry:
-    """The live calls and who watches them; all of it lives on the event loop's thread."""
+    """The live calls of every tenant and who watches them; all of it lives on the event loop's thread."""
 
     def __init__(self) -> None:
-        self.calls: dict[str, LiveCall] = {}
+        self.calls: dict[CallKey, LiveCall] = {}
         self._per_tenant: Counter[str] = Counter()  # live calls per tenant
         self._reserved: Counter[str] = Counter()  # starts that passed the cap and are being stored
-        self._call_watchers: dict[str, set[Watcher]] = {}
-        self._board_watchers: set[Watcher] = set()
+        self._call_watchers: dict[CallKey, set[Watcher]] = {}
+        self._board_watchers: dict[str, set[Watcher]] = {}  # by tenant
         self._board_dirty = asyncio.Event()
+        self._dirty_tenants: set[str] = set()
 
     # --- calls ---
+    def get(self, tenant_id: str, call_id: str) -> LiveCall | None:
+        return self.calls.get((tenant_id, call_id))
+
+    def of_tenant(self, tenant_id: str) -> list[LiveCall]:
+        return [live for (tenant, _), live in self.calls.items() if tenant == tenant_id]
+
     def add(self, live: LiveCall) -> None:
         self.put(live)
-        self.publish(live.id, live.snapshot())
-        self.board_changed()
+        self.publish(live.tenant_id, live.id, live.snapshot())
+        self.board_changed(live.tenant_id)
 
     def put(self, live: LiveCall) -> None:
         """Take a call in without telling anyone (a restart restoring its calls)."""
-        if live.id not in self.calls:
-            self._per_tenant[live.tenant] += 1
-        self.calls[live.id] = live
+        if live.key not in self.calls:
+            self._per_tenant[live.tenant_id] += 1
+        self.calls[live.key] = live
 
     def remove(self, live: LiveCall) -> None:
-        if self.calls.pop(live.id, None) is not None:
-            self._per_tenant[live.tenant] -= 1
-        self.board_changed()
+        if self.calls.pop(live.key, None) is not None:
+            self._per_tenant[live.tenant_id] -= 1
+        self.board_changed(live.tenant_id)
 
     def live_count(self, tenant: str) -> int:
         return self._per_tenant[tenant]
@@ -215,44 +233,54 @@ class LiveRegistry:
         self._reserved[tenant] -= 1
 
     # --- watchers ---
-    def watch_call(self, call_id: str) -> Watcher:
+    def watch_call(self, tenant_id: str, call_id: str) -> Watcher:
         watcher = Watcher()
-        self._call_watchers.setdefault(call_id, set()).add(watcher)
+        self._call_watchers.setdefault((tenant_id, call_id), set()).add(watcher)
         return watcher
 
-    def unwatch_call(self, call_id: str, watcher: Watcher) -> None:
-        watchers = self._call_watchers.get(call_id)
+    def unwatch_call(self, tenant_id: str, call_id: str, watcher: Watcher) -> None:
+        watchers = self._call_watchers.get((tenant_id, call_id))
         if watchers is not None:
             watchers.discard(watcher)
             if not watchers:
-                del self._call_watchers[call_id]
+                del self._call_watchers[(tenant_id, call_id)]
 
-    def watch_board(self) -> Watcher:
-        watcher = Watcher()
-        watcher.push(json.dumps(board_frame(list(self.calls.values()))))
-        self._board_watchers.add(watcher)
+    def watch_board(self, tenant_id: str, watcher: Watcher | None = None) -> Watcher:
+        """A board watcher of one tenant (`watcher`: one of a kind that filters what it is pushed,
+        a supervisor's team board), with that tenant's board now: it sees no other tenant's calls."""
+        watcher = watcher or Watcher()
+        watcher.push(json.dumps(board_frame(self.of_tenant(tenant_id))))
+        self._board_watchers.setdefault(tenant_id, set()).add(watcher)
         return watcher
 
-    def unwatch_board(self, watcher: Watcher) -> None:
-        self._board_watchers.discard(watcher)
+    def unwatch_board(self, tenant_id: str, watcher: Watcher) -> None:
+        watchers = self._board_watchers.get(tenant_id)
+        if watchers is not None:
+            watchers.discard(watcher)
+            if not watchers:
+                del self._board_watchers[tenant_id]
 
-    def publish(self, call_id: str, frame: dict[str, Any] | str) -> None:
-        watchers = self._call_watchers.get(call_id)
+    def publish(self, tenant_id: str, call_id: str, frame: dict[str, Any] | str) -> None:
+        watchers = self._call_watchers.get((tenant_id, call_id))
         if watchers:
             text = frame if isinstance(frame, str) else json.dumps(frame)
             for watcher in watchers:
                 watcher.push(text)
 
-    def board_changed(self) -> None:
+    def board_changed(self, tenant_id: str) -> None:
+        self._dirty_tenants.add(tenant_id)
         self._board_dirty.set()
 
     async def run_board(self, interval: float) -> None:
-        """Push the sorted board at most once per `interval`, and only when something changed."""
+        """Push each tenant's sorted board at most once per `interval`, and only when it changed."""
         while True:
             await self._board_dirty.wait()
             self._board_dirty.clear()
-            if self._board_watchers:
-                text = json.dumps(board_frame(list(self.calls.values())))
-                for watcher in list(self._board_watchers):
-                    watcher.push(text)
+            dirty, self._dirty_tenants = self._dirty_tenants, set()
+            for tenant_id in dirty:
+                watchers = self._board_watchers.get(tenant_id)
+                if watchers:
+                    text = json.dumps(board_frame(self.of_tenant(tenant_id)))
+                    for watcher in list(watchers):
+                        watcher.push(text)
             await asyncio.sleep(interval)

@@ -16,12 +16,16 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import DataError
+
 from empathy_engine.coaching.playbook import PlaybookError
 from empathy_engine.events import CallStarted, Utterance
 from empathy_engine.ingest.conversation import call_from_header, header_of
 from empathy_engine.ingest.live import Closed, Opened, ProtocolError, TurnReply
 from empathy_engine.perception.prosody import VoiceReading
 from empathy_engine.pipeline import CallSession, Engine
+from empathy_engine.privacy import Entity, redact_turn
+from empathy_engine.privacy.entities import unmasked_shape
 from empathy_engine.service.live import LiveCall, call_view
 from empathy_engine.service.services import Services
 from empathy_engine.store import calls as store
@@ -46,10 +50,11 @@ OFF_LOOP_CHARS = 500
 class LiveCallService:
     """What one connection does to one live call (the call itself lives in `services.live`)."""
 
-    def __init__(self, services: Services, call_id: str, tenant: str = "default") -> None:
+    def __init__(self, services: Services, tenant_id: str, call_id: str) -> None:
         self.s = services
+        #: The tenant the connection acts for (service/tenancy.py): every read, write and watcher is its.
+        self.tenant_id = tenant_id
         self.call_id = call_id
-        self.tenant = tenant
         self.live: LiveCall | None = None  # set by start or resume
         #: How long a write may wait for the database before `database_busy`; None: as long as it
         #: takes (telephony, whose platform never sends a turn again).
@@ -58,7 +63,7 @@ class LiveCallService:
     async def _write(self, job: Callable[[Any], T], event: str, what: str) -> T:
         """A write through the group-commit writer, or a retryable `database_busy` refusal in time."""
         try:
-            return await self.s.writer.run(job, timeout=self.write_timeout)
+            return await self.s.writer.run(self.tenant_id, job, timeout=self.write_timeout)
         except WriteTimeout:
             raise ProtocolError(
                 "database_busy",
@@ -71,7 +76,7 @@ class LiveCallService:
         """The connection is gone: the call stays live (it may resume) but nobody streams it."""
         if self.live is not None and self.live.producer is self:
             self.live.producer = None
-            self.s.live.board_changed()
+            self.s.live.board_changed(self.tenant_id)
 
     async def guarded(self, event: str, step: Callable[[], Awaitable[T]]) -> T:
         """Run one step; a bug or a database outage becomes an `internal` refusal, never a dropped connection."""
@@ -95,7 +100,7 @@ class LiveCallService:
         if self.live is not None:
             raise ProtocolError("already_started", f"this connection already streams call {self.call_id}", "start")
         cap = self.s.settings.max_live_calls
-        if not self.s.live.reserve(self.tenant, cap):
+        if not self.s.live.reserve(self.tenant_id, cap):
             raise ProtocolError(
                 "too_many_calls",
                 f"{cap} calls are live already, the most EMPATHY_MAX_LIVE_CALLS allows; end calls that are over "
@@ -105,26 +110,27 @@ class LiveCallService:
         try:
             return await self._start(call)
         finally:
-            self.s.live.unreserve(self.tenant)
+            self.s.live.unreserve(self.tenant_id)
 
     async def _start(self, call: CallStarted) -> Opened:
-        known: LiveCall | store.CallRecord | None = self.s.live.calls.get(self.call_id)
+        known: LiveCall | store.CallRecord | None = self.s.live.get(self.tenant_id, self.call_id)
         if known is None:
-            known = await self.s.aread(lambda c: store.get_call(c, self.call_id))
+            known = await self.s.aread(self.tenant_id, lambda c: store.get_call(c, self.tenant_id, self.call_id))
         if known is not None:
             raise self._already(known, "start")
         header = header_of(call)
         customer_id = call.customer.id
         if customer_id:
-            stored = await self.s.aread(lambda c: get_customer(c, customer_id))
+            stored = await self.s.aread(self.tenant_id, lambda c: get_customer(c, self.tenant_id, customer_id))
             header = merge_customer(header, stored.to_dict() if stored else None)
         header = trim_for_call(header)  # the notes the engine reads and the frames carry stay small
         call = call_from_header(self.call_id, header)
+        header = header_of(call)  # masked (privacy/): CRM text stored before redaction never reaches the store
         session = await self.s.off_loop(lambda: self.s.engine.open(call))  # reading the notes takes a while
-        job = store.create_call(self.call_id, header, customer_id, self.s.engine_record.to_json())
+        job = store.create_call(self.tenant_id, self.call_id, header, customer_id, self.s.engine_record.to_json())
         if not await self._write(job, "start", "the call"):
             raise ProtocolError("already_started", f"call {self.call_id} was started by another connection", "start")
-        live = LiveCall(self.call_id, header, call, session=session, producer=self, tenant=self.tenant)
+        live = LiveCall(self.tenant_id, self.call_id, header, call, session=session, producer=self)
         self.live = live
         self.s.live.add(live)
         return Opened("started", self.call_id, 0, call_view(self.call_id, header, "live"))
@@ -153,21 +159,22 @@ class LiveCallService:
             live.producer = self  # a reconnecting client takes the call over from its dead connection
             live.touch()
             self.live = live
-        self.s.live.board_changed()
+        self.s.live.board_changed(self.tenant_id)
         return Opened("resumed", self.call_id, live.next_turn, call_view(self.call_id, live.header, "live"))
 
     async def _find_live(self, event: str) -> LiveCall:
-        live = self.s.live.calls.get(self.call_id)
+        live = self.s.live.get(self.tenant_id, self.call_id)
         if live is not None:
             return live
-        record = await self.s.aread(lambda c: store.get_call(c, self.call_id))
+        record = await self.s.aread(self.tenant_id, lambda c: store.get_call(c, self.tenant_id, self.call_id))
         if record is None:
             raise ProtocolError("unknown_call", f'no call {self.call_id}; send {{"type": "start"}} first', event)
         if record.status == "ended":
             raise self._ended(event)
         # Live in the database but not here: started through another server process.
-        turns = await self.s.aread(lambda c: store.get_turns(c, self.call_id))
-        live = LiveCall.restore(self.call_id, record.header, call_from_header(self.call_id, record.header), turns)
+        turns = await self.s.aread(self.tenant_id, lambda c: store.get_turns(c, self.tenant_id, self.call_id))
+        call = call_from_header(self.call_id, record.header)
+        live = LiveCall.restore(self.tenant_id, self.call_id, record.header, call, turns)
         self.s.live.add(live)
         return live
 
@@ -177,14 +184,14 @@ class LiveCallService:
         the voice reading the live engine had, and the call's voice baseline is put back, so a
         telephony stream that resumes reads the customer's next turns as it would have."""
         engine = await self._engine_of_call()
-        turns = await self.s.aread(lambda c: store.get_turns(c, self.call_id))
+        turns = await self.s.aread(self.tenant_id, lambda c: store.get_turns(c, self.tenant_id, self.call_id))
         live.session = await self.s.off_loop(lambda: replay_session(engine, live.call, turns))  # long calls: seconds
         live.next_turn = len(turns)
 
     async def _engine_of_call(self) -> Engine:
         """The engine with the settings stored with the call (calls stored before they were kept,
         and calls whose playbook has changed since, continue with this server's)."""
-        record = await self.s.aread(lambda c: store.get_call(c, self.call_id))
+        record = await self.s.aread(self.tenant_id, lambda c: store.get_call(c, self.tenant_id, self.call_id))
         if record is None or not record.engine:
             return self.s.engine
         stored = EngineRecord.from_json(record.engine)
@@ -238,10 +245,10 @@ class LiveCallService:
             stored = await self._store_turn(live, utterance, voice, received)
             entry = live.record(stored)  # under the lock: it takes the call's next turn index
         result = stored.result
-        self.s.live.publish(self.call_id, live.turn_frame(entry))
+        self.s.live.publish(self.tenant_id, self.call_id, live.turn_frame(entry))
         if escalation := result.get("escalation"):  # a bot call hands over: tell whoever picks it up
-            self.s.live.publish(self.call_id, {"type": "escalate", "turn": stored.index, **escalation})
-        self.s.live.board_changed()
+            self.s.live.publish(self.tenant_id, self.call_id, {"type": "escalate", "turn": stored.index, **escalation})
+        self.s.live.board_changed(self.tenant_id)
         return TurnReply(stored.index, result, received)
 
     async def _store_turn(
@@ -254,10 +261,12 @@ class LiveCallService:
         assert session is not None
         try:
             reading = time.perf_counter()
-            if len(utterance.text) > OFF_LOOP_CHARS:
-                result = await self.s.off_loop(lambda: session.feed(utterance, voice).to_dict())
+            heard = utterance
+            if len(heard.text) > OFF_LOOP_CHARS:
+                insight, utterance = await self.s.off_loop(lambda: session.hear(heard, voice))
             else:
-                result = session.feed(utterance, voice).to_dict()
+                insight, utterance = session.hear(heard, voice)  # PII masked: the text stored is the one read
+            result = insight.to_dict()
             live.charge(time.perf_counter() - reading)
         except Exception:
             live.session = None
@@ -276,10 +285,20 @@ class LiveCallService:
             voice=stored_voice,
         )
         try:
-            accepted = await self._write(store.append_turn(self.call_id, turn), "utterance", f"turn {turn.index}")
+            job = store.append_turn(self.tenant_id, self.call_id, turn)
+            accepted = await self._write(job, "utterance", f"turn {turn.index}")
         except ProtocolError:
             live.session = None  # the session saw a turn the database does not have
             raise
+        except DataError:  # the database refuses this content: resending it can never succeed
+            live.session = None
+            log.exception("call %s: the database refused turn %d", self.call_id, turn.index)
+            raise ProtocolError(
+                "storage_refused",
+                f"turn {turn.index} was refused by the database (its content cannot be stored); it was not "
+                "accepted - do not send it again unchanged",
+                "utterance",
+            ) from None
         except Exception:
             live.session = None  # the session saw a turn the database does not have
             log.exception("call %s: storing turn %d failed", self.call_id, turn.index)
@@ -301,9 +320,11 @@ class LiveCallService:
                 f"turn {wanted} would leave a gap: the next turn of call {self.call_id} is {live.next_turn}",
                 "utterance",
             )
-        stored = await self.s.aread(lambda c: store.get_turns(c, self.call_id, since=wanted))
+        stored = await self.s.aread(
+            self.tenant_id, lambda c: store.get_turns(c, self.tenant_id, self.call_id, since=wanted)
+        )
         first = stored[0] if stored else None
-        if first is None or first.index != wanted or (first.speaker, first.text) != (utterance.speaker, utterance.text):
+        if first is None or first.index != wanted or not same_turn(first, utterance):
             raise ProtocolError(
                 "turn_conflict",
                 f"turn {wanted} of call {self.call_id} is already stored with a different speaker or text",
@@ -319,16 +340,17 @@ class LiveCallService:
             if session is None:
                 raise ProtocolError("not_ready", "the call is being restored; send the final utterance", "utterance")
 
-            def read() -> dict[str, Any]:
+            def read() -> tuple[dict[str, Any], Utterance]:
                 # Copy every per-call part of the session but share the (read-only, large) engine.
                 scratch: CallSession = copy.deepcopy(session, {id(session.engine): session.engine})
-                return scratch.feed(utterance).to_dict()
+                insight, masked = scratch.hear(utterance)
+                return insight.to_dict(), masked
 
             reading = time.perf_counter()
-            result = await self.s.off_loop(read) if len(utterance.text) > OFF_LOOP_CHARS else read()
+            result, utterance = await self.s.off_loop(read) if len(utterance.text) > OFF_LOOP_CHARS else read()
             live.charge(time.perf_counter() - reading)
         frame = {"type": "provisional", "speaker": utterance.speaker, "text": utterance.text, "result": result}
-        self.s.live.publish(self.call_id, frame)
+        self.s.live.publish(self.tenant_id, self.call_id, frame)
         return TurnReply(live.next_turn, result, received, provisional=True)
 
     # --- end --------------------------------------------------------------------------------
@@ -355,11 +377,12 @@ class LiveCallService:
             done = await self.s.off_loop(lambda: session.result().to_dict())
             summary = done.pop("summary")
             extra = {k: v for k, v in done.items() if k not in ("id", "turns")} | note
-            if not await self._write(store.end_call(self.call_id, summary, extra), "end", "the end of the call"):
+            job = store.end_call(self.tenant_id, self.call_id, summary, extra)
+            if not await self._write(job, "end", "the end of the call"):
                 return None
             live.ended = True
         self.s.live.remove(live)
-        self.s.live.publish(self.call_id, {"type": "ended", "summary": summary, **extra})
+        self.s.live.publish(self.tenant_id, self.call_id, {"type": "ended", "summary": summary, **extra})
         return Closed(self.call_id, live.next_turn, summary, extra)
 
 
@@ -375,6 +398,16 @@ def replay_session(engine: Engine, call: CallStarted, turns: list[store.TurnReco
     if baseline is not None:
         session.voice_tracker().baseline.stats = baseline
     return session
+
+
+def same_turn(stored: store.TurnRecord, resent: Utterance) -> bool:
+    """A resend of a stored turn: the same speaker and the same words once both are masked (the
+    stored text was masked with the call's state at that turn, so masks count as equal)."""
+    if stored.speaker != resent.speaker:
+        return False
+    if stored.text == resent.text:
+        return True
+    return unmasked_shape(stored.text) == unmasked_shape(redact_turn(resent.text, Entity.CARD_NUMBER)[0])
 
 
 def merge_customer(header: dict[str, Any], stored: dict[str, Any] | None) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from empathy_engine.store.customers import MAX_CONTACTS, MAX_NOTE_CHARS, MAX_NOT
 
 _ID = CALL_ID.pattern
 Note = Annotated[str, StringConstraints(max_length=MAX_NOTE_CHARS)]
+#: The largest list offset: far past any real page, far below the 2^63 an SQL integer overflows at.
+MAX_OFFSET = 2**31 - 1
 
 
 class _In(BaseModel):
@@ -122,6 +124,26 @@ class CallDetail(CallOut):
 
 class Health(BaseModel):
     status: Literal["ok", "degraded"]
-    database: str
+    database: Literal["ok", "missing", "unreachable"] = Field(description="generic on purpose: the log has details")
+    disk: Literal["ok", "low", "unknown", "not checked"] = Field(
+        description="free space where the SQLite file lives ('not checked' on PostgreSQL)"
+    )
     live_calls: int
     version: str
+
+
+class WhoAmI(BaseModel):
+    tenant_id: str
+    role: str
+    login: str | None
+    team: str | None
+    key_id: str | None
+    scopes: list[str]
+    via: str = Field(description="what proved it: key, session, ticket, or demo (an open demo server)")
+    expires_at: str | None
+
+
+class Ticket(BaseModel):
+    ticket: str = Field(description="single use; put it on the WebSocket URL as ?ticket=")
+    expires_at: str
+    query: str

@@ -16,6 +16,7 @@ from empathy_engine.pipeline import Engine
 from empathy_engine.service.live import LiveRegistry
 from empathy_engine.service.settings import Settings
 from empathy_engine.store.replay import EngineRecord
+from empathy_engine.store.tenancy import bind_tenant
 from empathy_engine.store.writer import GroupCommitWriter
 
 T = TypeVar("T")
@@ -42,19 +43,22 @@ class Services:
         """Run engine work in `engine_thread` and wait for it without holding up the loop."""
         return await asyncio.get_running_loop().run_in_executor(self.engine_thread, work)
 
-    def read(self, query: Callable[[Connection], T]) -> T:
-        """Run a read in the calling thread (sync routes run in FastAPI's thread pool)."""
+    def read(self, tenant_id: str, query: Callable[[Connection], T]) -> T:
+        """Run a read of one tenant's rows in the calling thread (sync routes run in FastAPI's thread pool).
+        The transaction is bound to the tenant: on PostgreSQL row-level security admits only its rows."""
         with self.db.connect() as connection:
+            bind_tenant(connection, tenant_id)
             return query(connection)
 
-    def write(self, change: Callable[[Connection], T]) -> T:
-        """Run a small write in its own transaction (REST routes; streams use `writer`)."""
+    def write(self, tenant_id: str, change: Callable[[Connection], T]) -> T:
+        """Run a small write of one tenant in its own transaction (REST routes; streams use `writer`)."""
         with self.db.begin() as connection:
+            bind_tenant(connection, tenant_id)
             return change(connection)
 
-    async def aread(self, query: Callable[[Connection], T]) -> T:
-        """A read from the event loop, off its thread."""
-        return await asyncio.to_thread(self.read, query)
+    async def aread(self, tenant_id: str, query: Callable[[Connection], T]) -> T:
+        """A read of one tenant's rows from the event loop, off its thread."""
+        return await asyncio.to_thread(self.read, tenant_id, query)
 
     def engine_for(self, record: EngineRecord) -> Engine:
         """The engine a stored call ran with: this server's, or one loaded (once) from the call's settings.

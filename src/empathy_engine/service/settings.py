@@ -6,22 +6,31 @@ Every setting is documented in docs/protocol.md ("Settings"); a test fails when 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from empathy_engine.service.vendor_auth import decode_client_secret
 from empathy_engine.store.db import default_url
 
 
 class Settings(BaseSettings):
     """How `empathy serve` runs. Built when asked for, never at import time."""
 
-    model_config = SettingsConfigDict(env_prefix="EMPATHY_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a bad secret setting is never echoed into an error message or a log.
+    model_config = SettingsConfigDict(env_prefix="EMPATHY_", env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     database_url: str = Field(
         default_factory=default_url,
         description="SQLAlchemy URL: sqlite:///file.db (default: under the user's data directory) "
         "or postgresql://user:password@host/dbname.",
+    )
+    migration_database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL only: a URL of the role that owns the tables. Migrations run as it, and it "
+        "grants database_url's role row access only, so the service cannot switch row-level security off "
+        "(docs/security.md, 'Tenants and row-level security'). Unset: the service's own role migrates.",
     )
     host: str = Field(default="127.0.0.1", description="Address to listen on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port to listen on.")
@@ -79,6 +88,87 @@ class Settings(BaseSettings):
         le=100_000,
         description="Most live calls per tenant; a start beyond it gets a too_many_calls refusal.",
     )
+
+    health_min_free_mb: int = Field(
+        default=64,
+        ge=0,
+        description="Free space (MiB) the SQLite database's folder needs; below it /v1/health is 503 (disk: low).",
+    )
+
+    # --- access (docs/security.md) ---
+    allowed_hosts: str = Field(
+        default="",
+        description="Host names this server answers to, comma-separated (`*`: any). Default: 127.0.0.1, "
+        "localhost, ::1 and EMPATHY_HOST. Behind a proxy: the public name, e.g. empathy.example.com.",
+    )
+    allowed_origins: str = Field(
+        default="",
+        description="Origins whose pages may open WebSockets and make cookie-authenticated changes, "
+        "comma-separated (e.g. https://empathy.example.com). Default: the server's own origin (same host).",
+    )
+    session_hours: float = Field(default=8.0, gt=0, le=24 * 30, description="How long a login lasts.")
+    ticket_seconds: int = Field(
+        default=60, ge=5, le=600, description="How long a WebSocket ticket (POST /v1/tickets) may wait to be used."
+    )
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Mark the session cookie Secure (https only). Default: when the login came over https "
+        "(behind a TLS proxy: when it forwards X-Forwarded-Proto; docs/security.md).",
+    )
+    auth_recheck_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="How often an open WebSocket rechecks its key or session (a revoked key or ended "
+        "session closes it within this time; a session's expiry closes it on the second).",
+    )
+
+    # Telephony authentication (service/vendor_auth.py, docs/security.md "Telephony authentication").
+    telephony_auth: bool = Field(
+        default=True,
+        description="Check each platform's credential on WS /v1/telephony/{vendor}. False lets anyone "
+        "stream audio into calls: UNSAFE, for tests and local demos only.",
+    )
+    public_base_url: str | None = Field(
+        default=None,
+        description="The public URL platforms call this server at (https://coach.example.com), when "
+        "a proxy sits in front: Twilio signs the URL it called.",
+    )
+    trust_forwarded_headers: bool = Field(
+        default=False,
+        description="Read the public scheme and host from X-Forwarded-Proto/-Host "
+        "(only behind a proxy that sets them).",
+    )
+    twilio_auth_token: SecretStr | None = Field(
+        default=None, description="The Twilio account's auth token: checks X-Twilio-Signature on Media Streams."
+    )
+    audiohook_api_key: SecretStr | None = Field(
+        default=None, description="The API key of the Genesys AudioHook integration (X-API-KEY)."
+    )
+    audiohook_client_secret: SecretStr | None = Field(
+        default=None,
+        description="The AudioHook integration's client secret (base64): its upgrades must then be signed.",
+    )
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _public_base_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("https", "http", "wss", "ws") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(
+                f"is {value!r}; give the scheme and host platforms call, e.g. https://coach.example.com "
+                "(a path prefix is allowed; no query or fragment)"
+            )
+        return value.strip().rstrip("/")
+
+    @field_validator("audiohook_client_secret")
+    @classmethod
+    def _client_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            decode_client_secret(value.get_secret_value())
+        return value
 
     @property
     def ws_max_size(self) -> int:

@@ -15,15 +15,16 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from empathy_engine.ingest.live import (
     BAD_CALL_ID,
-    CALL_ID,
     ClientEvent,
     ProtocolError,
     ResumeEvent,
     StartEvent,
     UtteranceEvent,
     error,
+    is_call_id,
     parse_event,
 )
+from empathy_engine.service.authz import MESSAGES, CredentialWatch, ws_principal
 from empathy_engine.service.live_call import LiveCallService
 from empathy_engine.service.services import services_of
 
@@ -32,19 +33,29 @@ router = APIRouter()
 
 @router.websocket("/v1/calls/{call_id}/stream")
 async def stream(websocket: WebSocket, call_id: str) -> None:
+    principal = await ws_principal(websocket, "stream", "stream calls")
+    if principal is None:
+        return
     await websocket.accept()
-    if not CALL_ID.match(call_id):
+    if not is_call_id(call_id):
         await websocket.send_json(error("invalid_call_id", BAD_CALL_ID))
         await websocket.close(code=1008)
         return
     services = services_of(websocket)
-    call = LiveCallService(services, call_id)
+    call = LiveCallService(services, principal.tenant_id, call_id)
+    credential = CredentialWatch(services, principal)
     try:
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 break
             received = time.perf_counter()
+            if (lapsed := await credential.reason()) is not None:
+                # Checked before the event is taken: nothing is half-done, and the call stays
+                # live for a stream that reconnects (and resumes) with a valid credential.
+                await websocket.send_json(error(lapsed, MESSAGES[lapsed]))
+                await websocket.close(code=1008)
+                break
             text = message.get("text")
             if text is None:
                 reply = error("binary_not_supported", "events are JSON text frames, not binary frames")

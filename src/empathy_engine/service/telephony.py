@@ -6,6 +6,7 @@ cuts utterances, recognises words and reads the tone of voice; each utterance, w
 then goes to the same `LiveCallService` a JSON client uses, so it is stored before anything is
 acknowledged and pushed to the agent cockpit for that call (/agent/{callSid or conversationId}).
 A new vendor is one serializer file in ingest/ and one line in `VENDORS`. See docs/telephony.md.
+Before anything is accepted, the platform proves its origin (service/telephony_auth.py).
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from empathy_engine.ingest.twilio import TwilioMediaSerializer
 from empathy_engine.ingest.wire import TelephonySerializer
 from empathy_engine.perception.speech import Recogniser
 from empathy_engine.perception.turns import AudioTurnTaker, HeardTurn, default_recogniser
+from empathy_engine.service.authz import principal_of, ws_principal
 from empathy_engine.service.live_call import LiveCallService
 from empathy_engine.service.services import Services, services_of
+from empathy_engine.service.telephony_auth import admit
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -36,8 +39,23 @@ VENDORS: dict[str, Callable[[Mapping[str, str]], TelephonySerializer]] = {
     # Twilio Media Streams: a <Start><Stream> or <Connect><Stream> pointing here.
     "twilio": lambda headers: TwilioMediaSerializer(),
     # Genesys Cloud AudioHook v2 (an AudioHook Monitor integration); every message must carry the session id.
-    "audiohook": lambda headers: AudioHookSession(headers.get("audiohook-session-id")),
+    # Its session id and organization id come from the (signed) upgrade headers.
+    "audiohook": lambda headers: AudioHookSession(
+        headers.get("audiohook-session-id"), headers.get("audiohook-organization-id")
+    ),
 }
+
+
+async def _admitted(websocket: WebSocket, vendor: str) -> str | None:
+    """The tenant whose credential opened this stream, or None once the upgrade has been refused.
+
+    A platform proves itself with its own documented signature (service/telephony_auth.py); our own
+    integrations may instead send an API key with the telephony scope or a `?ticket=`."""
+    if principal_of(websocket) is not None or vendor not in VENDORS:
+        principal = await ws_principal(websocket, "telephony", "stream telephony audio")
+        return None if principal is None else principal.tenant_id
+    verified = await admit(websocket, vendor)
+    return None if verified is None else verified.tenant_id
 
 
 def recogniser() -> Recogniser:
@@ -48,14 +66,18 @@ def recogniser() -> Recogniser:
 @router.websocket("/v1/telephony/{vendor}")
 async def telephony_stream(websocket: WebSocket, vendor: str) -> None:
     """The socket loop of every vendor: frames in, replies out, typed events to the call."""
+    tenant_id = await _admitted(websocket, vendor)  # refused upgrades get their HTTP status here, never a socket
+    if tenant_id is None:
+        return
     make = VENDORS.get(vendor)
-    await websocket.accept()
     if make is None:
+        await websocket.accept()
         log.warning("telephony: no vendor %r (there are %s)", vendor, ", ".join(VENDORS))
         await websocket.close(code=1008, reason=f"unknown telephony vendor; use one of {', '.join(VENDORS)}")
         return
+    await websocket.accept()
     serializer = make(websocket.headers)
-    call = TelephonyCall(services_of(websocket), serializer.vendor)
+    call = TelephonyCall(services_of(websocket), tenant_id, serializer.vendor)
     try:
         while True:
             message = await websocket.receive()
@@ -81,8 +103,9 @@ async def telephony_stream(websocket: WebSocket, vendor: str) -> None:
 class TelephonyCall:
     """One telephony stream driving one call: typed events in, utterances (with voice) to the call service."""
 
-    def __init__(self, services: Services, vendor: str) -> None:
+    def __init__(self, services: Services, tenant_id: str, vendor: str) -> None:
         self.s = services
+        self.tenant_id = tenant_id  # the platform's credential's tenant: its calls are stored as that tenant's
         self.vendor = vendor
         self.service: LiveCallService | None = None
         self.taker: AudioTurnTaker | None = None
@@ -106,7 +129,7 @@ class TelephonyCall:
         if self.service is not None:  # the platform restarted the stream: keep what was heard so far
             await self.finish(end=False)
             self.service = None
-        service = LiveCallService(self.s, call.call_id)
+        service = LiveCallService(self.s, self.tenant_id, call.call_id)
         service.write_timeout = None  # a busy database delays a heard turn; refused, it would be lost
         try:
             try:

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from empathy_engine.ingest.live import CALL_ID, error
+from empathy_engine.ingest.live import error, is_call_id
+from empathy_engine.service import access
+from empathy_engine.service.auth import Principal
+from empathy_engine.service.authz import MESSAGES, CredentialWatch, denied, facts_of, refuse_ws, scope_of, ws_principal
 from empathy_engine.service.live import TRANSCRIPT_KEPT, Watcher, call_view
 from empathy_engine.service.mood import Mood
 from empathy_engine.service.services import Services, services_of
@@ -24,44 +29,94 @@ router = APIRouter()
 
 @router.websocket("/v1/calls/{call_id}/watch")
 async def watch_call(websocket: WebSocket, call_id: str) -> None:
-    await websocket.accept()
-    if not CALL_ID.match(call_id):
+    principal = await ws_principal(websocket, "read_call", "watch calls")
+    if principal is None:
+        return
+    s = services_of(websocket)
+    if not is_call_id(call_id):
+        await websocket.accept()
         await websocket.send_json(error("invalid_call_id", "not a valid call id"))
         await websocket.close(code=1008)
         return
-    s = services_of(websocket)
-    watcher = s.live.watch_call(call_id)  # before the snapshot, so no turn falls in between
+    tenant = principal.tenant_id  # a watcher sees its own tenant's call of that id, never another's
+    if await may_watch(s, principal, call_id) is False:
+        await refuse_ws(websocket, "forbidden", denied(principal, f"watch call {call_id}").detail)
+        return
+    await websocket.accept()
+    watcher = s.live.watch_call(tenant, call_id)  # before the snapshot, so no turn falls in between
     try:
-        live = s.live.calls.get(call_id)
+        live = s.live.get(tenant, call_id)
+        gate = None
         if live is not None:
             await websocket.send_text(live.snapshot())
         else:
-            stored = await stored_snapshot(s, call_id)
+            stored = await stored_snapshot(s, tenant, call_id)
             await websocket.send_json(stored or {"type": "waiting", "call_id": call_id})
-        await _pump(websocket, watcher)
+            if stored is None:  # whose call it is shows when it starts: checked on its first frame
+                gate = lambda: may_watch(s, principal, call_id)  # noqa: E731
+        await _pump(websocket, watcher, CredentialWatch(s, principal), gate)
     finally:
-        s.live.unwatch_call(call_id, watcher)
+        s.live.unwatch_call(tenant, call_id, watcher)
+
+
+async def may_watch(s: Services, principal: Principal, call_id: str) -> bool | None:
+    """Whether `principal` may watch the call (None: no such call yet)."""
+    live = s.live.get(principal.tenant_id, call_id)
+
+    def check(connection: Any) -> bool | None:
+        if live is not None:
+            header, status = live.header, "live"
+        else:
+            record = store.get_call(connection, principal.tenant_id, call_id)
+            if record is None:
+                return None
+            header, status = record.header, record.status
+        return access.may(principal, "read_call", facts_of(connection, principal, header, status))
+
+    return await s.aread(principal.tenant_id, check)
 
 
 @router.websocket("/v1/board/watch")
 async def watch_board(websocket: WebSocket) -> None:
-    await websocket.accept()
+    principal = await ws_principal(websocket, "board", "watch the board")
+    if principal is None:
+        return
     s = services_of(websocket)
-    watcher = s.live.watch_board()
+    tenant = principal.tenant_id
+    team: frozenset[str] | None = None
+    if principal.role != "admin":  # a supervisor's board: its team's calls
+        scope = await s.aread(tenant, lambda c: scope_of(c, principal))
+        team = scope.agents if scope is not None else frozenset()
+    await websocket.accept()
+    watcher = s.live.watch_board(tenant, TeamBoardWatcher(team) if team is not None else None)
     try:
-        await _pump(websocket, watcher)
+        await _pump(websocket, watcher, CredentialWatch(s, principal))
     finally:
-        s.live.unwatch_board(watcher)
+        s.live.unwatch_board(tenant, watcher)
 
 
-async def stored_snapshot(s: Services, call_id: str) -> dict[str, Any] | None:
-    """A cockpit snapshot of a call that is not live here (ended, or unknown: None)."""
+class TeamBoardWatcher(Watcher):
+    """A supervisor's board: the rows of its team's agents only (read when the board opens)."""
+
+    def __init__(self, agents: frozenset[str]) -> None:
+        super().__init__()
+        self.agents = agents
+
+    def push(self, text: str) -> None:
+        frame = json.loads(text)
+        frame["calls"] = [row for row in frame.get("calls", []) if row.get("agent") in self.agents]
+        frame["total"] = len(frame["calls"])
+        super().push(json.dumps(frame))
+
+
+async def stored_snapshot(s: Services, tenant_id: str, call_id: str) -> dict[str, Any] | None:
+    """A cockpit snapshot of a tenant's call that is not live here (ended, or unknown: None)."""
 
     def load(connection: Any) -> tuple[store.CallRecord | None, list[store.TurnRecord]]:
-        record = store.get_call(connection, call_id)
-        return record, store.get_turns(connection, call_id) if record else []
+        record = store.get_call(connection, tenant_id, call_id)
+        return record, store.get_turns(connection, tenant_id, call_id) if record else []
 
-    record, turns = await s.aread(load)
+    record, turns = await s.aread(tenant_id, load)
     if record is None:
         return None
     mood = Mood()
@@ -81,8 +136,14 @@ async def stored_snapshot(s: Services, call_id: str) -> dict[str, Any] | None:
     }
 
 
-async def _pump(websocket: WebSocket, watcher: Watcher) -> None:
-    """Send queued frames until the page goes away (or falls hopelessly behind)."""
+async def _pump(
+    websocket: WebSocket,
+    watcher: Watcher,
+    credential: CredentialWatch,
+    gate: Callable[[], Awaitable[bool | None]] | None = None,
+) -> None:
+    """Send queued frames until the page goes away, falls hopelessly behind, or its credential
+    lapses (an error frame saying so, then a 1008 close). `gate`: checked before the first frame."""
 
     async def drain_client() -> None:  # pages send nothing; this only notices them leave
         with contextlib.suppress(WebSocketDisconnect):
@@ -90,12 +151,20 @@ async def _pump(websocket: WebSocket, watcher: Watcher) -> None:
                 pass
 
     async def send() -> None:
+        allowed = gate
         while (text := await watcher.next()) is not None:
+            if allowed is not None:
+                if not await allowed():
+                    await websocket.send_json(error("forbidden", "this call is not one you may watch"))
+                    await websocket.close(code=1008)
+                    return
+                allowed = None
             await websocket.send_text(text)
         await websocket.send_json(error("too_slow", "this page fell too far behind; reload it"))
         await websocket.close(code=1013)
 
-    tasks = [asyncio.create_task(drain_client()), asyncio.create_task(send())]
+    lapse = asyncio.create_task(credential.wait_until_invalid())
+    tasks = [asyncio.create_task(drain_client()), asyncio.create_task(send()), lapse]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -104,3 +173,8 @@ async def _pump(websocket: WebSocket, watcher: Watcher) -> None:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
                 await task
+    if lapse.done() and not lapse.cancelled() and lapse.exception() is None:
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            reason = lapse.result()
+            await websocket.send_json(error(reason, MESSAGES[reason]))
+            await websocket.close(code=1008)

@@ -2,18 +2,23 @@
 
 Write jobs are functions of a `Connection` (see writer.py); they report "already there"
 as a return value instead of raising, so one duplicate never spoils a shared transaction.
+
+Every function takes the tenant: rows are written with it and read only through it (`mine`,
+store/tenancy.py); on PostgreSQL the transaction must also be bound to it (row-level security).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Table, func, insert, select, update
 
+from empathy_engine.ingest.limits import BAD_CALL_ID, is_call_id
 from empathy_engine.store.models import CallRow, OutcomeRow, TurnRow, utcnow
+from empathy_engine.store.tenancy import mine
 
 # Declarative __table__ is typed as a FromClause; it is the Table that insert/update/delete take.
 _calls = cast(Table, CallRow.__table__)
@@ -101,16 +106,24 @@ class OutcomeRecord:
 
 
 def create_call(
-    call_id: str, header: dict[str, Any], customer_id: str | None, engine: dict[str, Any] | None = None
+    tenant_id: str,
+    call_id: str,
+    header: dict[str, Any],
+    customer_id: str | None,
+    engine: dict[str, Any] | None = None,
 ) -> Callable[[Connection], bool]:
-    """Job: store a new live call and the engine settings it runs with; False (nothing written) if the id is taken."""
+    """Job: store a new live call and the engine settings it runs with; False (nothing written) if the
+    tenant already has a call with that id."""
+    if not is_call_id(call_id):  # the last wall: every source checks the rule before it gets here
+        raise ValueError(f"call id {call_id[:60]!r} refused: {BAD_CALL_ID}")
 
     def job(connection: Connection) -> bool:
-        if connection.execute(select(_calls.c.id).where(_calls.c.id == call_id)).first():
+        if connection.execute(select(_calls.c.id).where(mine(_calls, tenant_id), _calls.c.id == call_id)).first():
             return False
         now = utcnow()
         connection.execute(
             insert(_calls).values(
+                tenant_id=tenant_id,
                 id=call_id,
                 header=header,
                 customer_id=customer_id,
@@ -126,16 +139,19 @@ def create_call(
     return job
 
 
-def append_turn(call_id: str, turn: TurnRecord) -> Callable[[Connection], bool]:
+def append_turn(tenant_id: str, call_id: str, turn: TurnRecord) -> Callable[[Connection], bool]:
     """Job: store one turn of a live call; False (nothing written) if that turn is already stored."""
 
     def job(connection: Connection) -> bool:
-        taken = select(_turns.c.turn_index).where(_turns.c.call_id == call_id, _turns.c.turn_index == turn.index)
+        taken = select(_turns.c.turn_index).where(
+            mine(_turns, tenant_id), _turns.c.call_id == call_id, _turns.c.turn_index == turn.index
+        )
         if connection.execute(taken).first():
             return False
         now = utcnow()
         connection.execute(
             insert(_turns).values(
+                tenant_id=tenant_id,
                 call_id=call_id,
                 turn_index=turn.index,
                 speaker=turn.speaker,
@@ -149,7 +165,9 @@ def append_turn(call_id: str, turn: TurnRecord) -> Callable[[Connection], bool]:
             )
         )
         connection.execute(
-            update(_calls).where(_calls.c.id == call_id).values(turn_count=turn.index + 1, updated_at=now)
+            update(_calls)
+            .where(mine(_calls, tenant_id), _calls.c.id == call_id)
+            .values(turn_count=turn.index + 1, updated_at=now)
         )
         return True
 
@@ -157,7 +175,7 @@ def append_turn(call_id: str, turn: TurnRecord) -> Callable[[Connection], bool]:
 
 
 def end_call(
-    call_id: str, summary: dict[str, Any], extra: dict[str, Any] | None = None
+    tenant_id: str, call_id: str, summary: dict[str, Any], extra: dict[str, Any] | None = None
 ) -> Callable[[Connection], bool]:
     """Job: mark a live call ended with its summary (and extra results); False if it was not live."""
 
@@ -165,7 +183,7 @@ def end_call(
         now = utcnow()
         done = connection.execute(
             update(_calls)
-            .where(_calls.c.id == call_id, _calls.c.status == "live")
+            .where(mine(_calls, tenant_id), _calls.c.id == call_id, _calls.c.status == "live")
             .values(status="ended", summary=summary, extra=extra or None, ended_at=now, updated_at=now)
         )
         return done.rowcount == 1
@@ -192,14 +210,16 @@ def _call(row: Any) -> CallRecord:
     )
 
 
-def get_call(connection: Connection, call_id: str) -> CallRecord | None:
-    row = connection.execute(select(_calls).where(_calls.c.id == call_id)).first()
+def get_call(connection: Connection, tenant_id: str, call_id: str) -> CallRecord | None:
+    row = connection.execute(select(_calls).where(mine(_calls, tenant_id), _calls.c.id == call_id)).first()
     return _call(row) if row else None
 
 
-def get_turns(connection: Connection, call_id: str, since: int = 0) -> list[TurnRecord]:
+def get_turns(connection: Connection, tenant_id: str, call_id: str, since: int = 0) -> list[TurnRecord]:
     rows = connection.execute(
-        select(_turns).where(_turns.c.call_id == call_id, _turns.c.turn_index >= since).order_by(_turns.c.turn_index)
+        select(_turns)
+        .where(mine(_turns, tenant_id), _turns.c.call_id == call_id, _turns.c.turn_index >= since)
+        .order_by(_turns.c.turn_index)
     ).mappings()  # by name: a Row's own `.t` attribute would hide the column `t`
     return [
         TurnRecord(
@@ -218,10 +238,21 @@ def get_turns(connection: Connection, call_id: str, since: int = 0) -> list[Turn
 
 
 def list_calls(
-    connection: Connection, status: str | None = None, limit: int = 50, offset: int = 0
+    connection: Connection,
+    tenant_id: str,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    *,
+    agents: Collection[str] | None = None,
 ) -> tuple[int, list[CallRecord]]:
-    """The total matching and one page of calls, newest first."""
-    where = [] if status is None else [_calls.c.status == status]
+    """The total matching and one page of the tenant's calls, newest first; `agents`: only calls
+    whose header names one of these agents (an agent's own calls, a supervisor's team)."""
+    where: list[ColumnElement[bool]] = [mine(_calls, tenant_id)]
+    if status is not None:
+        where.append(_calls.c.status == status)
+    if agents is not None:
+        where.append(_calls.c.header[("agent", "id")].as_string().in_(sorted(agents)))
     total = connection.execute(select(func.count()).select_from(_calls).where(*where)).scalar_one()
     rows = connection.execute(
         select(_calls).where(*where).order_by(_calls.c.created_at.desc(), _calls.c.id).limit(limit).offset(offset)
@@ -229,27 +260,32 @@ def list_calls(
     return total, [_call(r) for r in rows]
 
 
-def live_calls(connection: Connection) -> list[CallRecord]:
-    """Calls never ended: after a restart their streams may come back and resume."""
-    rows = connection.execute(select(_calls).where(_calls.c.status == "live").order_by(_calls.c.created_at))
+def live_calls(connection: Connection, tenant_id: str) -> list[CallRecord]:
+    """The tenant's calls never ended: after a restart their streams may come back and resume."""
+    rows = connection.execute(
+        select(_calls).where(mine(_calls, tenant_id), _calls.c.status == "live").order_by(_calls.c.created_at)
+    )
     return [_call(r) for r in rows]
 
 
-def get_outcome(connection: Connection, call_id: str) -> OutcomeRecord | None:
-    row = connection.execute(select(_outcomes).where(_outcomes.c.call_id == call_id)).first()
+def get_outcome(connection: Connection, tenant_id: str, call_id: str) -> OutcomeRecord | None:
+    row = connection.execute(
+        select(_outcomes).where(mine(_outcomes, tenant_id), _outcomes.c.call_id == call_id)
+    ).first()
     if row is None:
         return None
     return OutcomeRecord(row.call_id, row.csat, row.resolved, row.referral, row.review_text, row.recorded_at)
 
 
-def put_outcome(connection: Connection, call_id: str, fields: dict[str, Any]) -> OutcomeRecord:
-    """Create or replace the call's outcome (the caller checks that the call exists)."""
+def put_outcome(connection: Connection, tenant_id: str, call_id: str, fields: dict[str, Any]) -> OutcomeRecord:
+    """Create or replace the call's outcome (the caller checks that the tenant has the call)."""
     values = {k: fields.get(k) for k in ("csat", "resolved", "referral", "review_text")}
     now = utcnow()
-    if connection.execute(select(_outcomes.c.call_id).where(_outcomes.c.call_id == call_id)).first():
-        connection.execute(update(_outcomes).where(_outcomes.c.call_id == call_id).values(**values, recorded_at=now))
+    here = [mine(_outcomes, tenant_id), _outcomes.c.call_id == call_id]
+    if connection.execute(select(_outcomes.c.call_id).where(*here)).first():
+        connection.execute(update(_outcomes).where(*here).values(**values, recorded_at=now))
     else:
-        connection.execute(insert(_outcomes).values(call_id=call_id, **values, recorded_at=now))
-    outcome = get_outcome(connection, call_id)
+        connection.execute(insert(_outcomes).values(tenant_id=tenant_id, call_id=call_id, **values, recorded_at=now))
+    outcome = get_outcome(connection, tenant_id, call_id)
     assert outcome is not None
     return outcome

@@ -1,4 +1,8 @@
-"""Customers: the CRM context (notes, prior contacts) the engine reads when a call starts."""
+"""Customers: the CRM context (notes, prior contacts) the engine reads when a call starts.
+
+Every function takes the tenant: two tenants may have a customer with the same id, and each
+sees only its own (store/tenancy.py).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,9 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, delete, func, insert, select, update
 
+from empathy_engine.privacy import Entity, mask_of, redact_text
 from empathy_engine.store.models import CustomerRow, PriorContactRow, utcnow
+from empathy_engine.store.tenancy import mine
 
 # Declarative __table__ is typed as a FromClause; it is the Table that insert/update/delete take.
 _customers = cast(Table, CustomerRow.__table__)
@@ -102,36 +108,54 @@ def trim_for_call(header: dict[str, Any]) -> dict[str, Any]:
     return {**header, "customer": trimmed}
 
 
-def _contacts_of(connection: Connection, ids: list[str]) -> dict[str, list[ContactRecord]]:
+def _contacts_of(connection: Connection, tenant_id: str, ids: list[str]) -> dict[str, list[ContactRecord]]:
     out: dict[str, list[ContactRecord]] = {i: [] for i in ids}
     if ids:
-        rows = connection.execute(select(_contacts).where(_contacts.c.customer_id.in_(ids)).order_by(_contacts.c.id))
+        rows = connection.execute(
+            select(_contacts)
+            .where(mine(_contacts, tenant_id), _contacts.c.customer_id.in_(ids))
+            .order_by(_contacts.c.id)
+        )
         for r in rows:
             out[r.customer_id].append(ContactRecord(r.at, r.issue, r.outcome))
     return out
 
 
-def _records(connection: Connection, rows: list[Any]) -> list[CustomerRecord]:
-    contacts = _contacts_of(connection, [r.id for r in rows])
+def _records(connection: Connection, tenant_id: str, rows: list[Any]) -> list[CustomerRecord]:
+    contacts = _contacts_of(connection, tenant_id, [r.id for r in rows])
     return [
         CustomerRecord(r.id, r.name, tuple(r.notes or ()), tuple(contacts[r.id]), r.created_at, r.updated_at)
         for r in rows
     ]
 
 
-def get_customer(connection: Connection, customer_id: str) -> CustomerRecord | None:
-    row = connection.execute(select(_customers).where(_customers.c.id == customer_id)).first()
-    return _records(connection, [row])[0] if row else None
+def get_customer(connection: Connection, tenant_id: str, customer_id: str) -> CustomerRecord | None:
+    row = connection.execute(
+        select(_customers).where(mine(_customers, tenant_id), _customers.c.id == customer_id)
+    ).first()
+    return _records(connection, tenant_id, [row])[0] if row else None
 
 
-def list_customers(connection: Connection, limit: int = 50, offset: int = 0) -> tuple[int, list[CustomerRecord]]:
-    total = connection.execute(select(func.count()).select_from(_customers)).scalar_one()
-    rows = list(connection.execute(select(_customers).order_by(_customers.c.id).limit(limit).offset(offset)))
-    return total, _records(connection, rows)
+def list_customers(
+    connection: Connection, tenant_id: str, limit: int = 50, offset: int = 0
+) -> tuple[int, list[CustomerRecord]]:
+    theirs = mine(_customers, tenant_id)
+    total = connection.execute(select(func.count()).select_from(_customers).where(theirs)).scalar_one()
+    page = select(_customers).where(theirs).order_by(_customers.c.id).limit(limit).offset(offset)
+    return total, _records(connection, tenant_id, list(connection.execute(page)))
 
 
-def _add_contacts(connection: Connection, customer_id: str, contacts: Iterable[ContactRecord]) -> int:
-    values = [{"customer_id": customer_id, **c.to_dict()} for c in contacts]
+def masked_name(name: str | None) -> str | None:
+    """A customer's name is PII (privacy/): stored as its mask, so no screen or audit shows it."""
+    return mask_of(Entity.NAME) if name and name.strip() else name
+
+
+def masked_contacts(contacts: Iterable[ContactRecord]) -> list[ContactRecord]:
+    return [ContactRecord(c.at, redact_text(c.issue), redact_text(c.outcome)) for c in contacts]
+
+
+def _add_contacts(connection: Connection, tenant_id: str, customer_id: str, contacts: Iterable[ContactRecord]) -> int:
+    values = [{"tenant_id": tenant_id, "customer_id": customer_id, **c.to_dict()} for c in contacts]
     if values:
         connection.execute(insert(_contacts), values)
     return len(values)
@@ -139,55 +163,69 @@ def _add_contacts(connection: Connection, customer_id: str, contacts: Iterable[C
 
 def create_customer(
     connection: Connection,
+    tenant_id: str,
     customer_id: str,
     name: str | None,
     notes: list[str],
     contacts: list[ContactRecord],
 ) -> CustomerRecord | None:
-    """Store a new customer; None (nothing written) when the id is taken."""
-    if connection.execute(select(_customers.c.id).where(_customers.c.id == customer_id)).first():
+    """Store a new customer (PII masked, as every write here); None (nothing written) when the tenant
+    already has one with that id."""
+    name, notes, contacts = masked_name(name), [redact_text(n) for n in notes], masked_contacts(contacts)
+    here = [mine(_customers, tenant_id), _customers.c.id == customer_id]
+    if connection.execute(select(_customers.c.id).where(*here)).first():
         return None
     now = utcnow()
     connection.execute(
-        insert(_customers).values(id=customer_id, name=name, notes=list(notes), created_at=now, updated_at=now)
+        insert(_customers).values(
+            tenant_id=tenant_id, id=customer_id, name=name, notes=list(notes), created_at=now, updated_at=now
+        )
     )
-    _add_contacts(connection, customer_id, contacts)
-    return get_customer(connection, customer_id)
+    _add_contacts(connection, tenant_id, customer_id, contacts)
+    return get_customer(connection, tenant_id, customer_id)
 
 
-def update_customer(connection: Connection, customer_id: str, fields: dict[str, Any]) -> CustomerRecord | None:
+def update_customer(
+    connection: Connection, tenant_id: str, customer_id: str, fields: dict[str, Any]
+) -> CustomerRecord | None:
     """Replace the fields given (`name`, `notes`, `prior_contacts`); None when there is no such customer."""
-    if get_customer(connection, customer_id) is None:
+    if get_customer(connection, tenant_id, customer_id) is None:
         return None
     values: dict[str, Any] = {"updated_at": utcnow()}
     if "name" in fields:
-        values["name"] = fields["name"]
+        values["name"] = masked_name(fields["name"])
     if "notes" in fields:
-        values["notes"] = list(fields["notes"])
-    connection.execute(update(_customers).where(_customers.c.id == customer_id).values(**values))
+        values["notes"] = [redact_text(n) for n in fields["notes"]]
+    connection.execute(
+        update(_customers).where(mine(_customers, tenant_id), _customers.c.id == customer_id).values(**values)
+    )
     if "prior_contacts" in fields:
-        connection.execute(delete(_contacts).where(_contacts.c.customer_id == customer_id))
-        _add_contacts(connection, customer_id, fields["prior_contacts"])
-    return get_customer(connection, customer_id)
+        connection.execute(delete(_contacts).where(mine(_contacts, tenant_id), _contacts.c.customer_id == customer_id))
+        _add_contacts(connection, tenant_id, customer_id, masked_contacts(fields["prior_contacts"]))
+    return get_customer(connection, tenant_id, customer_id)
 
 
 def merge_customer(
     connection: Connection,
+    tenant_id: str,
     customer_id: str,
     name: str | None,
     notes: list[str],
     contacts: list[ContactRecord],
 ) -> MergeCount:
     """Add notes and contacts a customer does not have yet (an import run twice adds nothing)."""
-    return merge_customers(connection, {customer_id: Facts(name, notes, contacts)})[customer_id]
+    return merge_customers(connection, tenant_id, {customer_id: Facts(name, notes, contacts)})[customer_id]
 
 
-def merge_customers(connection: Connection, batch: dict[str, Facts]) -> dict[str, MergeCount]:
-    """`merge_customer` for a batch of customers, in a few statements (an import of 100,000 rows
-    runs as many such batches, each its own short transaction)."""
+def merge_customers(connection: Connection, tenant_id: str, batch: dict[str, Facts]) -> dict[str, MergeCount]:
+    """`merge_customer` for a batch of one tenant's customers, in a few statements (an import of
+    100,000 rows runs as many such batches, each its own short transaction). PII is masked first."""
+    batch = {i: Facts(masked_name(f.name), [redact_text(n) for n in f.notes], masked_contacts(f.contacts))
+             for i, f in batch.items()}
     ids = list(batch)
-    existing = {r.id: r for r in connection.execute(select(_customers).where(_customers.c.id.in_(ids)))}
-    known_contacts = _contacts_of(connection, list(existing))
+    theirs = mine(_customers, tenant_id)
+    existing = {r.id: r for r in connection.execute(select(_customers).where(theirs, _customers.c.id.in_(ids)))}
+    known_contacts = _contacts_of(connection, tenant_id, list(existing))
     now = utcnow()
     created_rows: list[dict[str, Any]] = []
     contact_rows: list[dict[str, Any]] = []
@@ -201,10 +239,11 @@ def merge_customers(connection: Connection, batch: dict[str, Facts]) -> dict[str
         room_notes, room_contacts = max(0, MAX_NOTES - len(had_notes)), max(0, MAX_CONTACTS - len(had_contacts))
         notes, notes_refused = notes[:room_notes], tuple(notes[room_notes:])
         contacts, contacts_refused = contacts[:room_contacts], tuple(contacts[room_contacts:])
-        contact_rows += [{"customer_id": customer_id, **c.to_dict()} for c in contacts]
+        contact_rows += [{"tenant_id": tenant_id, "customer_id": customer_id, **c.to_dict()} for c in contacts]
         if row is None:
             created_rows.append(
-                {"id": customer_id, "name": facts.name, "notes": notes, "created_at": now, "updated_at": now}
+                {"tenant_id": tenant_id, "id": customer_id, "name": facts.name, "notes": notes,
+                 "created_at": now, "updated_at": now}
             )
         else:
             values: dict[str, Any] = {}
@@ -214,7 +253,7 @@ def merge_customers(connection: Connection, batch: dict[str, Facts]) -> dict[str
                 values["notes"] = [*had_notes, *notes]
             if values or contacts:
                 connection.execute(
-                    update(_customers).where(_customers.c.id == customer_id).values(**values, updated_at=now)
+                    update(_customers).where(theirs, _customers.c.id == customer_id).values(**values, updated_at=now)
                 )
         out[customer_id] = MergeCount(row is None, len(notes), len(contacts), notes_refused, contacts_refused)
     if created_rows:

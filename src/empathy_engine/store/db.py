@@ -86,20 +86,59 @@ def migrate(engine: Engine) -> None:
 
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:  # batch mode rebuilds tables: dropping the old one must not cascade (outside a transaction)
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").first()):
+                    raise DatabaseError(f"a migration left a row of {broken[0]} without its parent row")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
-def open_database(url: str) -> Engine:
-    """make_engine + migrate, with failures turned into a `DatabaseError` that says what to do."""
+def open_database(url: str, owner_url: str | None = None) -> Engine:
+    """make_engine + migrate, with failures turned into a `DatabaseError` that says what to do.
+
+    `owner_url` (PostgreSQL): the role that owns the tables runs the migrations and then grants
+    `url`'s role row access only, so the service cannot switch row-level security off (store/roles.py).
+    """
     from sqlalchemy.exc import SQLAlchemyError
 
     engine = make_engine(url)
     try:
-        migrate(engine)
+        if owner_url:
+            _migrate_as_owner(engine, owner_url)
+        else:
+            migrate(engine)
     except SQLAlchemyError as e:
         engine.dispose()
         reason = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
         raise DatabaseError(f"cannot open the database {safe_url(normalize_url(url))}: {reason}") from None
+    except DatabaseError:
+        engine.dispose()
+        raise
     return engine
+
+
+def _migrate_as_owner(engine: Engine, owner_url: str) -> None:
+    from empathy_engine.store.roles import grant_rows, role_of
+
+    if engine.dialect.name != "postgresql":
+        raise DatabaseError(
+            "EMPATHY_MIGRATION_DATABASE_URL is for PostgreSQL (row-level security); SQLite has no roles: unset it"
+        )
+    owner = make_engine(owner_url)
+    try:
+        migrate(owner)
+        role = role_of(engine)
+        with owner.begin() as connection:
+            grant_rows(connection, role)
+    finally:
+        owner.dispose()

@@ -12,6 +12,10 @@ stream and health with it). On SQLite the writer takes the lock first (`BEGIN IM
 and only then decides which jobs to run, so a caller that gave up waiting (`run(timeout=)`)
 is told `WriteTimeout` only when its job is certain never to be written: nothing a caller was
 told is lost is written later, and nothing acknowledged is lost.
+
+One batch may hold several tenants' writes. Each job runs under its own tenant: on PostgreSQL
+the transaction's tenant setting (store/tenancy.py), which row-level security checks every row
+against, is switched before a job of another tenant runs.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
+from empathy_engine.store.tenancy import bind_tenant
+
 T = TypeVar("T")
 Job = Callable[[Connection], Any]
 log = logging.getLogger(__name__)
@@ -39,6 +45,7 @@ _QUEUED, _RUNNING, _ABANDONED = 0, 1, 2
 
 @dataclass(slots=True)
 class _Pending:
+    tenant_id: str
     job: Job
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
@@ -90,15 +97,15 @@ class GroupCommitWriter:
         since = self._waiting_since
         return 0.0 if since is None else time.monotonic() - since
 
-    async def run(self, job: Callable[[Connection], T], timeout: float | None = None) -> T:
-        """Queue `job`, and return its result once the transaction holding it has committed.
+    async def run(self, tenant_id: str, job: Callable[[Connection], T], timeout: float | None = None) -> T:
+        """Queue `job` (a write of `tenant_id`), and return its result once the transaction holding it has committed.
 
         With `timeout`: `WriteTimeout` if the database has not taken the job by then (it never will)."""
         if self._closed:
             raise WriterClosed("the server is shutting down")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        pending = _Pending(job, future, loop)
+        pending = _Pending(tenant_id, job, future, loop)
         self._queue.put(pending)
         if timeout is None:
             return await future
@@ -161,7 +168,7 @@ class GroupCommitWriter:
             with self.engine.connect() as connection:
                 self._begin(connection)
                 live = self._claim(batch)
-                results = [p.job(connection) for p in live]
+                results = [_as_tenant(connection, p, live[i - 1] if i else None) for i, p in enumerate(live)]
                 connection.commit()
         except Exception as error:
             if len(batch) == 1:
@@ -190,3 +197,10 @@ class GroupCommitWriter:
             pending.loop.call_soon_threadsafe(settle)
         except RuntimeError:  # the event loop is already closed: nobody is waiting any more
             log.debug("dropped a write result: its event loop is closed")
+
+
+def _as_tenant(connection: Connection, pending: _Pending, before: _Pending | None) -> Any:
+    """Run one job of a batch under its own tenant (bound again only when the tenant changes)."""
+    if before is None or before.tenant_id != pending.tenant_id:
+        bind_tenant(connection, pending.tenant_id)
+    return pending.job(connection)

@@ -30,4 +30,4 @@ liveFeed("/v1/board/watch", (frame) => {
   document.getElementById("total").textContent = frame.total ? `(${frame.total})` : "";
   document.getElementById("empty").hidden = frame.total > 0;
   return null;
-}, (status) => setConn(status, status === "live" ? "live" : "reconnecting…"));
+}, (status) => setConn(status, status === "live" ? "live" : status === "refused" ? "not allowed" : "reconnecting…"));

@@ -158,4 +158,4 @@ liveFeed(`/v1/calls/${encodeURIComponent(callId)}/watch`, (frame) => {
     setConn("error", frame.message);
   }
   return null;
-}, (status) => { if (!ended) setConn(status, status === "live" ? "live" : "reconnecting…"); });
+}, (status) => { if (!ended) setConn(status, status === "live" ? "live" : status === "refused" ? "not allowed" : "reconnecting…"); });

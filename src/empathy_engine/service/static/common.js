@@ -45,20 +45,31 @@ function sparkline(svg, history) {
   svg.append(line);
 }
 
+// Refusals (closed with 1008) that a new login fixes.
+const LOGIN_AGAIN = ["unauthorized", "session_expired", "credential_revoked"];
+
 function liveFeed(path, onFrame, onStatus) {
   // A WebSocket that comes back by itself: pages stay open for a whole shift.
   const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
   let stopped = false;
   let delay = 500;
+  let refusal = null;
   function open() {
     const ws = new WebSocket(url);
     ws.onopen = () => { delay = 500; onStatus("live"); };
     ws.onmessage = (event) => {
       const frame = JSON.parse(event.data);
+      if (frame.type === "error") refusal = frame.code;
       if (onFrame(frame) === "stop") { stopped = true; ws.close(); }
     };
-    ws.onclose = () => {
+    ws.onclose = (event) => {
       if (stopped) return;
+      if (event.code === 1008 && LOGIN_AGAIN.includes(refusal)) {
+        // The session is gone (expired, logged out): reconnecting cannot help; logging in can.
+        location.href = `/login?next=${encodeURIComponent(location.pathname)}`;
+        return;
+      }
+      if (event.code === 1008) { stopped = true; onStatus("refused"); return; }
       onStatus("reconnecting");
       setTimeout(open, delay);
       delay = Math.min(delay * 2, 8000);

@@ -109,7 +109,7 @@ def test_a_quiet_connected_call_expires_too_and_its_stream_is_told_on_the_next_e
     with client.websocket_connect(CALL.format("quiet-1")) as ws:
         ask(ws, {"type": "start", "call": {"service": "hvac"}})
         live = client.app.state.services.live  # type: ignore[attr-defined]
-        wait_until(lambda: "quiet-1" not in live.calls)
+        wait_until(lambda: live.get("default", "quiet-1") is None)
         late = ask(ws, utterance("customer", "hello? are you still there?"))
     assert late["type"] == "error" and late["code"] == "call_ended"
     assert client.get("/v1/calls/quiet-1").json()["extra"]["abandoned"]["reason"] == "idle"
@@ -155,15 +155,15 @@ def test_a_customer_with_200_notes_of_100_kb_gives_a_small_start_frame(
     with db.begin() as connection:
         notes = [f"{i} " + "very long note " * 6_700 for i in range(200)]  # about 100 KB each, 20 MB in all
         contacts = [store.ContactRecord(None, f"issue {i}", "unresolved") for i in range(600)]
-        store.create_customer(connection, "heavy-1", "Dana Reyes", notes, contacts)
-        store.create_customer(connection, "many-1", None, [f"short note {i}" for i in range(200)], [])
+        store.create_customer(connection, "default", "heavy-1", "Dana Reyes", notes, contacts)
+        store.create_customer(connection, "default", "many-1", None, [f"short note {i}" for i in range(200)], [])
     db.dispose()
     client = make_client(sqlite_url)
     with client.websocket_connect(CALL.format("heavy-call")) as ws:
         ws.send_text(json.dumps({"type": "start", "call": {"customer": {"id": "heavy-1"}}}))
         raw = ws.receive_text()
     started = json.loads(raw)
-    assert started["type"] == "started" and started["call"]["customer"]["name"] == "Dana Reyes"
+    assert started["type"] == "started" and started["call"]["customer"]["name"] == "[NAME]"  # PII: masked
     assert len(raw) < 10_000  # not 20 MB
     customer = started["call"]["customer"]
     assert len(customer["prior_contacts"]) == store.CONTACTS_IN_CALL
@@ -190,7 +190,7 @@ def test_a_call_using_more_than_its_share_of_the_engine_waits_and_a_normal_call_
     from empathy_engine.ingest.conversation import call_from_header
     from empathy_engine.service.live import ENGINE_BURST_S, ENGINE_SHARE, LiveCall
 
-    heavy, normal = (LiveCall(i, {}, call_from_header(i, {})) for i in ("heavy", "normal"))
+    heavy, normal = (LiveCall("default", i, {}, call_from_header(i, {})) for i in ("heavy", "normal"))
     for _ in range(100):  # 100 of the longest texts back to back, 13 ms of engine time each
         heavy.charge(0.013)
     wait = heavy.engine_wait_s()

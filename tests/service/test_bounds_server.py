@@ -17,7 +17,12 @@ import httpx
 import pytest
 
 from empathy_engine.client import StreamError, SyncCallStream
+from tests.service.auth import ADMIN_HEADERS
 from tests.service.servers import ServeProcess, free_port
+
+
+def _get(url: str, timeout: float = 30) -> httpx.Response:
+    return httpx.get(url, timeout=timeout, headers=ADMIN_HEADERS)
 
 TEXTS = ["the heat is out again", "nobody showed up last time", "I need someone here today", "thank you"]
 
@@ -66,7 +71,7 @@ def test_a_100000_row_import_leaves_streams_and_health_answering(tmp_path: Path,
         report: dict[str, Any] = {}
 
         def run_import() -> None:
-            headers = {"content-type": "text/csv"}
+            headers = {"content-type": "text/csv", **ADMIN_HEADERS}
             reply = httpx.post(f"{process.base_url}/v1/customers/import", content=body, headers=headers, timeout=300)
             report.update(reply.json())
 
@@ -79,7 +84,7 @@ def test_a_100000_row_import_leaves_streams_and_health_answering(tmp_path: Path,
                 took, reply = timed(lambda: call.say("customer", TEXTS[len(stream_s) % 4]))
                 assert reply["type"] == "insight"
                 stream_s.append(took)
-                took, health = timed(lambda: httpx.get(f"{process.base_url}/v1/health", timeout=30))
+                took, health = timed(lambda: _get(f"{process.base_url}/v1/health", timeout=30))
                 assert health.status_code == 200
                 health_s.append(took)
                 time.sleep(0.05)
@@ -125,8 +130,8 @@ def test_an_external_write_lock_gets_retryable_refusals_in_time_and_loses_nothin
             assert outcome is not None and outcome.code == "database_busy", outcome
             assert "send it again" in outcome.message
             refusals.append(took)
-        took_health, health = timed(lambda: httpx.get(f"{server.base_url}/v1/health", timeout=10))
-        took_read, read = timed(lambda: httpx.get(f"{server.base_url}/v1/calls/locked-1", timeout=10))
+        took_health, health = timed(lambda: _get(f"{server.base_url}/v1/health", timeout=10))
+        took_read, read = timed(lambda: _get(f"{server.base_url}/v1/calls/locked-1", timeout=10))
         with SyncCallStream.connect(server.base_url, "locked-2") as other:
             started = _refusal(other, None)
         holder.join(15)
@@ -136,12 +141,12 @@ def test_an_external_write_lock_gets_retryable_refusals_in_time_and_loses_nothin
     assert health.status_code == 503 and health.json()["database"].startswith("busy") and took_health < 1.0
     assert read.status_code == 200 and took_read < 1.0  # reads go on
     assert started is not None and started.code == "database_busy"
-    stored = httpx.get(f"{server.base_url}/v1/calls/locked-1").json()
+    stored = _get(f"{server.base_url}/v1/calls/locked-1").json()
     assert [t["index"] for t in stored["turns"]] == acknowledged == [0, 1, 2]
     assert [t["text"] for t in stored["turns"]] == [TEXTS[0], "I am so sorry", TEXTS[1]]
     assert stored["status"] == "ended"
-    assert httpx.get(f"{server.base_url}/v1/calls/locked-2").status_code == 404  # refused start: not stored
-    assert httpx.get(f"{server.base_url}/v1/health").json()["database"] == "ok"
+    assert _get(f"{server.base_url}/v1/calls/locked-2").status_code == 404  # refused start: not stored
+    assert _get(f"{server.base_url}/v1/health").json()["database"] == "ok"
 
 
 def _refusal(call: SyncCallStream, text: str | None) -> StreamError | None:
@@ -160,7 +165,8 @@ def test_a_chunked_400_mb_body_gets_413_once_past_the_limit_not_after_reading_it
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
         s.sendall(
             b"POST /v1/customers/import HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\n"
-            b"Transfer-Encoding: chunked\r\n\r\n16\r\ncustomer_id,name,note\n\r\n"
+            + f"Authorization: {ADMIN_HEADERS['Authorization']}\r\n".encode()
+            + b"Transfer-Encoding: chunked\r\n\r\n16\r\ncustomer_id,name,note\n\r\n"
         )
         try:
             while sent < 400 * 1024 * 1024:
@@ -178,7 +184,7 @@ def test_a_chunked_400_mb_body_gets_413_once_past_the_limit_not_after_reading_it
     declared = httpx.post(
         f"{server.base_url}/v1/customers/import",
         content=b"x" * (limit + 1),
-        headers={"content-type": "text/csv"},
+        headers={"content-type": "text/csv", **ADMIN_HEADERS},
     )
     assert declared.status_code == 413  # a Content-Length over the limit is refused before the body is read
-    assert httpx.get(f"{server.base_url}/v1/health").status_code == 200
+    assert _get(f"{server.base_url}/v1/health").status_code == 200

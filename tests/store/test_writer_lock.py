@@ -18,6 +18,8 @@ from empathy_engine.store import calls
 from empathy_engine.store.db import open_database
 from empathy_engine.store.writer import GroupCommitWriter, WriteTimeout
 
+T = "default"  # the tenant of these writes
+
 
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Engine]:
@@ -65,11 +67,11 @@ def test_writer_refuses_in_time_under_an_external_lock_and_never_writes_what_it_
         t0 = time.perf_counter()
         refused: BaseException | bool
         try:
-            refused = await writer.run(calls.create_call("refused", {}, None), timeout=0.5)
+            refused = await writer.run(T, calls.create_call(T, "refused", {}, None), timeout=0.5)
         except WriteTimeout as e:
             refused = e
         took = time.perf_counter() - t0
-        waited = await writer.run(calls.create_call("waited", {}, None))  # no deadline: written after the lock
+        waited = await writer.run(T, calls.create_call(T, "waited", {}, None))  # no deadline: written after the lock
         await ticking
         return took, loop_lag, refused, waited
 
@@ -83,5 +85,5 @@ def test_writer_refuses_in_time_under_an_external_lock_and_never_writes_what_it_
     assert loop_lag < 0.25  # the waiting happened in the writer thread
     assert waited is True
     with db.connect() as connection:
-        assert calls.get_call(connection, "waited") is not None
-        assert calls.get_call(connection, "refused") is None  # refused means never written
+        assert calls.get_call(connection, T, "waited") is not None
+        assert calls.get_call(connection, T, "refused") is None  # refused means never written

@@ -124,7 +124,9 @@ class CallDetail(CallOut):
 
 class Health(BaseModel):
     status: Literal["ok", "degraded"]
-    database: Literal["ok", "missing", "unreachable"] = Field(description="generic on purpose: the log has details")
+    database: Literal["ok", "missing", "unreachable", "busy"] = Field(
+        description="generic on purpose: the log has details"
+    )
     disk: Literal["ok", "low", "unknown", "not checked"] = Field(
         description="free space where the SQLite file lives ('not checked' on PostgreSQL)"
     )

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 WHEELS := $(wildcard /opt/wheels)
 PIP := $(BIN)/pip install -q $(if $(WHEELS),--find-links $(WHEELS))
 
-.PHONY: demo serve test bench eval train lint clean
+.PHONY: demo serve test bench eval eval-redaction train lint clean
 
 $(BIN)/empathy: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -33,6 +33,9 @@ bench: $(BIN)/empathy         ## latency, throughput, memory and per-call state 
 eval: $(VENV)/.dev            ## dev-set figures of both bundled models, the probes, and the baselines
 	$(BIN)/python training/evaluate.py --model text-emotion-v2 --json runs/eval-v2.json
 	$(BIN)/python training/evaluate.py --model text-emotion-v3 --json runs/eval-v3.json
+
+eval-redaction: $(BIN)/empathy  ## PII redaction: recall per entity, false positives per turn (docs/security.md)
+	$(BIN)/python training/evaluate_redaction.py --json runs/redaction.json
 
 lint: $(VENV)/.dev             ## ruff over the code, mypy over src (settings in pyproject.toml)
 	$(BIN)/ruff check src tests training

@@ -3,6 +3,13 @@ customer or agent utterance every 2-5 s, latency measured at the client (send ->
 
     .venv/bin/python benchmarks/load.py                      # 100, 250, 500, 1000 calls, 60 s each
     .venv/bin/python benchmarks/load.py --calls 1000 --duration 120 --json
+    .venv/bin/python benchmarks/load.py --calls 1000 --disturb none,import,max-texts
+
+--disturb runs each level again while something else loads the server (issue 12's attacks):
+`import` posts 100,000-row CRM CSV imports (3.2 MB each, new customers every time) back to back
+for the whole window; `max-texts` has two more calls send utterances of the largest size the
+server accepts (EMPATHY_MAX_UTTERANCE_CHARS, 5,000 characters by default) back to back. Only the
+N ordinary calls are measured; what the disturbance did is reported beside them.
 
 It starts `empathy serve` on a free loopback port with a fresh SQLite database (or uses
 --url, which must be a loopback address), so every insight is stored before it is answered,
@@ -30,10 +37,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
+
+from websockets.exceptions import ConnectionClosed
 
 from empathy_engine.client import CallStream, StreamError, header_of
 from empathy_engine.demo import CALLS, load_call
@@ -41,6 +51,9 @@ from empathy_engine.demo import CALLS, load_call
 TARGET_CALLS = 1000
 TARGET_P99_MS = 100.0
 REPLY_TIMEOUT_S = 10.0  # an insight later than this counts as dropped
+IMPORT_ROWS = 100_000
+MAX_TEXT_CHARS = 5000  # the server's default EMPATHY_MAX_UTTERANCE_CHARS
+DISTURBANCES = ("none", "import", "max-texts")
 
 
 @dataclass
@@ -56,6 +69,8 @@ class Level:
     loop_lag_ms: list[float] = field(default_factory=list)
     connect_s: float = 0.0
     window_s: float = 0.0
+    disturbance: str = "none"
+    disturbed: dict[str, Any] = field(default_factory=dict)  # what the disturbance did meanwhile
 
     def figures(self) -> dict[str, Any]:
         lat = sorted(self.latencies)
@@ -65,6 +80,7 @@ class Level:
 
         return {
             "calls": self.calls,
+            "disturbance": self.disturbance,
             "utterances": self.sent,
             "per_second": round(self.sent / self.window_s, 1) if self.window_s else 0.0,
             "p50_ms": pct(0.50),
@@ -81,6 +97,7 @@ class Level:
             if self.loop_lag_ms
             else None,
             "connect_s": round(self.connect_s, 1),
+            **({"disturbed": self.disturbed} if self.disturbed else {}),
         }
 
 
@@ -150,7 +167,7 @@ async def one_call(
             await asyncio.sleep(rng.uniform(*gaps))
         with contextlib.suppress(StreamError, asyncio.TimeoutError):
             await asyncio.wait_for(call.end(), REPLY_TIMEOUT_S)
-    except OSError as e:  # connection lost
+    except (OSError, ConnectionClosed) as e:  # connection lost
         level.failed_calls += 1
         print(f"  call {call_id} lost its connection: {e}", file=sys.stderr)
     finally:
@@ -166,8 +183,81 @@ async def watch_loop_lag(level: Level, stop: asyncio.Event) -> None:
         level.loop_lag_ms.append((time.perf_counter() - before - 0.05) * 1000)
 
 
-async def run_level(base_url: str, calls: int, duration: float, gaps: tuple[float, float], seed: int) -> Level:
-    level = Level(calls)
+def crm_csv(rows: int, prefix: str) -> bytes:
+    """A CRM export of `rows` rows (3.2 MB for 100,000): per customer a name and a note, a note, a prior contact."""
+    lines = ["customer_id,name,note,contact_at,contact_issue,contact_outcome"]
+    for i in range(rows):
+        c, kind = divmod(i, 3)
+        if kind == 0:
+            lines.append(f"{prefix}{c:05d},Pat {c},calls after 5pm,,,")
+        elif kind == 1:
+            lines.append(f"{prefix}{c:05d},,has a dog,,,")
+        else:
+            lines.append(f"{prefix}{c:05d},,,2025-11-{1 + c % 28:02d},no heat,fixed")
+    return ("\n".join(lines) + "\n").encode()
+
+
+_imports = [int(time.time()) % 1000]  # distinct customer ids per import, also against a reused --url server
+
+
+def post_csv(base_url: str, body: bytes) -> dict[str, Any]:
+    request = urllib.request.Request(
+        f"{base_url}/v1/customers/import", data=body, headers={"Content-Type": "text/csv"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=600) as reply:  # noqa: S310 (loopback only, checked)
+        return json.loads(reply.read())  # type: ignore[no-any-return]
+
+
+def import_bodies(duration: float) -> list[bytes]:
+    """The CSV files to import, made before the window opens (making one stalls this process's loop)."""
+    bodies = []
+    for _ in range(max(2, int(duration / 4))):
+        _imports[0] += 1
+        bodies.append(crm_csv(IMPORT_ROWS, f"i{_imports[0]:03d}-"))  # new customers every time: no import is a no-op
+    return bodies
+
+
+async def keep_importing(base_url: str, level: Level, stop: asyncio.Event, bodies: list[bytes]) -> None:
+    """100,000-row imports, one after the other, each of new customers, until the window ends."""
+    durations, rows = [], 0
+    while not stop.is_set():
+        body = bodies[len(durations) % len(bodies)]
+        t = time.perf_counter()
+        report = await asyncio.to_thread(post_csv, base_url, body)
+        durations.append(round(time.perf_counter() - t, 1))
+        rows += report["rows"]
+    level.disturbed = {"imports": len(durations), "rows_imported": rows, "import_s": durations, "csv_bytes": len(body)}
+
+
+async def keep_sending_max_texts(base_url: str, level: Level, stop: asyncio.Event, chars: int) -> None:
+    """Two more calls, each sending utterances of `chars` characters back to back."""
+    sentence = "The heat is out again and nobody came last time, I am so frustrated with all of this. "
+    text = (sentence * (chars // len(sentence) + 1))[:chars]
+    sent = [0, 0]
+    took: list[float] = []
+
+    async def one(n: int) -> None:
+        call = await CallStream.connect(base_url, f"max-text-{int(time.time())}-{n}", open_timeout=60)
+        await call.start({"service": "hvac"})
+        try:
+            while not stop.is_set():
+                t = time.perf_counter()
+                await asyncio.wait_for(call.say("customer", text), REPLY_TIMEOUT_S * 3)
+                took.append((time.perf_counter() - t) * 1000)
+                sent[n] += 1
+        finally:
+            with contextlib.suppress(Exception):
+                await call.close()
+
+    await asyncio.gather(one(0), one(1))
+    level.disturbed = {"max_texts": sum(sent), "text_chars": chars, "max_text_p50_ms": _pct(took, 0.5)}
+
+
+async def run_level(
+    base_url: str, calls: int, duration: float, gaps: tuple[float, float], seed: int, disturbance: str = "none"
+) -> Level:
+    level = Level(calls, disturbance=disturbance)
+    bodies = import_bodies(duration) if disturbance == "import" else []
     ready, measuring, stop_lag = asyncio.Event(), asyncio.Event(), asyncio.Event()
     stop_at = [float("inf")]
     rng = random.Random(seed)
@@ -203,13 +293,22 @@ async def run_level(base_url: str, calls: int, duration: float, gaps: tuple[floa
     await asyncio.sleep(gaps[1])
     measuring.set()
     lag = asyncio.create_task(watch_loop_lag(level, stop_lag))
+    disturb = asyncio.create_task(_disturb(base_url, level, stop_lag, bodies))
     window_start = time.monotonic()
     stop_at[0] = window_start + duration
     await asyncio.gather(*tasks)
     level.window_s = min(time.monotonic(), stop_at[0]) - window_start
     stop_lag.set()
     await lag
+    await disturb
     return level
+
+
+async def _disturb(base_url: str, level: Level, stop: asyncio.Event, bodies: list[bytes]) -> None:
+    if level.disturbance == "import":
+        await keep_importing(base_url, level, stop, bodies)
+    elif level.disturbance == "max-texts":
+        await keep_sending_max_texts(base_url, level, stop, MAX_TEXT_CHARS)
 
 
 def loopback_only(url: str) -> None:
@@ -274,9 +373,15 @@ def main() -> None:
     parser.add_argument("--url", help="an already running server (loopback only); default: start one")
     parser.add_argument("--database-url", help="database for the server it starts (default: fresh SQLite)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--disturb", default="none", help=f"comma-separated, each level runs once per item: {', '.join(DISTURBANCES)}"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     levels = [int(n) for n in args.calls.split(",")]
+    disturbances = args.disturb.split(",")
+    if not set(disturbances) <= set(DISTURBANCES):
+        raise SystemExit(f"--disturb takes {', '.join(DISTURBANCES)} (comma-separated), not {args.disturb!r}")
     gaps = tuple(float(g) for g in args.gap.split(","))
     if len(gaps) != 2 or not 0 < gaps[0] <= gaps[1] or not 0 < args.duration <= 600 or max(levels) > 5000:
         raise SystemExit("--gap needs 0 < min <= max, --duration 1-600 s, and at most 5000 calls")
@@ -296,12 +401,13 @@ def main() -> None:
 
                 asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
             results = []
-            deadline = time.monotonic() + sum(args.duration + 180 for _ in levels)  # hard bound
-            for calls in levels:
+            runs = [(calls, d) for calls in levels for d in disturbances]
+            deadline = time.monotonic() + sum(args.duration + 180 for _ in runs)  # hard bound
+            for calls, disturbance in runs:
                 if time.monotonic() > deadline:
                     break
-                print(f"level {calls} calls: connecting…", file=sys.stderr, flush=True)
-                level = asyncio.run(run_level(url, calls, args.duration, gaps, args.seed))  # type: ignore[arg-type]
+                print(f"level {calls} calls, disturbance {disturbance}: connecting…", file=sys.stderr, flush=True)
+                level = asyncio.run(run_level(url, calls, args.duration, gaps, args.seed, disturbance))  # type: ignore[arg-type]
                 figures = level.figures()
                 results.append(figures)
                 print(f"  {json.dumps(figures)}", file=sys.stderr, flush=True)
@@ -320,12 +426,12 @@ def main() -> None:
         print(json.dumps(report, indent=2))
         return
     print(f"\n{report['machine']}; each call sends an utterance every {gaps[0]:g}-{gaps[1]:g} s\n")
-    print("| concurrent calls | utterances/s | p50 ms | p99 ms | max ms | errors | dropped |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("| concurrent calls | while | utterances/s | p50 ms | p99 ms | max ms | errors | dropped | meanwhile |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---|")
     for r in results:
         print(
-            f"| {r['calls']:,} | {r['per_second']} | {r['p50_ms']} | {r['p99_ms']} | {r['max_ms']} "
-            f"| {r['errors']} | {r['dropped'] + r['failed_calls']} |"
+            f"| {r['calls']:,} | {r['disturbance']} | {r['per_second']} | {r['p50_ms']} | {r['p99_ms']} "
+            f"| {r['max_ms']} | {r['errors']} | {r['dropped'] + r['failed_calls']} | {json.dumps(r.get('disturbed'))} |"
         )
 
 

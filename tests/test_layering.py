@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "empathy_engine"
-CORE = ("perception", "state", "coaching", "results", "advice", "taxonomy", "events", "ingest")
+CORE = ("perception", "state", "coaching", "results", "advice", "taxonomy", "events", "ingest", "privacy")
 ABOVE_CORE = ("pipeline", "service", "store", "audit", "cli", "render", "bench", "demo", "client")
 #: (importing part, parts it must never import)
 FORBIDDEN: list[tuple[str, tuple[str, ...]]] = [
@@ -18,6 +18,8 @@ FORBIDDEN: list[tuple[str, tuple[str, ...]]] = [
     ("state", ("coaching",)),
     ("advice", ("perception", "state", "coaching", "results")),
     ("taxonomy", ("perception", "state", "coaching", "results", "advice")),
+    # The redactor stands alone: every path (ingest, the pipeline, the service, the store) calls it.
+    ("privacy", ("perception", "state", "coaching", "results", "advice", "ingest")),
     *((part, ABOVE_CORE) for part in CORE),
 ]
 #: Training-time only: the run-time path must work without them (pyproject's `train` extra).

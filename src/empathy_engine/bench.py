@@ -26,6 +26,21 @@ BUDGETS = {
     "state_kb_per_call": ("≤", 50.0),
     "prosody_rtf": ("≤", 0.02),
 }
+REDACTION_BUDGETS = {"p99_ms_per_utterance_redaction": ("≤", 1.0)}
+#: PII-heavy turns (written, spoken, recogniser text, a number read over turns) timed beside the
+#: built-in calls' own turns, so the figure covers the redactor's slow paths, not only clean text.
+PII_TURNS = (
+    ("agent", "Okay, whenever you're ready, go ahead with the card number."),
+    ("customer", "yeah it's four one one one... uh... double one one one"),
+    ("customer", "one one one one, one one one one one one one one"),
+    ("agent", "And the three digit security code on the back, and the expiration?"),
+    ("customer", "it's 737 and it expires oh eight twenty seven"),
+    ("customer", "my name is dana reyes and my email is dana dot reyes at gmail dot com"),
+    ("customer", "the address is 1423 Maple Street apt 4B, the gate code is star 2 7 1 9 pound"),
+    ("customer", "You can reach me at (312) 555-0142, my social is 219-09-9999, born March 14, 1985."),
+    ("customer", "It's a SEER 16 Trane, model XR16, you quoted $4,250 and it's 62 degrees in here at 10:30."),
+    ("customer", "routing number zero two six oh oh nine five nine three account 2384910023 pin 4417"),
+)
 SINGLE_THREAD = {
     "OPENBLAS_NUM_THREADS": "1",
     "OMP_NUM_THREADS": "1",
@@ -105,6 +120,42 @@ def measure(calls: int, model: str | None = None) -> dict[str, float]:
     }
 
 
+def measure_redaction(calls: int) -> dict[str, float]:
+    """Runs in the pinned child: the redactor alone, per utterance, over the built-in calls' turns
+    and the PII-heavy turns above, each call through its own `CallRedaction` as a live call runs it."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    from empathy_engine.demo import CALLS, load_call
+    from empathy_engine.events import Utterance
+    from empathy_engine.privacy import CallRedaction
+
+    demo = [[(e.speaker, e.text) for e in load_call(name).events() if isinstance(e, Utterance)] for name in CALLS]
+    conversations: list[list[tuple[str, str]]] = [[(str(s), t) for s, t in c] for c in demo]
+    conversations.append(list(PII_TURNS))
+    CallRedaction().turn("customer", PII_TURNS[1][1])  # compile the patterns before timing
+    latencies: list[float] = []
+    cpu: list[float] = []  # the thread's own CPU time: what the redactor costs, whatever else runs
+    chars = 0
+    for i in range(calls):
+        redaction = CallRedaction()
+        for speaker, text in conversations[i % len(conversations)]:
+            c, t = time.thread_time(), time.perf_counter()
+            redaction.turn(speaker, text)
+            latencies.append(time.perf_counter() - t)
+            cpu.append(time.thread_time() - c)
+            chars += len(text)
+    latencies.sort()
+    cpu.sort()
+    return {
+        "utterances_redacted": len(latencies),
+        "mean_chars_per_utterance": round(chars / len(latencies), 1),
+        "p50_ms_per_utterance_redaction": round(statistics.median(latencies) * 1000, 4),
+        "p99_ms_per_utterance_redaction": round(latencies[int(0.99 * (len(latencies) - 1))] * 1000, 4),
+        "max_ms_per_utterance_redaction": round(latencies[-1] * 1000, 4),
+        "p99_cpu_ms_per_utterance_redaction": round(cpu[int(0.99 * (len(cpu) - 1))] * 1000, 4),
+    }
+
+
 def _recognition_rtf(seconds: float = 20.0) -> float:
     """Seconds of pocketsphinx decoding per second of 8 kHz audio (reported, no budget)."""
     from empathy_engine.perception.prosody_bench import synthetic_speech
@@ -118,17 +169,23 @@ def _recognition_rtf(seconds: float = 20.0) -> float:
     return (time.perf_counter() - t) / seconds
 
 
-def run(calls: int, model: str | None = None) -> tuple[dict[str, float], list[Check]]:
-    """Measure in a fresh pinned child process and compare with the budgets."""
+def run(calls: int, model: str | None = None, redaction: bool = False) -> tuple[dict[str, float], list[Check]]:
+    """Measure in a fresh pinned child process and compare with the budgets (`redaction`: the
+    redactor's own benchmark instead of the engine's)."""
     env = {**os.environ, **SINGLE_THREAD}
-    cmd = [sys.executable, "-m", "empathy_engine.bench", str(calls), *([model] if model else [])]
+    what = ["--redaction"] if redaction else [*([model] if model else [])]
+    cmd = [sys.executable, "-m", "empathy_engine.bench", str(calls), *what]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "benchmark failed")
     figures = json.loads(out.stdout)
-    checks = [Check(name, figures[name], op, budget) for name, (op, budget) in BUDGETS.items()]
+    budgets = REDACTION_BUDGETS if redaction else BUDGETS
+    checks = [Check(name, figures[name], op, budget) for name, (op, budget) in budgets.items()]
     return figures, checks
 
 
 if __name__ == "__main__":
-    print(json.dumps(measure(int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else None)))
+    if sys.argv[2:] == ["--redaction"]:
+        print(json.dumps(measure_redaction(int(sys.argv[1]))))
+    else:
+        print(json.dumps(measure(int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else None)))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from empathy_engine.perception.prosody import ProsodyPerceiver, VoiceReading, Vo
 from empathy_engine.perception.prosody_fusion import voice_signals
 from empathy_engine.perception.text import TextEmotionPerceiver, TextReading
 from empathy_engine.perception.text_model import DEFAULT_MODEL, TextModel
+from empathy_engine.privacy import CallRedaction
 from empathy_engine.results import AgentTurn, ConversationResult, CustomerInsight, Insight
 from empathy_engine.state.tracker import CallMemory, fuse
 
@@ -122,13 +123,23 @@ class CallSession:
         self.voice: VoiceTracker | None = None  # made at the first turn that comes with audio
         self.recording: Recording | None = None  # the call recording, read once when first needed
         self.answering: np.ndarray | None = None  # the last turn, as the next one's context
+        self.redaction = CallRedaction()  # what the agent last asked for: masks an answer said over turns
 
     def feed(self, utterance: Utterance, voice: VoiceReading | None = None) -> Insight:
         """One turn's result. `voice`: a tone-of-voice reading already taken from a live audio
         stream (telephony); without it, the turn's own audio or the call recording is read."""
+        return self.hear(utterance, voice)[0]
+
+    def hear(self, utterance: Utterance, voice: VoiceReading | None = None) -> tuple[Insight, Utterance]:
+        """One turn's result and the turn as the engine read it: PII masked (privacy/) before any
+        perceiver sees it, so what is stored, shown and replayed is the masked text. A partial
+        utterance (final=False) is masked without moving the call's redaction state on."""
+        text, _ = self.redaction.turn(utterance.speaker, utterance.text, advance=utterance.final)
+        if text != utterance.text:
+            utterance = replace(utterance, text=text)
         if utterance.speaker == "customer":
-            return self._customer(utterance, voice)
-        return self._agent(utterance)
+            return self._customer(utterance, voice), utterance
+        return self._agent(utterance), utterance
 
     def _customer(self, u: Utterance, voice: VoiceReading | None) -> CustomerInsight:
         m = self.memory
@@ -196,4 +207,5 @@ class CallSession:
 
     def state_bytes(self) -> int:
         """Size of what this call keeps between turns (the shared model is not counted)."""
-        return len(pickle.dumps((self.memory, self.window, self.coaching, self.escalating, self.voice, self.answering)))
+        kept = (self.memory, self.window, self.coaching, self.escalating, self.voice, self.answering, self.redaction)
+        return len(pickle.dumps(kept))

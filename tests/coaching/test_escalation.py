@@ -115,8 +115,9 @@ def test_escalation_handoff_packet(engine: Engine) -> None:
     assert first.split(" ")[0] in {"Frustrated", "Distrustful"}
     assert set(handoff["states"]) >= {"frustration", "distrust", "neutral"}
     assert len(handoff["trajectory"]) == 2
-    assert handoff["context"]["name"] == "Dana" and handoff["context"]["person"] == "your mother"
-    assert handoff["opening_line"].startswith("Hi Dana, I'm taking over from our assistant")
+    # The name is PII, masked when the call is read (privacy/): the packet greets without it.
+    assert "name" not in handoff["context"] and handoff["context"]["person"] == "your mother"
+    assert handoff["opening_line"].startswith("Hi, I'm taking over from our assistant")
 
 
 def test_escalation_only_for_bot_calls(engine: Engine) -> None:

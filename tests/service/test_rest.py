@@ -72,10 +72,11 @@ def test_rest_customers_create_update_read(any_client: TestClient) -> None:
     conflict = any_client.post("/v1/customers", json=body)
     assert conflict.status_code == 409 and "PATCH" in conflict.json()["detail"]
     patched = any_client.patch("/v1/customers/c-7", json={"name": "Dana Reyes"}).json()
-    assert patched["name"] == "Dana Reyes" and patched["notes"] == ["elderly mother"]
+    # A name is PII: stored as its mask (privacy/), so no screen or audit shows it.
+    assert patched["name"] == "[NAME]" and patched["notes"] == ["elderly mother"]
     patched = any_client.patch("/v1/customers/c-7", json={"prior_contacts": []}).json()
     assert patched["prior_contacts"] == []
-    assert any_client.get("/v1/customers/c-7").json()["name"] == "Dana Reyes"
+    assert any_client.get("/v1/customers/c-7").json()["name"] == "[NAME]"
     assert any_client.get("/v1/customers").json()["total"] == 1
     assert any_client.patch("/v1/customers/nobody", json={"name": "x"}).status_code == 404
     assert any_client.get("/v1/customers/nobody").status_code == 404
@@ -105,7 +106,7 @@ def test_rest_customers_csv_import_reports_bad_rows_and_is_idempotent(any_client
     again = any_client.post("/v1/customers/import", content=CSV.encode("utf-8-sig")).json()
     assert (again["customers_created"], again["notes_added"], again["contacts_added"]) == (0, 0, 0)
     dana = any_client.get("/v1/customers/c-7").json()
-    assert dana["name"] == "Dana Reyes" and dana["notes"] == ["worries about her elderly mother"]
+    assert dana["name"] == "[NAME]" and dana["notes"] == ["worries about her elderly mother"]
     assert dana["prior_contacts"] == [
         {"at": "2025-12-20T10:00:00-05:00", "issue": "no heat", "outcome": "tech no-show"}
     ]

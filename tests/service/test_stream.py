@@ -8,6 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from empathy_engine.pipeline import Engine
+from empathy_engine.privacy import CallRedaction
 from tests.service.helpers import batch_result, comparable, demo_conversation, header, turn_result, utterance
 
 CALL = "/v1/calls/{}/stream"
@@ -24,7 +25,7 @@ def test_stream_call_gives_the_batch_results_and_stores_them(any_client: TestCli
     with any_client.websocket_connect(CALL.format("furnace-1")) as ws:
         started = ask(ws, {"type": "start", "call": header(conversation)})
         assert started["type"] == "started" and started["next_turn"] == 0
-        assert started["call"]["customer"]["name"] == "Dana Reyes"
+        assert started["call"]["customer"]["name"] == "[NAME]"  # PII: masked before it is stored or shown
         for i, turn in enumerate(conversation["turns"]):
             frame = ask(ws, utterance(turn["speaker"], turn["text"], t=turn["t"], turn=i))
             assert frame["type"] == "insight" and frame["turn"] == i and frame["provisional"] is False
@@ -38,7 +39,9 @@ def test_stream_call_gives_the_batch_results_and_stores_them(any_client: TestCli
 
     stored = any_client.get("/v1/calls/furnace-1").json()
     assert stored["status"] == "ended" and stored["summary"] == batch["summary"]
-    assert [t["text"] for t in stored["turns"]] == [t["text"] for t in conversation["turns"]]
+    masked = CallRedaction()  # stored as the redactor read each turn (the agent's "this is Sam" -> [NAME])
+    expected = [masked.turn(t["speaker"], t["text"])[0] for t in conversation["turns"]]
+    assert [t["text"] for t in stored["turns"]] == expected
     assert [t["result"] for t in stored["turns"]] == insights
 
 
@@ -195,7 +198,7 @@ def test_stream_crm_customer_becomes_call_context(client: TestClient) -> None:
     with client.websocket_connect(CALL.format("stranger")) as ws:
         ask(ws, start)
         stranger = ask(ws, utterance("customer", text))
-    assert started["call"]["customer"]["name"] == "Dana Reyes"
+    assert started["call"]["customer"]["name"] == "[NAME]"
     assert started["call"]["customer"]["prior_contacts"][0]["outcome"] == "tech no-show"
     # The unresolved no-show in the CRM raises distrust and frustration, as it would in the header.
     assert known["states"]["distrust"] > stranger["states"]["distrust"]

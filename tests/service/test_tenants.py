@@ -107,7 +107,13 @@ def ask(ws: Any, event: dict[str, Any]) -> dict[str, Any]:
 
 
 def start(name: str, customer_id: str | None = None) -> dict[str, Any]:
-    return {"type": "start", "call": {"customer": {"name": name, **({"id": customer_id} if customer_id else {})}}}
+    # The agent id tells the tenants' calls apart on the board (customers' names are masked as PII).
+    customer = {"name": name, **({"id": customer_id} if customer_id else {})}
+    return {"type": "start", "call": {"agent": {"id": agent_of(name)}, "customer": customer}}
+
+
+def agent_of(name: str) -> str:
+    return name.replace(" ", "-")
 
 
 def stream(side: As, call_id: str, texts: list[str], end: bool) -> None:
@@ -151,7 +157,7 @@ def test_tenants_customers_stay_apart(world: World) -> None:
 
     assert bravo.get("/v1/customers/cust-1").status_code == 404
     assert bravo.get("/v1/customers").json()["total"] == 0
-    assert bravo.send("PATCH", "/v1/customers/cust-1", json={"name": "Mallory"}).status_code == 404
+    assert bravo.send("PATCH", "/v1/customers/cust-1", json={"notes": ["bravo was here"]}).status_code == 404
     imported = bravo.send(
         "POST",
         "/v1/customers/import",
@@ -161,7 +167,7 @@ def test_tenants_customers_stay_apart(world: World) -> None:
     assert imported.json()["customers_created"] == 1  # bravo's own cust-1, not a note on alpha's
 
     assert alpha.get("/v1/customers/cust-1").json()["notes"] == ["alpha's note"]
-    assert alpha.get("/v1/customers/cust-1").json()["name"] == "Dana"
+    assert alpha.get("/v1/customers/cust-1").json()["notes"] == ["alpha's note"]  # the name is masked (PII)
     assert bravo.get("/v1/customers/cust-1").json()["notes"] == ["bravo's note"]
     with bravo.ws("/v1/calls/c2/stream") as ws:  # a call's CRM context is its own tenant's customer
         started = ask(ws, start("Bravo caller", customer_id="cust-1"))
@@ -183,22 +189,24 @@ def test_tenants_board_and_watch_feeds_stay_apart(world: World) -> None:
                 assert ask(stream_b, {"type": "resume"})["code"] == "unknown_call"  # no taking alpha's call over
                 assert ask(stream_b, start("bravo customer"))["type"] == "started"
                 snapshot = watch_b.receive_json()
-                assert snapshot["type"] == "snapshot" and snapshot["call"]["customer"]["name"] == "bravo customer"
+                assert snapshot["type"] == "snapshot" and snapshot["call"]["agent"] == agent_of("bravo customer")
                 ask(stream_a, utterance("customer", "Alpha's second words."))
                 ask(stream_b, utterance("customer", "Bravo's words."))
                 turn = watch_b.receive_json()  # alpha's turn came first, and never reached bravo's watcher
                 assert turn["type"] == "turn" and turn["entry"]["text"] == "Bravo's words."
                 rows = _board_until(board_b, turns=1)
-            assert [(r["call_id"], r["customer"]) for r in rows] == [("c1", "bravo customer")]
+            assert [(r["call_id"], r["agent"]) for r in rows] == [("c1", agent_of("bravo customer"))]
     with alpha.ws("/v1/board/watch") as board_a:  # both c1 calls are live; alpha's board shows its own
-        assert [(r["call_id"], r["customer"]) for r in board_a.receive_json()["calls"]] == [("c1", "alpha customer")]
+        assert [(r["call_id"], r["agent"]) for r in board_a.receive_json()["calls"]] == [
+            ("c1", agent_of("alpha customer"))
+        ]
 
 
 def _board_until(board: Any, turns: int) -> list[dict[str, Any]]:
     """Board frames until the only call shows `turns` turns; every frame must hold bravo's calls only."""
     while True:
         frame = board.receive_json()
-        assert all(r["customer"] == "bravo customer" for r in frame["calls"]), frame
+        assert all(r["agent"] == agent_of("bravo customer") for r in frame["calls"]), frame
         if frame["calls"] and frame["calls"][0]["turns"] == turns:
             return frame["calls"]  # type: ignore[no-any-return]
 

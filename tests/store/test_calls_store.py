@@ -152,7 +152,8 @@ def test_store_customers_create_update_and_merge(db: Engine) -> None:
     assert created is not None and created.prior_contacts == (no_show,)
     assert run(db, lambda c: customers.create_customer(c, T, "c-7", "Other", [], [])) is None
     updated = run(db, lambda c: customers.update_customer(c, T, "c-7", {"notes": ["baby at home"]}))
-    assert updated.notes == ("baby at home",) and updated.name == "Dana" and updated.prior_contacts == (no_show,)
+    # The name is PII: every write stores its mask (privacy/).
+    assert updated.notes == ("baby at home",) and updated.name == "[NAME]" and updated.prior_contacts == (no_show,)
     assert run(db, lambda c: customers.update_customer(c, T, "nobody", {"name": "x"})) is None
     merged = run(db, lambda c: customers.merge_customer(c, T, "c-7", None, ["baby at home", "new"], [no_show]))
     assert (merged.created, merged.notes_added, merged.contacts_added) == (False, 1, 0)

@@ -242,6 +242,14 @@ def _run(source: Iterable[Any], options: AuditOptions, total: int | None, err: C
     except BrokenProcessPool as e:
         err.print(f"[bold red]error:[/] a worker process died ({e}); try fewer --workers or more memory")
         raise typer.Exit(1) from None
+    except OSError as e:  # an output that cannot be written (disk full, permissions)
+        err.print(f"[bold red]error:[/] cannot write the audit's outputs: {e.strerror or e} ({e.filename or ''})")
+        err.print("nothing partial was left: each output is written whole or not at all")
+        raise typer.Exit(1) from None
+    except Exception as e:  # a bug of ours: a clear message and untouched outputs, not a traceback
+        err.print(f"[bold red]error:[/] the audit stopped: {type(e).__name__}: {e} - please report it")
+        err.print("nothing partial was left: each output is written whole or not at all")
+        raise typer.Exit(1) from None
 
 
 def _print_outcome(run: AuditRun, options: AuditOptions, err: Console) -> None:

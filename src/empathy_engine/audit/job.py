@@ -27,7 +27,7 @@ from empathy_engine.audit.runner import (
     run,
 )
 from empathy_engine.audit.summary import SummarySettings, summarise
-from empathy_engine.audit.writers import CsvWriter, JsonWriter
+from empathy_engine.audit.writers import CsvWriter, JsonWriter, write_atomically
 from empathy_engine.store.replay import EngineRecord
 
 #: The report lists this many failed inputs; the JSON output lists them all.
@@ -88,24 +88,16 @@ def run_audit(
             on_failure(f)
 
         _read_labels(options, store, failed)
-        json_out = JsonWriter(options.json, header) if options.json else None
-        csv_out = CsvWriter(options.csv) if options.csv else None
-
-        def chunk(result: ChunkResult) -> None:
-            store.add_calls(result.join_rows)
-            if json_out:
-                json_out.lines(result.json_lines)
-            if csv_out:
-                csv_out.rows(result.csv_rows)
-
-        outputs = frozenset(name for name, path in (("json", options.json), ("csv", options.csv)) if path)
-        executor = executor or executor_for(options.workers)
-        stats = run(source, executor, aggregate, chunk, failed, progress, options.chunk, outputs, options.engine)
-        summary = _summary(aggregate, store, options, stats, header)
-        if csv_out:
-            csv_out.close()
-        if json_out:
-            json_out.close(store.failures(), summary)
+        outputs = _Outputs(options, header, store)
+        try:
+            executor = executor or executor_for(options.workers)
+            chunk, kinds = options.chunk, outputs.kinds
+            stats = run(source, executor, aggregate, outputs.chunk, failed, progress, chunk, kinds, options.engine)
+            summary = _summary(aggregate, store, options, stats, header)
+            outputs.close(summary)
+        except BaseException:  # nothing half-written is left behind: each output is all there or not there
+            outputs.abort()
+            raise
         outcome = AuditRun(summary, stats, store.failed, 0.0)
         if options.report:
             t = time.perf_counter()
@@ -113,6 +105,40 @@ def run_audit(
             outcome.report_s = time.perf_counter() - t
     outcome.wall_s = time.perf_counter() - started
     return outcome
+
+
+class _Outputs:
+    """The JSON and CSV outputs the options ask for, filled chunk by chunk, committed or discarded together."""
+
+    def __init__(self, options: AuditOptions, header: dict[str, Any], store: JoinStore) -> None:
+        self.store = store
+        self.json = JsonWriter(options.json, header) if options.json else None
+        try:
+            self.csv = CsvWriter(options.csv) if options.csv else None
+        except BaseException:
+            self.abort()
+            raise
+        self.kinds = frozenset(name for name, path in (("json", options.json), ("csv", options.csv)) if path)
+
+    def chunk(self, result: ChunkResult) -> None:
+        self.store.add_calls(result.join_rows)
+        if self.json:
+            self.json.lines(result.json_lines)
+        if self.csv:
+            self.csv.rows(result.csv_rows)
+
+    def close(self, summary: dict[str, Any]) -> None:
+        if self.csv:
+            self.csv.close()
+            self.csv = None
+        if self.json:
+            self.json.close(self.store.failures(), summary)
+            self.json = None
+
+    def abort(self) -> None:
+        for writer in (getattr(self, "json", None), getattr(self, "csv", None)):
+            if writer is not None:
+                writer.abort()
 
 
 def _read_labels(options: AuditOptions, store: JoinStore, failed: Callable[[FailedInput], None]) -> None:
@@ -145,4 +171,4 @@ def _write_report(path: Path, summary: dict[str, Any], store: JoinStore) -> None
     from empathy_engine.audit.report import render
 
     failures = list(islice(store.failures(), REPORT_FAILURES))
-    path.write_text(render(summary, failures), encoding="utf-8")
+    write_atomically(path, render(summary, failures))

@@ -61,10 +61,10 @@ def _rating(value: str, column: str) -> int | None:
         return None
     try:
         n = int(float(v))
-    except ValueError:
-        raise ValueError(f"column {column}: expected a whole number 1-5, got {value!r}") from None
+    except (ValueError, OverflowError):  # "nine", "nan", "1e400" (inf), a 5,000-digit number
+        raise ValueError(f"column {column}: expected a whole number 1-5, got {value[:40]!r}") from None
     if not 1 <= n <= 5 or float(v) != n:
-        raise ValueError(f"column {column}: expected a whole number 1-5, got {value!r}")
+        raise ValueError(f"column {column}: expected a whole number 1-5, got {value[:40]!r}")
     return n
 
 

@@ -6,7 +6,6 @@ little each call remembers: how far along each state's path the agent has come.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,7 +13,7 @@ import numpy as np
 from empathy_engine.advice import CueCard
 from empathy_engine.coaching.exemplars import ExemplarLibrary
 from empathy_engine.coaching.phrasing import fill, needs_only_name, render
-from empathy_engine.coaching.playbook import PLACEHOLDER, Playbook, Step
+from empathy_engine.coaching.playbook import PLACEHOLDER, Playbook, Step, compile_pattern
 from empathy_engine.perception.context import CallFacts
 from empathy_engine.results import CustomerTurn
 from empathy_engine.taxonomy import AgentBehaviour, level
@@ -38,8 +37,8 @@ class Coach:
     def __init__(self, playbook: Playbook, exemplars: ExemplarLibrary | None = None) -> None:
         self.playbook = playbook
         self.exemplars = exemplars or ExemplarLibrary()
-        flags = re.IGNORECASE
-        self.hazards = [(h, [re.compile(p, flags) for p in h.patterns]) for h in playbook.safety]
+        # RE2, not `re`: a user's pattern runs in linear time, so no playbook can stall a call.
+        self.hazards = [(h, [compile_pattern(p) for p in h.patterns]) for h in playbook.safety]
 
     def card_for(self, turn: CustomerTurn, text: str, fingerprint: np.ndarray, memory: CoachMemory) -> CueCard | None:
         """The one card to show for this customer turn (None when nothing calls for one)."""

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from empathy_engine.ingest.limits import load_json
+
 SIMILARITY = 0.80  # cosine of the text model's pooled features: "fits the situation closely"
 
 
@@ -66,7 +68,7 @@ class ExemplarLibrary:
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
+                row = load_json(line)  # a user's file: the limits of every outside input
                 fp = np.asarray(row["fingerprint"], dtype=np.float32)
                 items.append(Exemplar(row["state"], row["step"], row["customer"], row["agent"], row["source"],
                                       fp / (np.linalg.norm(fp) or 1.0)))

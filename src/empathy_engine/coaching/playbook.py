@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import re2
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -21,8 +22,23 @@ RiderName = Literal[
 ]
 
 
+#: Deeper than any playbook needs (the shipped one is 6 levels); refused before PyYAML recurses.
+MAX_YAML_DEPTH = 32
+MAX_YAML_BYTES = 1024 * 1024
+
+
 class PlaybookError(ValueError):
     """A playbook that cannot be used; the message names the file, the line and the field."""
+
+
+def compile_pattern(pattern: str) -> Any:
+    """A hazard pattern compiled with RE2, case-insensitive: matching time is linear in the text,
+    so no pattern (`(a+)+$` included) can stall a call. Raises `re2.error` for what RE2 cannot
+    run in linear time (backreferences, lookarounds)."""
+    options = re2.Options()
+    options.case_sensitive = False
+    options.log_errors = False  # the error comes back to the user in the playbook message instead
+    return re2.compile(pattern, options)
 
 
 class _Model(BaseModel):
@@ -64,11 +80,22 @@ class Hazard(_Model):
     @classmethod
     def _compiles(cls, patterns: list[str]) -> list[str]:
         for p in patterns:
-            try:
-                re.compile(p)
-            except re.error as e:
-                raise ValueError(f"pattern {p!r} is not a valid regular expression: {e}") from None
+            if problem := pattern_problem(p):
+                raise ValueError(problem)
         return patterns
+
+
+def pattern_problem(pattern: str) -> str | None:
+    """Why RE2 cannot run `pattern` (None when it can)."""
+    try:
+        compile_pattern(pattern)
+    except re2.error as e:
+        reason = e.args[0].decode(errors="replace") if e.args and isinstance(e.args[0], bytes) else str(e)
+        return (
+            f"pattern {pattern!r} is not a regular expression RE2 can run in linear time ({reason}); "
+            "backreferences and lookarounds are not supported - rewrite it without them"
+        )
+    return None
 
 
 class Rider(_Model):
@@ -104,6 +131,17 @@ def _check_shape(data: dict[str, Any], name: str) -> None:
             raise PlaybookError(f"{name}: '{key}' must be {what}, got {type(value).__name__}")
     if any(not isinstance(h, dict) for h in data.get("safety") or []):
         raise PlaybookError(f"{name}: each entry of 'safety' must be a mapping with id, patterns, do, say")
+
+
+def _check_patterns(data: dict[str, Any], name: str, node: yaml.Node | None) -> None:
+    """A user file's hazard patterns, checked where they are written (the merged list renumbers them)."""
+    for i, hazard in enumerate(data.get("safety") or []):
+        patterns = hazard.get("patterns")
+        for j, pattern in enumerate(patterns if isinstance(patterns, list) else []):
+            problem = pattern_problem(pattern) if isinstance(pattern, str) else None
+            if problem:
+                line = _line_of(node, ("safety", i, "patterns", j)) if node is not None else None
+                raise PlaybookError(f"{name}{f':{line}' if line else ''}: safety[{i}].patterns[{j}]: {problem}")
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -146,8 +184,27 @@ def _describe(error: ValidationError, name: str, nodes: dict[str, yaml.Node]) ->
     return "\n".join(lines)
 
 
+def _check_structure(text: str, name: str) -> None:
+    """Size, depth and aliases, checked on PyYAML's event stream (which does not recurse) before
+    anything builds nested objects: deep nesting and alias bombs are refused with a clear error."""
+    if len(text) > MAX_YAML_BYTES:
+        raise PlaybookError(f"{name}: the playbook is {len(text)} characters; at most {MAX_YAML_BYTES}")
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent):
+            raise PlaybookError(f"{name}:{line}: YAML aliases (*{event.anchor}) are not allowed in a playbook")
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                raise PlaybookError(f"{name}:{line}: nested too deeply; a playbook has at most {MAX_YAML_DEPTH} levels")
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            depth -= 1
+
+
 def _read_yaml(text: str, name: str) -> tuple[dict[str, Any], yaml.Node | None]:
     try:
+        _check_structure(text, name)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
@@ -185,6 +242,7 @@ def load_playbook(path: str | Path | None = None) -> Playbook:
             nodes["user"] = user_node
         name = str(file)
         _check_shape(user, name)
+        _check_patterns(user, name, user_node)
         data = _merge(base, user)
     try:
         return Playbook.model_validate(data)

@@ -7,6 +7,8 @@ header) and refuse the rest with a message that names the file and the fix.
 
 from __future__ import annotations
 
+import os
+import stat
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +21,9 @@ import numpy as np
 ANALYSIS_RATE = 8000
 MIN_RATE = 4000
 MAX_RATE = 192_000
+#: The largest WAV file read (an hour of stereo 16-bit audio at 48 kHz is 660 MiB); a bigger one
+#: is refused before a byte of it is read, so a path to /dev/zero cannot eat the memory.
+MAX_AUDIO_BYTES = 1024 * 1024 * 1024
 
 _PCM, _FLOAT, _ALAW, _MULAW, _EXTENSIBLE = 1, 3, 6, 7, 0xFFFE
 _CODEC_NAMES = {2: "MS ADPCM", 0x11: "IMA ADPCM", 0x31: "GSM 6.10", 0x50: "MPEG", 0x55: "MP3", 0x161: "WMA"}
@@ -138,6 +143,34 @@ def resample(x: np.ndarray, rate: int, target: int = ANALYSIS_RATE) -> np.ndarra
     return resample_poly(x, target // g, rate // g, axis=0).astype(np.float32)
 
 
+def _read_capped(path: str | Path, name: str) -> bytes:
+    """The bytes of a regular file of at most MAX_AUDIO_BYTES. Opened non-blocking and checked
+    on the open descriptor, so a FIFO, a device or a file swapped in after a check is refused at once."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise AudioError(f"{name}: audio file not found") from None
+    except OSError as e:
+        raise AudioError(f"{name}: cannot read audio file ({e.strerror or e})") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_AUDIO_BYTES:
+        os.close(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise AudioError(f"{name}: not a regular file (a device, FIFO or folder); give the path of a WAV file")
+        raise AudioError(
+            f"{name}: audio file is {info.st_size} bytes; at most {MAX_AUDIO_BYTES} are read - split the "
+            "recording or downsample it (`sox in.wav -r 8000 out.wav`)"
+        )
+    with os.fdopen(fd, "rb") as f:
+        try:
+            raw = f.read(MAX_AUDIO_BYTES + 1)  # a file that grows while read still stops at the cap
+        except OSError as e:
+            raise AudioError(f"{name}: cannot read audio file ({e.strerror or e})") from None
+    if len(raw) > MAX_AUDIO_BYTES:
+        raise AudioError(f"{name}: audio file grew past {MAX_AUDIO_BYTES} bytes while it was read")
+    return raw
+
+
 def read_wav(path: str | Path, *, rate: int | None = ANALYSIS_RATE, mono: bool = True) -> Audio:
     """Read a WAV file; resample to `rate` (None keeps the file's rate).
 
@@ -145,13 +178,7 @@ def read_wav(path: str | Path, *, rate: int | None = ANALYSIS_RATE, mono: bool =
     the customer alone); a call recording with one channel per speaker uses `read_recording`.
     """
     name = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise AudioError(f"{name}: audio file not found") from None
-    except OSError as e:
-        raise AudioError(f"{name}: cannot read audio file ({e.strerror or e})") from None
-    chunks = _chunks(raw, name)
+    chunks = _chunks(_read_capped(path, name), name)
     x, file_rate = _decode(chunks[b"fmt "], chunks[b"data"], name)
     if mono and x.shape[1] != 1:
         raise AudioError(

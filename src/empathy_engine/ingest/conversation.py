@@ -25,12 +25,15 @@ from empathy_engine.events import (
     RecordingRef,
     Utterance,
 )
+from empathy_engine.ingest.limits import BAD_CALL_ID, CALL_ID, JsonLimitError, load_json
+from empathy_engine.privacy import CallRedaction, Entity, mask_of, redact_text
 
 #: A turn longer than this is not a turn: it is refused with a clear error.
 MAX_TEXT_CHARS = 20_000
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+CallId = Annotated[str, StringConstraints(pattern=CALL_ID.pattern)]
 
 
 class _Model(BaseModel):
@@ -81,7 +84,7 @@ class CallHeaderV1(_Model):
 class ConversationV1(CallHeaderV1):
     """One conversation, as documented in docs/conversation-format.md."""
 
-    id: NonEmpty
+    id: CallId
     recording: RecordingV1 | None = None
     turns: list[TurnV1] = Field(min_length=1)
 
@@ -90,8 +93,15 @@ class ConversationV1(CallHeaderV1):
         recording = None
         if self.recording:
             recording = RecordingRef(_resolve(self.recording.path, base) or "", tuple(self.recording.channels.items()))
+        redaction = CallRedaction()  # PII masked here, before any reader of the events sees it
         turns = [
-            Utterance(t.speaker, t.text, t.t, _resolve(t.audio, base), end=t.end or self._next_start(i))
+            Utterance(
+                t.speaker,
+                redaction.turn(t.speaker, t.text)[0],
+                t.t,
+                _resolve(t.audio, base),
+                end=t.end or self._next_start(i),
+            )
             for i, t in enumerate(self.turns)
         ]
         return [call_started(self.id, self, recording), *turns, CallEnded()]
@@ -119,11 +129,13 @@ def call_started(call_id: str, header: CallHeaderV1, recording: RecordingRef | N
         handled_by=header.handled_by,
         service=header.service,
         started_at=header.started_at,
-        customer=CustomerProfile(
+        customer=CustomerProfile(  # the CRM's words masked like a turn's; a name is a name
             id=customer.id,
-            name=customer.name,
-            notes=tuple(customer.notes),
-            prior_contacts=tuple(PriorContact(p.issue, p.outcome, p.at) for p in customer.prior_contacts),
+            name=mask_of(Entity.NAME) if customer.name and customer.name.strip() else customer.name,
+            notes=tuple(redact_text(n) for n in customer.notes),
+            prior_contacts=tuple(
+                PriorContact(redact_text(p.issue), redact_text(p.outcome), p.at) for p in customer.prior_contacts
+            ),
         ),
         agent_id=header.agent.id,
         recording=recording,
@@ -197,6 +209,8 @@ def describe(error: ValidationError) -> str:
             msg = f"is {len(got)} characters; a turn may have at most {MAX_TEXT_CHARS}"
         elif e["type"] == "string_too_short":
             msg = "is empty"
+        elif e["type"] == "string_pattern_mismatch" and loc == "id":
+            msg = f"{json.dumps(got)[:60]} refused; {BAD_CALL_ID}"
         elif e["type"] == "too_short" and loc == "turns":
             msg = "has no turns; a conversation needs at least one"
         elif e["type"] == "literal_error":
@@ -240,7 +254,10 @@ def read_bytes(data: bytes, name: str, base: Path | None, jsonl: bool) -> Iterat
             yield text
             return
         try:
-            obj = json.loads(text)
+            obj = load_json(text)
+        except JsonLimitError as e:
+            yield InputError(name, str(e))
+            return
         except json.JSONDecodeError as e:
             if text.lstrip().startswith("{") and "\n{" in text:  # JSON lines in a .json file
                 yield from read_bytes(data, name, base, jsonl=True)
@@ -264,9 +281,12 @@ def read_lines(lines: Iterable[bytes], name: str, base: Path | None) -> Iterator
             yield line
             continue
         try:
-            obj = json.loads(line)
+            obj = load_json(line)
         except json.JSONDecodeError as e:
             yield InputError(where, _json_error(e))
+            continue
+        except JsonLimitError as e:
+            yield InputError(where, str(e))
             continue
         yield parse(obj, where, base)
 

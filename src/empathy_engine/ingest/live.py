@@ -9,7 +9,6 @@ user's description of the same thing, with examples.
 from __future__ import annotations
 
 import json
-import re
 import time
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -18,10 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from empathy_engine.events import CallStarted, Utterance
 from empathy_engine.ingest.conversation import MAX_TEXT_CHARS, CallHeader, call_started, describe
-
-#: Call ids go into URLs, logs and the database: keep them plain.
-CALL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$")
-BAD_CALL_ID = "a call id is 1-200 letters, digits and . _ : @ - characters, starting with a letter or digit"
+from empathy_engine.ingest.limits import BAD_CALL_ID as BAD_CALL_ID  # the call-id rule lives in ingest/limits.py
+from empathy_engine.ingest.limits import CALL_ID as CALL_ID
+from empathy_engine.ingest.limits import JsonLimitError, load_json
+from empathy_engine.ingest.limits import is_call_id as is_call_id
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS)]
 
@@ -92,11 +91,11 @@ def parse_event(text: str, max_bytes: int) -> ClientEvent:
             "frame_too_large", f"an event may be at most {max_bytes} bytes; this one is {len(text.encode())}"
         )
     try:
-        obj = json.loads(text)
+        obj = load_json(text)
     except json.JSONDecodeError as e:
         raise ProtocolError("invalid_json", f"malformed JSON at column {e.colno}: {e.msg}") from None
-    except RecursionError:  # deep nesting fits in a small frame; refuse it rather than drop the socket
-        raise ProtocolError("invalid_json", "JSON nested too deeply; an event is a flat JSON object") from None
+    except JsonLimitError as e:  # deep nesting, huge numbers, NaN, NUL: refused, never a dropped socket
+        raise ProtocolError("invalid_json", str(e)) from None
     if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
         raise ProtocolError("invalid_event", 'an event is a JSON object with a "type" field')
     kind = obj["type"]

@@ -17,6 +17,7 @@ from typing import Any
 
 from empathy_engine.events import Speaker
 from empathy_engine.ingest.conversation import MAX_TEXT_CHARS, InputError, Loaded, parse
+from empathy_engine.ingest.limits import JsonLimitError, load_json
 
 #: A transcript file larger than this is refused before it is read (a day of calls in one CSV is
 #: far smaller); JSON lines (`.jsonl`) are read a line at a time and have no such cap.
@@ -70,11 +71,11 @@ def load_json_object(data: bytes, name: str, what: str) -> dict[str, Any]:
     """A vendor's JSON document as a dict; malformed, too deep or not an object is a FormatError."""
     text = decode(data, name)
     try:
-        obj = json.loads(text)
+        obj = load_json(text)  # depth, number and character limits, as every JSON we read from outside
     except json.JSONDecodeError as e:
         raise FormatError(f"{name}:{e.lineno}", f"malformed JSON at column {e.colno}: {e.msg}") from None
-    except RecursionError:  # nesting deeper than the interpreter allows: no vendor file is like that
-        raise FormatError(name, "JSON nested too deeply to be a transcript") from None
+    except JsonLimitError as e:
+        raise FormatError(name, str(e)) from None
     if not isinstance(obj, dict):
         raise FormatError(name, f"expected a JSON object ({what}), got {type(obj).__name__}")
     return obj

@@ -19,6 +19,7 @@ from typing import Any, Literal, Protocol, cast
 
 from empathy_engine.events import CallStarted, Event
 from empathy_engine.ingest.conversation import AgentV1, CallHeaderV1, CustomerV1, call_started
+from empathy_engine.ingest.limits import BAD_CALL_ID, JsonLimitError, is_call_id, load_json
 
 _HANDLERS = ("human", "bot")
 
@@ -55,11 +56,11 @@ class TelephonySerializer(Protocol):
 def parse_object(text: str | bytes, protocol: str) -> dict[str, Any]:
     """One text frame as a JSON object, or a WireError saying what the protocol expects."""
     try:
-        value = json.loads(text)
+        value = load_json(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise WireError(f"not JSON ({err}); {protocol} sends one JSON object per text frame") from None
-    except RecursionError:  # deep nesting fits in a small frame; refuse it rather than drop the socket
-        raise WireError(f"JSON nested too deeply; {protocol} sends flat JSON objects") from None
+    except JsonLimitError as err:  # deep nesting, huge numbers, NaN, NUL: refused, never a dropped socket
+        raise WireError(f"{err}; {protocol} sends small, flat JSON objects") from None
     if not isinstance(value, dict):
         raise WireError(f"a JSON {type(value).__name__} where {protocol} sends a JSON object per text frame")
     return value
@@ -105,8 +106,11 @@ def call_from_parameters(call_id: str, parameters: Mapping[str, Any], where: str
     """The call header from the platform's custom parameters (Twilio customParameters, AudioHook customConfig).
 
     Understood keys: `customer_id`, `customer_name`, `service`, `handled_by` ("human" or "bot"),
-    `agent_id`, `started_at` (ISO 8601). Others are ignored.
+    `agent_id`, `started_at` (ISO 8601). Others are ignored. The platform's call id obeys the
+    same rule as every other call id (a callSid of `../../etc/passwd` is refused).
     """
+    if not is_call_id(call_id):
+        raise WireError(f"{where}: call id {call_id[:60]!r} refused; {BAD_CALL_ID}")
 
     def text(key: str) -> str | None:
         value = parameters.get(key)

@@ -107,7 +107,8 @@ def call_facts(
     """What makes a card personal. `unresolved`: the call's recent unresolved contacts, when already read."""
     settings = settings or ContextSettings()
     customer = call.customer
-    name = customer.name.split()[0] if customer.name and customer.name.strip() else None
+    # A masked name ("[NAME]", privacy/) is no name to address the customer by.
+    name = customer.name.split()[0] if customer.name and customer.name.strip() and customer.name[0] != "[" else None
     relation = None
     vulnerable = False
     for note in customer.notes:

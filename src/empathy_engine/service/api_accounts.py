@@ -19,13 +19,14 @@ from sqlalchemy import Connection
 
 from empathy_engine.service import auth
 from empathy_engine.service.authz import CurrentDep, principal_of
+from empathy_engine.service.json_body import SafeJsonRoute
 from empathy_engine.service.pages import render
 from empathy_engine.service.schemas import Ticket, WhoAmI
 from empathy_engine.service.services import Services, ServicesDep
 from empathy_engine.store import accounts
 from empathy_engine.store.models import DEFAULT_TENANT
 
-router = APIRouter()
+router = APIRouter(route_class=SafeJsonRoute)  # bodies read under the JSON limits
 T = TypeVar("T")
 MAX_FORM_BYTES = 16 * 1024
 

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from empathy_engine.ingest.live import CALL_ID
 from empathy_engine.service.auth import Principal
 from empathy_engine.service.authz import CurrentDep, check_call, denied, require, scope_of
-from empathy_engine.service.schemas import CallDetail, CallPage, OutcomeIn, OutcomeOut
+from empathy_engine.service.json_body import SafeJsonRoute
+from empathy_engine.service.schemas import MAX_OFFSET, CallDetail, CallPage, OutcomeIn, OutcomeOut
 from empathy_engine.service.services import ServicesDep
 from empathy_engine.store import calls as store
 
-router = APIRouter(prefix="/v1/calls", tags=["calls"])
+router = APIRouter(prefix="/v1/calls", tags=["calls"], route_class=SafeJsonRoute)
 CallId = Annotated[str, Path(pattern=CALL_ID.pattern, description="the call id used on the stream")]
 
 
@@ -27,7 +28,7 @@ def list_calls(
     principal: CurrentDep,
     status: Annotated[Literal["live", "ended"] | None, Query(description="only live or only ended calls")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     """Calls, newest first: those the credential may read (an agent's own, a supervisor's team's,
     ended ones for a QA lead, all for an admin)."""

@@ -10,26 +10,31 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 
 from empathy_engine import __version__
 from empathy_engine.ingest.conversation import call_from_header
 from empathy_engine.pipeline import Engine, EngineSettings
+from empathy_engine.privacy import logs as privacy_logs
+from empathy_engine.service.body_limit import BodyLimit
+from empathy_engine.service.expiry import run_expiry
 from empathy_engine.service.live import LiveCall, LiveRegistry
 from empathy_engine.service.services import Services
 from empathy_engine.service.settings import Settings
 from empathy_engine.store import calls as store
 from empathy_engine.store.db import open_database
-from empathy_engine.store.models import DEFAULT_TENANT
+from empathy_engine.store.models import DEFAULT_TENANT, utcnow
 from empathy_engine.store.replay import EngineRecord
 from empathy_engine.store.roles import weaknesses
 from empathy_engine.store.tenancy import tenant_ids
-from empathy_engine.store.writer import GroupCommitWriter
+from empathy_engine.store.writer import GroupCommitWriter, is_lock_error
 
 log = logging.getLogger(__name__)
 
@@ -46,19 +51,23 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     (only `empathy serve --demo` on a loopback host sets it) lets requests without one in as
     the demo admin, and every page says so."""
     settings = settings or Settings()
+    privacy_logs.install()  # every log line masked like a turn, whichever handler writes it
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await _start(settings, engine)
         app.state.services = services
         board = asyncio.create_task(services.live.run_board(settings.board_interval_s))
+        expiry = asyncio.create_task(run_expiry(services, settings.idle_call_minutes))
         try:
             yield
         finally:
-            board.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await board
+            for task in (board, expiry):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             services.writer.stop()
+            services.engine_thread.shutdown(wait=False, cancel_futures=True)
             services.db.dispose()
 
     app = FastAPI(
@@ -71,6 +80,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.open_demo = open_demo
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.exception_handler(OperationalError)(_database_error)
     app.exception_handler(Exception)(_internal_error)
 
     from empathy_engine.service import (
@@ -106,13 +117,15 @@ async def _start(settings: Settings, engine: Engine | None) -> Services:
     writer.start()
     live = LiveRegistry()
     services = Services(settings, db, writer, engine, live, EngineRecord.of(engine.settings))
+    now = utcnow()
     for tenant in await asyncio.to_thread(services.read, DEFAULT_TENANT, tenant_ids):
         # Each tenant's calls are read under its own tenant, and come back as that tenant's.
-        # Sessions are rebuilt lazily, when a stream resumes the call: most may never come back.
+        # Sessions are rebuilt lazily, when a stream resumes the call: most may never come back
+        # (those end as abandoned once idle, counted from their last stored event).
         for record, turns in await services.aread(tenant, partial(_open_calls, tenant_id=tenant)):
+            idle_s = (now - _aware(record.updated_at)).total_seconds()
             call = call_from_header(record.id, record.header)
-            restored = LiveCall.restore(tenant, record.id, record.header, call, turns)
-            live.calls[restored.key] = restored
+            live.put(LiveCall.restore(tenant, record.id, record.header, call, turns, idle_s=idle_s))
     if live.calls:
         log.info("restored %d live call(s) from the database; their streams can resume", len(live.calls))
     return services
@@ -126,6 +139,22 @@ def _open_calls(connection: Any, tenant_id: str) -> list[tuple[store.CallRecord,
         since = max(0, record.turn_count - TRANSCRIPT_KEPT)
         out.append((record, store.get_turns(connection, tenant_id, record.id, since=since)))
     return out
+
+
+def _aware(when: datetime) -> datetime:
+    """SQLite gives back naive datetimes; they were stored in UTC."""
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """Another process holding SQLite's write lock past the busy timeout: retryable, not a bug."""
+    if not is_lock_error(exc):
+        return await _internal_error(request, exc)
+    return JSONResponse(
+        {"detail": "the database is busy (another process holds its write lock); nothing was stored - try again"},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
 
 
 async def _internal_error(request: Request, exc: Exception) -> JSONResponse:

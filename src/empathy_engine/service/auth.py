@@ -108,8 +108,8 @@ def resolve(
 ) -> Principal | None:
     """The principal of the first credential given (Bearer, then ticket, then cookie); None when
     none is; `Refused` when the one given is unknown, revoked, expired or used. Reads the
-    database every time (a revoked key stops at once) and writes a key's last use, so run it
-    in a write transaction."""
+    database every time (a revoked key stops at once); spending a ticket writes, so run it in a
+    write transaction."""
     if bearer is not None:
         key = accounts.check_key(connection, bearer)
         if key is None:

@@ -10,12 +10,13 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from empathy_engine.ingest.live import CALL_ID
-from empathy_engine.store.customers import ContactRecord
+from empathy_engine.ingest.live import is_call_id
+from empathy_engine.store.customers import MAX_NOTE_CHARS, ContactRecord
 
 COLUMNS = ("customer_id", "name", "note", "contact_at", "contact_issue", "contact_outcome")
-MAX_FIELD = 2000
+MAX_FIELD = MAX_NOTE_CHARS
 
 
 class CsvError(ValueError):
@@ -27,6 +28,8 @@ class CustomerFacts:
     name: str | None = None
     notes: list[str] = field(default_factory=list)
     contacts: list[ContactRecord] = field(default_factory=list)
+    #: The line each note and contact was first given on, to report those the customer has no room for.
+    lines: dict[str | ContactRecord, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -41,7 +44,20 @@ def parse_csv(data: bytes) -> ParsedCsv:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise CsvError(f"the file is not UTF-8 (invalid byte at {e.start}); save it as UTF-8 CSV") from None
+    if "\x00" in text:  # PostgreSQL cannot store it; refused on every backend alike
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise CsvError(f"line {line} has a NUL character (0x00); remove it - no text field may contain one")
     reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _read(reader)
+    except csv.Error as e:  # a field over csv.field_size_limit() (128 KiB), mostly an unclosed quote
+        raise CsvError(
+            f"line {reader.line_num}: {e}; a field may have at most {MAX_FIELD} characters "
+            "(an unclosed quote makes the rest of the file one field)"
+        ) from None
+
+
+def _read(reader: Any) -> ParsedCsv:
     header = next(reader, None)
     if not header:
         raise CsvError(f"the file is empty; the first line must name the columns: {', '.join(COLUMNS)}")
@@ -62,14 +78,15 @@ def parse_csv(data: bytes) -> ParsedCsv:
             continue
         facts = out.customers.setdefault(values["customer_id"], CustomerFacts())
         facts.name = values.get("name") or facts.name
-        if values.get("note"):
-            facts.notes.append(values["note"])
+        if note := values.get("note"):
+            facts.notes.append(note)
+            facts.lines.setdefault(note, line)
         if any(values.get(c) for c in ("contact_at", "contact_issue", "contact_outcome")):
-            facts.contacts.append(
-                ContactRecord(
-                    values.get("contact_at") or None, values.get("contact_issue", ""), values.get("contact_outcome", "")
-                )
+            contact = ContactRecord(
+                values.get("contact_at") or None, values.get("contact_issue", ""), values.get("contact_outcome", "")
             )
+            facts.contacts.append(contact)
+            facts.lines.setdefault(contact, line)
     return out
 
 
@@ -77,7 +94,7 @@ def _check(values: dict[str, str]) -> str | None:
     customer_id = values.get("customer_id", "")
     if not customer_id:
         return "customer_id is empty"
-    if not CALL_ID.match(customer_id):
+    if not is_call_id(customer_id):
         return f"customer_id {customer_id[:40]!r} has characters other than letters, digits and . _ : @ -"
     for column, value in values.items():
         if len(value) > MAX_FIELD:

@@ -17,14 +17,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from empathy_engine.service import auth
 from empathy_engine.service.settings import Settings
+from empathy_engine.store import accounts
+from empathy_engine.store.writer import GroupCommitWriter
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +61,12 @@ def allowed_hosts(settings: Settings) -> frozenset[str]:
     return frozenset((*LOOPBACK_HOSTS, *own))
 
 
+#: A key's "last used" is recorded at most this often (seconds).
+KEY_USE_EVERY_S = 60.0
+#: Why a credential was not taken while the database is down (public routes still answer).
+UNCHECKABLE = "credentials cannot be checked now (the database does not answer); retry shortly"
+
+
 class Guard:
     """See the module docstring. `open_demo`: `empathy serve --demo` on loopback - no credential
     needed (every request without one acts as the demo admin), and every page says so."""
@@ -68,6 +78,8 @@ class Guard:
             o.strip().lower().rstrip("/") for o in settings.allowed_origins.split(",") if o.strip()
         )
         self.open_demo = open_demo
+        self._noted: dict[str, float] = {}  # key id -> when its use was last recorded (monotonic)
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -92,7 +104,12 @@ class Guard:
             state["auth_problem"] = None
         except auth.Refused as refused:
             principal, state["auth_problem"] = None, str(refused)
+        except SQLAlchemyError:  # public routes (health above all) must still answer; the rest get 401
+            log.error("credentials could not be checked: the database does not answer")
+            principal, state["auth_problem"] = None, UNCHECKABLE
         state["principal"] = principal
+        if principal is not None and principal.via == "key" and principal.key_id:
+            self._note_use(scope, principal.tenant_id, principal.key_id)
         problem = self._problem(scope, headers, principal)
         if problem is not None:
             await _refuse(scope, receive, send, *problem)
@@ -114,6 +131,21 @@ class Guard:
                 return auth.resolve(connection, bearer, cookie, ticket)
 
         return await asyncio.to_thread(resolve)
+
+    def _note_use(self, scope: Scope, tenant_id: str, key_id: str) -> None:
+        """Record a key's use (at most once a minute per key) through the writer, in the background:
+        the request never waits for a write, so a database whose write lock is held elsewhere
+        delays no authenticated request (it only delays `empathy keys list`'s "last used")."""
+        now = time.monotonic()
+        if now - self._noted.get(key_id, -KEY_USE_EVERY_S) < KEY_USE_EVERY_S:
+            return
+        if len(self._noted) > 10_000:  # bounded: forget the oldest-known keys' times
+            self._noted.clear()
+        self._noted[key_id] = now
+        writer = scope["app"].state.services.writer
+        task = asyncio.create_task(_record_use(writer, tenant_id, key_id))
+        self._tasks.add(task)  # held: the loop keeps only weak references to tasks
+        task.add_done_callback(self._tasks.discard)
 
     def origin_allowed(self, origin: str, host: str) -> bool:
         origin = origin.strip().lower().rstrip("/")
@@ -156,6 +188,13 @@ def _cookie(headers: Headers, name: str) -> str | None:
         if key == name and value:
             return value
     return None
+
+
+async def _record_use(writer: GroupCommitWriter, tenant_id: str, key_id: str) -> None:
+    try:
+        await writer.run(tenant_id, accounts.note_key_use(key_id), timeout=KEY_USE_EVERY_S)
+    except Exception:  # best effort: the next use a minute later tries again
+        log.debug("could not record the use of key %s", key_id, exc_info=True)
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, code: str, message: str) -> None:

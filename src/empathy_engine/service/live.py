@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,12 @@ TRANSCRIPT_KEPT = 200
 WATCHER_BACKLOG = 1000
 #: The board lists at most this many calls (riskiest first) and says how many there are.
 BOARD_ROWS = 200
+#: Engine time one call may take: ENGINE_SHARE of a core on average, ENGINE_BURST_S at once.
+#: A real call uses a fraction of a percent (an utterance every few seconds, ~3 ms each); a
+#: client sending the longest texts back to back is slowed to this share instead of taking
+#: the core every other call needs.
+ENGINE_SHARE = 0.05
+ENGINE_BURST_S = 0.25
 
 
 class Watcher:
@@ -74,6 +80,27 @@ class LiveCall:
     mood: Mood = field(default_factory=Mood)
     updated_at: float = field(default_factory=time.time)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: time.monotonic() of the call's last event (start, resume, utterance): idle calls expire.
+    last_event: float = field(default_factory=time.monotonic)
+
+    #: Engine seconds this call owes (a leaky bucket draining at ENGINE_SHARE), and since when.
+    engine_debt_s: float = 0.0
+    engine_debt_at: float = field(default_factory=time.monotonic)
+
+    def touch(self) -> None:
+        self.last_event = time.monotonic()
+
+    def charge(self, engine_s: float) -> None:
+        """Count engine time this call used."""
+        self.engine_wait_s()
+        self.engine_debt_s += engine_s
+
+    def engine_wait_s(self) -> float:
+        """How long the call's next engine work must wait to stay within its share (0 mostly)."""
+        now = time.monotonic()
+        self.engine_debt_s = max(0.0, self.engine_debt_s - (now - self.engine_debt_at) * ENGINE_SHARE)
+        self.engine_debt_at = now
+        return max(0.0, (self.engine_debt_s - ENGINE_BURST_S) / ENGINE_SHARE)
 
     def record(self, turn: TurnRecord) -> str:
         """Take a stored turn into the live view; returns its transcript entry (JSON text)."""
@@ -84,6 +111,7 @@ class LiveCall:
         self.mood.add(turn.speaker, turn.text, turn.result)
         self.next_turn = turn.index + 1
         self.updated_at = time.time()
+        self.touch()
         return entry
 
     @property
@@ -92,11 +120,19 @@ class LiveCall:
 
     @classmethod
     def restore(
-        cls, tenant_id: str, call_id: str, header: dict[str, Any], call: CallStarted, turns: list[TurnRecord]
+        cls,
+        tenant_id: str,
+        call_id: str,
+        header: dict[str, Any],
+        call: CallStarted,
+        turns: list[TurnRecord],
+        idle_s: float = 0.0,
     ) -> LiveCall:
+        """A call rebuilt from the database; `idle_s`: how long ago its last stored event was."""
         live = cls(tenant_id, call_id, header, call)
         for turn in turns:
             live.record(turn)
+        live.last_event = time.monotonic() - max(0.0, idle_s)
         return live
 
     def snapshot(self) -> str:
@@ -153,6 +189,8 @@ class LiveRegistry:
 
     def __init__(self) -> None:
         self.calls: dict[CallKey, LiveCall] = {}
+        self._per_tenant: Counter[str] = Counter()  # live calls per tenant
+        self._reserved: Counter[str] = Counter()  # starts that passed the cap and are being stored
         self._call_watchers: dict[CallKey, set[Watcher]] = {}
         self._board_watchers: dict[str, set[Watcher]] = {}  # by tenant
         self._board_dirty = asyncio.Event()
@@ -166,13 +204,33 @@ class LiveRegistry:
         return [live for (tenant, _), live in self.calls.items() if tenant == tenant_id]
 
     def add(self, live: LiveCall) -> None:
-        self.calls[live.key] = live
+        self.put(live)
         self.publish(live.tenant_id, live.id, live.snapshot())
         self.board_changed(live.tenant_id)
 
+    def put(self, live: LiveCall) -> None:
+        """Take a call in without telling anyone (a restart restoring its calls)."""
+        if live.key not in self.calls:
+            self._per_tenant[live.tenant_id] += 1
+        self.calls[live.key] = live
+
     def remove(self, live: LiveCall) -> None:
-        self.calls.pop(live.key, None)
+        if self.calls.pop(live.key, None) is not None:
+            self._per_tenant[live.tenant_id] -= 1
         self.board_changed(live.tenant_id)
+
+    def live_count(self, tenant: str) -> int:
+        return self._per_tenant[tenant]
+
+    def reserve(self, tenant: str, cap: int) -> bool:
+        """Hold a place for a call being started; False when the tenant already has `cap` live calls."""
+        if self._per_tenant[tenant] + self._reserved[tenant] >= cap:
+            return False
+        self._reserved[tenant] += 1
+        return True
+
+    def unreserve(self, tenant: str) -> None:
+        self._reserved[tenant] -= 1
 
     # --- watchers ---
     def watch_call(self, tenant_id: str, call_id: str) -> Watcher:

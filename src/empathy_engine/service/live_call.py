@@ -16,16 +16,20 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import DataError
+
 from empathy_engine.coaching.playbook import PlaybookError
 from empathy_engine.events import CallStarted, Utterance
 from empathy_engine.ingest.conversation import call_from_header, header_of
 from empathy_engine.ingest.live import Closed, Opened, ProtocolError, TurnReply
 from empathy_engine.perception.prosody import VoiceReading
 from empathy_engine.pipeline import CallSession, Engine
+from empathy_engine.privacy import Entity, redact_turn
+from empathy_engine.privacy.entities import unmasked_shape
 from empathy_engine.service.live import LiveCall, call_view
 from empathy_engine.service.services import Services
 from empathy_engine.store import calls as store
-from empathy_engine.store.customers import get_customer
+from empathy_engine.store.customers import get_customer, trim_for_call
 from empathy_engine.store.replay import (
     EngineRecord,
     ReplayError,
@@ -33,9 +37,14 @@ from empathy_engine.store.replay import (
     reading_from_json,
     voice_to_json,
 )
+from empathy_engine.store.writer import WriteTimeout
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+#: Texts longer than this are read in the engine thread: on the loop they would hold up every
+#: other call for several milliseconds (about 3 ms at 500 characters, 13 ms at 5,000).
+OFF_LOOP_CHARS = 500
 
 
 class LiveCallService:
@@ -47,6 +56,21 @@ class LiveCallService:
         self.tenant_id = tenant_id
         self.call_id = call_id
         self.live: LiveCall | None = None  # set by start or resume
+        #: How long a write may wait for the database before `database_busy`; None: as long as it
+        #: takes (telephony, whose platform never sends a turn again).
+        self.write_timeout: float | None = services.settings.write_timeout_s
+
+    async def _write(self, job: Callable[[Any], T], event: str, what: str) -> T:
+        """A write through the group-commit writer, or a retryable `database_busy` refusal in time."""
+        try:
+            return await self.s.writer.run(self.tenant_id, job, timeout=self.write_timeout)
+        except WriteTimeout:
+            raise ProtocolError(
+                "database_busy",
+                f"the database is busy (another process holds its write lock): {what} was not stored; "
+                "send it again in a moment",
+                event,
+            ) from None
 
     def release(self) -> None:
         """The connection is gone: the call stays live (it may resume) but nobody streams it."""
@@ -75,6 +99,20 @@ class LiveCallService:
         engine is opened with the call parsed back from that header: a restart rebuilds the same one."""
         if self.live is not None:
             raise ProtocolError("already_started", f"this connection already streams call {self.call_id}", "start")
+        cap = self.s.settings.max_live_calls
+        if not self.s.live.reserve(self.tenant_id, cap):
+            raise ProtocolError(
+                "too_many_calls",
+                f"{cap} calls are live already, the most EMPATHY_MAX_LIVE_CALLS allows; end calls that are over "
+                "(idle ones end by themselves) or raise the limit, then start again",
+                "start",
+            )
+        try:
+            return await self._start(call)
+        finally:
+            self.s.live.unreserve(self.tenant_id)
+
+    async def _start(self, call: CallStarted) -> Opened:
         known: LiveCall | store.CallRecord | None = self.s.live.get(self.tenant_id, self.call_id)
         if known is None:
             known = await self.s.aread(self.tenant_id, lambda c: store.get_call(c, self.tenant_id, self.call_id))
@@ -85,10 +123,12 @@ class LiveCallService:
         if customer_id:
             stored = await self.s.aread(self.tenant_id, lambda c: get_customer(c, self.tenant_id, customer_id))
             header = merge_customer(header, stored.to_dict() if stored else None)
+        header = trim_for_call(header)  # the notes the engine reads and the frames carry stay small
         call = call_from_header(self.call_id, header)
-        session = self.s.engine.open(call)
+        header = header_of(call)  # masked (privacy/): CRM text stored before redaction never reaches the store
+        session = await self.s.off_loop(lambda: self.s.engine.open(call))  # reading the notes takes a while
         job = store.create_call(self.tenant_id, self.call_id, header, customer_id, self.s.engine_record.to_json())
-        if not await self.s.writer.run(self.tenant_id, job):
+        if not await self._write(job, "start", "the call"):
             raise ProtocolError("already_started", f"call {self.call_id} was started by another connection", "start")
         live = LiveCall(self.tenant_id, self.call_id, header, call, session=session, producer=self)
         self.live = live
@@ -117,6 +157,7 @@ class LiveCallService:
             if live.session is None:
                 await self._rebuild(live)
             live.producer = self  # a reconnecting client takes the call over from its dead connection
+            live.touch()
             self.live = live
         self.s.live.board_changed(self.tenant_id)
         return Opened("resumed", self.call_id, live.next_turn, call_view(self.call_id, live.header, "live"))
@@ -144,15 +185,7 @@ class LiveCallService:
         telephony stream that resumes reads the customer's next turns as it would have."""
         engine = await self._engine_of_call()
         turns = await self.s.aread(self.tenant_id, lambda c: store.get_turns(c, self.tenant_id, self.call_id))
-        session = engine.open(live.call)
-        baseline = None
-        for turn in turns:
-            utterance = Utterance(turn.speaker, turn.text, turn.t, end=turn.end)  # type: ignore[arg-type]
-            session.feed(utterance, reading_from_json(turn.voice))
-            baseline = baseline_from_json(turn.voice) if turn.voice else baseline
-        if baseline is not None:
-            session.voice_tracker().baseline.stats = baseline
-        live.session = session
+        live.session = await self.s.off_loop(lambda: replay_session(engine, live.call, turns))  # long calls: seconds
         live.next_turn = len(turns)
 
     async def _engine_of_call(self) -> Engine:
@@ -191,8 +224,19 @@ class LiveCallService:
         """One utterance. `turn`: the index the client expects it to get (a resend is answered from the
         database); `voice`: its tone of voice, when a telephony stream heard it."""
         live = await self._held("utterance")
+        most = self.s.settings.max_utterance_chars
+        if len(utterance.text) > most:
+            raise ProtocolError(
+                "utterance_too_long",
+                f"text has {len(utterance.text)} characters; an utterance may have at most {most} "
+                "(EMPATHY_MAX_UTTERANCE_CHARS): send it as several utterances",
+                "utterance",
+            )
+        live.touch()
+        if wait := live.engine_wait_s():  # this call has used more than its share of the engine lately
+            await asyncio.sleep(wait)
         if not utterance.final:
-            return self._provisional(live, utterance, received)
+            return await self._provisional(live, utterance, received)
         async with live.lock:
             if live.ended:
                 raise self._ended("utterance")
@@ -213,14 +257,22 @@ class LiveCallService:
         """Feed the session and store the turn; the session is dropped (to be rebuilt) if either fails."""
         if live.session is None:
             await self._rebuild(live)
-        assert live.session is not None
+        session = live.session
+        assert session is not None
         try:
-            result = live.session.feed(utterance, voice).to_dict()
+            reading = time.perf_counter()
+            heard = utterance
+            if len(heard.text) > OFF_LOOP_CHARS:
+                insight, utterance = await self.s.off_loop(lambda: session.hear(heard, voice))
+            else:
+                insight, utterance = session.hear(heard, voice)  # PII masked: the text stored is the one read
+            result = insight.to_dict()
+            live.charge(time.perf_counter() - reading)
         except Exception:
             live.session = None
             raise
         computed = (time.perf_counter() - received) * 1000
-        tracker = live.session.voice  # the baseline after this turn: what a resumed stream reads against
+        tracker = session.voice  # the baseline after this turn: what a resumed stream reads against
         stored_voice = voice_to_json(voice, tracker.baseline.stats if tracker is not None else None)
         turn = store.TurnRecord(
             live.next_turn,
@@ -233,7 +285,20 @@ class LiveCallService:
             voice=stored_voice,
         )
         try:
-            accepted = await self.s.writer.run(self.tenant_id, store.append_turn(self.tenant_id, self.call_id, turn))
+            job = store.append_turn(self.tenant_id, self.call_id, turn)
+            accepted = await self._write(job, "utterance", f"turn {turn.index}")
+        except ProtocolError:
+            live.session = None  # the session saw a turn the database does not have
+            raise
+        except DataError:  # the database refuses this content: resending it can never succeed
+            live.session = None
+            log.exception("call %s: the database refused turn %d", self.call_id, turn.index)
+            raise ProtocolError(
+                "storage_refused",
+                f"turn {turn.index} was refused by the database (its content cannot be stored); it was not "
+                "accepted - do not send it again unchanged",
+                "utterance",
+            ) from None
         except Exception:
             live.session = None  # the session saw a turn the database does not have
             log.exception("call %s: storing turn %d failed", self.call_id, turn.index)
@@ -259,7 +324,7 @@ class LiveCallService:
             self.tenant_id, lambda c: store.get_turns(c, self.tenant_id, self.call_id, since=wanted)
         )
         first = stored[0] if stored else None
-        if first is None or first.index != wanted or (first.speaker, first.text) != (utterance.speaker, utterance.text):
+        if first is None or first.index != wanted or not same_turn(first, utterance):
             raise ProtocolError(
                 "turn_conflict",
                 f"turn {wanted} of call {self.call_id} is already stored with a different speaker or text",
@@ -267,14 +332,23 @@ class LiveCallService:
             )
         return TurnReply(wanted, first.result, received, duplicate=True)
 
-    def _provisional(self, live: LiveCall, utterance: Utterance, received: float) -> TurnReply:
+    async def _provisional(self, live: LiveCall, utterance: Utterance, received: float) -> TurnReply:
         """A result for words still being spoken: computed on a throwaway copy of the session,
         so it never changes the call and is never stored."""
-        if live.session is None:
-            raise ProtocolError("not_ready", "the call is being restored; send the final utterance", "utterance")
-        # Copy every per-call part of the session but share the (read-only, large) engine.
-        scratch: CallSession = copy.deepcopy(live.session, {id(live.session.engine): live.session.engine})
-        result = scratch.feed(utterance).to_dict()
+        async with live.lock:  # the engine thread may be feeding the session a final utterance
+            session = live.session
+            if session is None:
+                raise ProtocolError("not_ready", "the call is being restored; send the final utterance", "utterance")
+
+            def read() -> tuple[dict[str, Any], Utterance]:
+                # Copy every per-call part of the session but share the (read-only, large) engine.
+                scratch: CallSession = copy.deepcopy(session, {id(session.engine): session.engine})
+                insight, masked = scratch.hear(utterance)
+                return insight.to_dict(), masked
+
+            reading = time.perf_counter()
+            result, utterance = await self.s.off_loop(read) if len(utterance.text) > OFF_LOOP_CHARS else read()
+            live.charge(time.perf_counter() - reading)
         frame = {"type": "provisional", "speaker": utterance.speaker, "text": utterance.text, "result": result}
         self.s.live.publish(self.tenant_id, self.call_id, frame)
         return TurnReply(live.next_turn, result, received, provisional=True)
@@ -284,24 +358,56 @@ class LiveCallService:
     async def end(self) -> Closed:
         """End the call: its summary (and call-level results) stored, watchers told, the call off the board."""
         live = await self._held("end")
+        closed = await self.finish(live, {})
+        if closed is None:
+            raise self._ended("end")
+        return closed
+
+    async def finish(self, live: LiveCall, note: dict[str, Any]) -> Closed | None:
+        """Store the call's summary and end it (`note`: added to its extra results, e.g. why it ended);
+        None when it had already ended."""
         async with live.lock:
             if live.ended:
-                raise self._ended("end")
+                return None
             if live.session is None:
                 await self._rebuild(live)
-            assert live.session is not None
+            session = live.session
+            assert session is not None
             # Exactly what `empathy analyze` says about the call, less the turns (already sent).
-            done = live.session.result().to_dict()
+            done = await self.s.off_loop(lambda: session.result().to_dict())
             summary = done.pop("summary")
-            extra = {k: v for k, v in done.items() if k not in ("id", "turns")}
-            if not await self.s.writer.run(
-                self.tenant_id, store.end_call(self.tenant_id, self.call_id, summary, extra)
-            ):
-                raise self._ended("end")
+            extra = {k: v for k, v in done.items() if k not in ("id", "turns")} | note
+            job = store.end_call(self.tenant_id, self.call_id, summary, extra)
+            if not await self._write(job, "end", "the end of the call"):
+                return None
             live.ended = True
         self.s.live.remove(live)
         self.s.live.publish(self.tenant_id, self.call_id, {"type": "ended", "summary": summary, **extra})
         return Closed(self.call_id, live.next_turn, summary, extra)
+
+
+def replay_session(engine: Engine, call: CallStarted, turns: list[store.TurnRecord]) -> CallSession:
+    """A session fed the stored turns again, each with the voice reading the live engine had, and
+    the call's voice baseline put back (a telephony stream that resumes reads on as it would have)."""
+    session = engine.open(call)
+    baseline = None
+    for turn in turns:
+        utterance = Utterance(turn.speaker, turn.text, turn.t, end=turn.end)  # type: ignore[arg-type]
+        session.feed(utterance, reading_from_json(turn.voice))
+        baseline = baseline_from_json(turn.voice) if turn.voice else baseline
+    if baseline is not None:
+        session.voice_tracker().baseline.stats = baseline
+    return session
+
+
+def same_turn(stored: store.TurnRecord, resent: Utterance) -> bool:
+    """A resend of a stored turn: the same speaker and the same words once both are masked (the
+    stored text was masked with the call's state at that turn, so masks count as equal)."""
+    if stored.speaker != resent.speaker:
+        return False
+    if stored.text == resent.text:
+        return True
+    return unmasked_shape(stored.text) == unmasked_shape(redact_turn(resent.text, Entity.CARD_NUMBER)[0])
 
 
 def merge_customer(header: dict[str, Any], stored: dict[str, Any] | None) -> dict[str, Any]:

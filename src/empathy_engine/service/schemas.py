@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from empathy_engine.ingest.live import CALL_ID
+from empathy_engine.store.customers import MAX_CONTACTS, MAX_NOTE_CHARS, MAX_NOTES
 
 _ID = CALL_ID.pattern
+Note = Annotated[str, StringConstraints(max_length=MAX_NOTE_CHARS)]
+#: The largest list offset: far past any real page, far below the 2^63 an SQL integer overflows at.
+MAX_OFFSET = 2**31 - 1
 
 
 class _In(BaseModel):
@@ -25,16 +29,16 @@ class PriorContactIn(_In):
 class CustomerCreate(_In):
     id: str = Field(pattern=_ID, description="Your CRM's customer id; calls name it in customer.id")
     name: str | None = Field(default=None, max_length=500)
-    notes: list[str] = Field(default=[], max_length=200)
-    prior_contacts: list[PriorContactIn] = Field(default=[], max_length=500)
+    notes: list[Note] = Field(default=[], max_length=MAX_NOTES)
+    prior_contacts: list[PriorContactIn] = Field(default=[], max_length=MAX_CONTACTS)
 
 
 class CustomerUpdate(_In):
     """Fields given replace the stored ones; fields left out stay as they are."""
 
     name: str | None = Field(default=None, max_length=500)
-    notes: list[str] | None = Field(default=None, max_length=200)
-    prior_contacts: list[PriorContactIn] | None = Field(default=None, max_length=500)
+    notes: list[Note] | None = Field(default=None, max_length=MAX_NOTES)
+    prior_contacts: list[PriorContactIn] | None = Field(default=None, max_length=MAX_CONTACTS)
 
 
 class PriorContactOut(BaseModel):
@@ -120,7 +124,12 @@ class CallDetail(CallOut):
 
 class Health(BaseModel):
     status: Literal["ok", "degraded"]
-    database: str
+    database: Literal["ok", "missing", "unreachable", "busy"] = Field(
+        description="generic on purpose: the log has details"
+    )
+    disk: Literal["ok", "low", "unknown", "not checked"] = Field(
+        description="free space where the SQLite file lives ('not checked' on PostgreSQL)"
+    )
     live_calls: int
     version: str
 

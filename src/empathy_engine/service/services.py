@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Annotated, TypeVar
 
@@ -32,6 +33,15 @@ class Services:
     engine_record: EngineRecord
     #: Engines for calls that ran with other settings (a server restarted with a new playbook).
     other_engines: dict[EngineRecord, Engine] = field(default_factory=dict)
+    #: One thread for engine work too long for the event loop (long texts, call openings,
+    #: replays): long jobs queue behind each other there, not in front of every other call.
+    engine_thread: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="empathy-engine")
+    )
+
+    async def off_loop(self, work: Callable[[], T]) -> T:
+        """Run engine work in `engine_thread` and wait for it without holding up the loop."""
+        return await asyncio.get_running_loop().run_in_executor(self.engine_thread, work)
 
     def read(self, tenant_id: str, query: Callable[[Connection], T]) -> T:
         """Run a read of one tenant's rows in the calling thread (sync routes run in FastAPI's thread pool).

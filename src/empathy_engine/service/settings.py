@@ -56,6 +56,45 @@ class Settings(BaseSettings):
         default=None, description="An `empathy audit --report` HTML file to serve at /audit, linked from the board."
     )
 
+    # --- limits: what one client may ask of the server (docs/security.md "Limits") ---
+    max_body_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="Largest REST request body, counted while it is read (chunked too); a bigger one gets 413.",
+    )
+    max_utterance_chars: int = Field(
+        default=5000,
+        ge=100,
+        le=20_000,
+        description="Longest utterance a live or telephony stream accepts; a longer one gets utterance_too_long.",
+    )
+    write_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="How long a stream event waits for the database to take its write before a database_busy "
+        "refusal (nothing stored; send it again).",
+    )
+    idle_call_minutes: float = Field(
+        default=30.0,
+        gt=0,
+        le=24 * 60,
+        description="A live call with no event for this long is ended as abandoned (restored calls too).",
+    )
+    max_live_calls: int = Field(
+        default=5000,
+        ge=1,
+        le=100_000,
+        description="Most live calls per tenant; a start beyond it gets a too_many_calls refusal.",
+    )
+
+    health_min_free_mb: int = Field(
+        default=64,
+        ge=0,
+        description="Free space (MiB) the SQLite database's folder needs; below it /v1/health is 503 (disk: low).",
+    )
+
     # --- access (docs/security.md) ---
     allowed_hosts: str = Field(
         default="",

@@ -15,13 +15,13 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from empathy_engine.ingest.live import (
     BAD_CALL_ID,
-    CALL_ID,
     ClientEvent,
     ProtocolError,
     ResumeEvent,
     StartEvent,
     UtteranceEvent,
     error,
+    is_call_id,
     parse_event,
 )
 from empathy_engine.service.authz import MESSAGES, CredentialWatch, ws_principal
@@ -37,7 +37,7 @@ async def stream(websocket: WebSocket, call_id: str) -> None:
     if principal is None:
         return
     await websocket.accept()
-    if not CALL_ID.match(call_id):
+    if not is_call_id(call_id):
         await websocket.send_json(error("invalid_call_id", BAD_CALL_ID))
         await websocket.close(code=1008)
         return

@@ -130,6 +130,7 @@ class TelephonyCall:
             await self.finish(end=False)
             self.service = None
         service = LiveCallService(self.s, self.tenant_id, call.call_id)
+        service.write_timeout = None  # a busy database delays a heard turn; refused, it would be lost
         try:
             try:
                 await service.guarded("start", lambda: service.start(call))

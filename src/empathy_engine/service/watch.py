@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from empathy_engine.ingest.live import CALL_ID, error
+from empathy_engine.ingest.live import error, is_call_id
 from empathy_engine.service import access
 from empathy_engine.service.auth import Principal
 from empathy_engine.service.authz import MESSAGES, CredentialWatch, denied, facts_of, refuse_ws, scope_of, ws_principal
@@ -33,7 +33,7 @@ async def watch_call(websocket: WebSocket, call_id: str) -> None:
     if principal is None:
         return
     s = services_of(websocket)
-    if not CALL_ID.match(call_id):
+    if not is_call_id(call_id):
         await websocket.accept()
         await websocket.send_json(error("invalid_call_id", "not a valid call id"))
         await websocket.close(code=1008)

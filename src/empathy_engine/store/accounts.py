@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -38,8 +39,6 @@ _tenants = cast(Table, TenantRow.__table__)
 KEY_PREFIX = "ee"
 #: scrypt cost: 16 MiB and ~50 ms a login on one core; the parameters are stored with each hash.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
-#: A key's last use is written at most this often (a write per request would cost every request).
-LAST_USED_EVERY = timedelta(minutes=1)
 
 
 def new_token() -> str:
@@ -244,19 +243,24 @@ def key_id_of(secret: str) -> str | None:
 
 
 def check_key(connection: Connection, secret: str) -> KeyRecord | None:
-    """The key this secret is, when it exists and is not revoked; its last use noted (at most once a
-    minute), so run it in a write transaction."""
+    """The key this secret is, when it exists and is not revoked. Only reads: a request is never held
+    up by a write (another process may hold SQLite's write lock); `note_key_use` records the use."""
     key_id = key_id_of(secret)
     if key_id is None:
         return None
     row = connection.execute(select(_keys).where(_keys.c.id == key_id)).first()
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.secret_hash, digest(secret)):
         return None
-    key = _key(row)
-    now = utcnow()
-    if key.last_used_at is None or now - key.last_used_at > LAST_USED_EVERY:
-        connection.execute(update(_keys).where(_keys.c.id == key_id).values(last_used_at=now))
-    return key
+    return _key(row)
+
+
+def note_key_use(key_id: str) -> Callable[[Connection], None]:
+    """Job: record that the key was just used (`empathy keys list` shows it)."""
+
+    def job(connection: Connection) -> None:
+        connection.execute(update(_keys).where(_keys.c.id == key_id).values(last_used_at=utcnow()))
+
+    return job
 
 
 def active_key(connection: Connection, key_id: str) -> KeyRecord | None:

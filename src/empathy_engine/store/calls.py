@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Connection, Table, func, insert, select, update
 
+from empathy_engine.ingest.limits import BAD_CALL_ID, is_call_id
 from empathy_engine.store.models import CallRow, OutcomeRow, TurnRow, utcnow
 from empathy_engine.store.tenancy import mine
 
@@ -113,6 +114,8 @@ def create_call(
 ) -> Callable[[Connection], bool]:
     """Job: store a new live call and the engine settings it runs with; False (nothing written) if the
     tenant already has a call with that id."""
+    if not is_call_id(call_id):  # the last wall: every source checks the rule before it gets here
+        raise ValueError(f"call id {call_id[:60]!r} refused: {BAD_CALL_ID}")
 
     def job(connection: Connection) -> bool:
         if connection.execute(select(_calls.c.id).where(mine(_calls, tenant_id), _calls.c.id == call_id)).first():

@@ -6,12 +6,12 @@ writer at a time), so the writer takes whatever jobs are waiting, runs them in o
 transaction, commits once, and then wakes every caller. Under light load a batch is one job;
 under heavy load the commit cost is shared.
 
-Where the batch runs depends on the database. PostgreSQL is a network round trip and an
-fsync away, so its batches run in a writer thread while the event loop goes on. SQLite is a
-library call that takes a fraction of a millisecond (WAL, no fsync per commit), so its
-batches run on the event loop itself, once per loop iteration: handing them to a thread cost
-more than the write (each hand-over waits for the GIL, up to its 5 ms switch interval, and
-the thread slows the engine down meanwhile).
+Batches run in a writer thread, never on the event loop: a SQLite write can wait for the
+database's write lock (another process holding it for seconds would otherwise stop every
+stream and health with it). On SQLite the writer takes the lock first (`BEGIN IMMEDIATE`),
+and only then decides which jobs to run, so a caller that gave up waiting (`run(timeout=)`)
+is told `WriteTimeout` only when its job is certain never to be written: nothing a caller was
+told is lost is written later, and nothing acknowledged is lost.
 
 One batch may hold several tenants' writes. Each job runs under its own tenant: on PostgreSQL
 the transaction's tenant setting (store/tenancy.py), which row-level security checks every row
@@ -24,11 +24,13 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from empathy_engine.store.tenancy import bind_tenant
 
@@ -38,6 +40,7 @@ log = logging.getLogger(__name__)
 
 #: The most jobs one transaction takes; keeps a burst from holding the write lock for long.
 MAX_BATCH = 500
+_QUEUED, _RUNNING, _ABANDONED = 0, 1, 2
 
 
 @dataclass(slots=True)
@@ -46,60 +49,74 @@ class _Pending:
     job: Job
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
+    state: int = _QUEUED
 
 
 class WriterClosed(RuntimeError):
     """The writer has been stopped: the server is shutting down."""
 
 
+class WriteTimeout(RuntimeError):
+    """The database did not take the write in time (its write lock is held elsewhere); nothing was written."""
+
+
+def is_lock_error(error: BaseException) -> bool:
+    """SQLite's "database is locked" / "database is busy": another connection holds the write lock."""
+    text = str(getattr(error, "orig", None) or error).lower()
+    return isinstance(error, OperationalError) and ("locked" in text or "busy" in text)
+
+
 class GroupCommitWriter:
     """Runs write jobs `(Connection) -> result`, batched per commit (see the module's docstring)."""
 
-    def __init__(self, engine: Engine, inline: bool | None = None) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        #: True: batches run on the event loop (SQLite); False: in a writer thread.
-        self.inline = engine.dialect.name == "sqlite" if inline is None else inline
+        self._sqlite = engine.dialect.name == "sqlite"
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="empathy-db-writer", daemon=True)
-        self._waiting: list[_Pending] = []  # inline mode: jobs of this loop iteration
+        self._claims = threading.Lock()  # a job is either claimed by the writer or abandoned by its caller
         self._closed = False
+        self._waiting_since: float | None = None  # when the current batch began waiting for the write lock
         self.commits = 0
         self.jobs = 0
 
     def start(self) -> None:
-        if not self.inline:
-            self._thread.start()
+        self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Finish the jobs already queued, then stop."""
         if self._closed:
             return
         self._closed = True
-        if self.inline:
-            self._flush()
-        else:
-            self._queue.put(None)
+        self._queue.put(None)
+        if self._thread.is_alive():
             self._thread.join(timeout)
 
-    async def run(self, tenant_id: str, job: Callable[[Connection], T]) -> T:
-        """Queue `job` (a write of `tenant_id`), and return its result once the transaction holding it has committed."""
+    def waiting_s(self) -> float:
+        """How long the writer has been waiting for the database's write lock (0 when it is not)."""
+        since = self._waiting_since
+        return 0.0 if since is None else time.monotonic() - since
+
+    async def run(self, tenant_id: str, job: Callable[[Connection], T], timeout: float | None = None) -> T:
+        """Queue `job` (a write of `tenant_id`), and return its result once the transaction holding it has committed.
+
+        With `timeout`: `WriteTimeout` if the database has not taken the job by then (it never will)."""
         if self._closed:
             raise WriterClosed("the server is shutting down")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         pending = _Pending(tenant_id, job, future, loop)
-        if not self.inline:
-            self._queue.put(pending)
-        else:
-            self._waiting.append(pending)
-            if len(self._waiting) == 1:  # the first job of this iteration schedules the commit
-                loop.call_soon(self._flush)
-        return await future
-
-    def _flush(self) -> None:
-        batch, self._waiting = self._waiting, []
-        for start in range(0, len(batch), MAX_BATCH):
-            self._apply(batch[start : start + MAX_BATCH])
+        self._queue.put(pending)
+        if timeout is None:
+            return await future
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout)
+        except TimeoutError:
+            with self._claims:
+                if pending.state == _QUEUED:
+                    pending.state = _ABANDONED
+                    raise WriteTimeout(f"the database took no write for {timeout:g} s") from None
+            return await future  # the writer holds the lock and runs it now: its answer is moments away
 
     def _run(self) -> None:
         stop = False
@@ -119,21 +136,52 @@ class GroupCommitWriter:
                 batch.append(item)
             self._apply(batch)
 
+    def _claim(self, batch: list[_Pending]) -> list[_Pending]:
+        with self._claims:
+            for pending in batch:
+                if pending.state == _QUEUED:
+                    pending.state = _RUNNING
+            return [p for p in batch if p.state == _RUNNING]
+
+    def _begin(self, connection: Connection) -> None:
+        """Take SQLite's write lock before any job runs, waiting (and retrying) while another holds it."""
+        if not self._sqlite:
+            return
+        self._waiting_since = time.monotonic()
+        try:
+            while True:
+                try:
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                    return
+                except OperationalError as error:
+                    if not is_lock_error(error):
+                        raise
+                    connection.rollback()
+                    if self._closed:  # shutting down: the jobs fail rather than keep the process waiting
+                        raise WriterClosed("the server shut down while the database was locked") from None
+                    log.warning("the database's write lock is held elsewhere; writes wait for it")
+        finally:
+            self._waiting_since = None
+
     def _apply(self, batch: list[_Pending]) -> None:
         try:
-            with self.engine.begin() as connection:
-                results = [_as_tenant(connection, p, batch[i - 1] if i else None) for i, p in enumerate(batch)]
+            with self.engine.connect() as connection:
+                self._begin(connection)
+                live = self._claim(batch)
+                results = [_as_tenant(connection, p, live[i - 1] if i else None) for i, p in enumerate(live)]
+                connection.commit()
         except Exception as error:
             if len(batch) == 1:
-                self._settle(batch[0], error=error)
+                if batch[0].state != _ABANDONED:  # a caller told "not written" waits for nothing
+                    self._settle(batch[0], error=error)
                 return
             # One job spoiled the transaction: run each alone so only that one fails.
             for pending in batch:
                 self._apply([pending])
             return
         self.commits += 1
-        self.jobs += len(batch)
-        for pending, result in zip(batch, results, strict=True):
+        self.jobs += len(live)
+        for pending, result in zip(live, results, strict=True):
             self._settle(pending, result=result)
 
     def _settle(self, pending: _Pending, result: Any = None, error: BaseException | None = None) -> None:
@@ -145,9 +193,6 @@ class GroupCommitWriter:
             else:
                 pending.future.set_result(result)
 
-        if self.inline:
-            settle()
-            return
         try:
             pending.loop.call_soon_threadsafe(settle)
         except RuntimeError:  # the event loop is already closed: nobody is waiting any more

@@ -3,11 +3,11 @@
 
 const STATE_LABEL = {
   frustration: "Frustrated", urgency: "Urgent", confusion: "Confused", cost_anxiety: "Worried about cost",
-  worry: "Worried", dejection: "Resigned", distrust: "Distrustful", satisfaction: "Satisfied",
+  worry: "Worried", dejection: "Dejected", distrust: "Distrustful", satisfaction: "Satisfied",
   neutral: "Calm", safety: "SAFETY",
 };
 const TREND = {
-  worsening: ["▲", "worsening"], improving: ["▼", "improving"], steady: ["→", "steady"], new: ["", ""],
+  worsening: ["▼", "worsening"], improving: ["▲", "improving"], steady: ["→", "steady"], new: ["", ""],
 };
 
 function el(tag, attrs, ...children) {

@@ -47,7 +47,8 @@ class PriorContactV1(_Model):
 
 
 class CustomerV1(_Model):
-    id: str | None = None
+    #: The CRM's id: the same rule as a call id (REST and the CSV import hold customers to it too).
+    id: CallId | None = None
     name: str | None = None
     notes: list[str] = []
     prior_contacts: list[PriorContactV1] = []

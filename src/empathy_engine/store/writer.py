@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -56,6 +57,10 @@ class WriterClosed(RuntimeError):
     """The writer has been stopped: the server is shutting down."""
 
 
+class DatabaseGone(RuntimeError):
+    """The SQLite file was deleted under the running server: nothing written now would survive."""
+
+
 class WriteTimeout(RuntimeError):
     """The database did not take the write in time (its write lock is held elsewhere); nothing was written."""
 
@@ -72,6 +77,10 @@ class GroupCommitWriter:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
+        database = engine.url.database if self._sqlite else None
+        #: The SQLite file: a write after it was deleted would be acknowledged and then lost (the
+        #: process still holds the unlinked file), so the writer refuses every write instead.
+        self._file = Path(database).expanduser() if database and database != ":memory:" else None
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="empathy-db-writer", daemon=True)
         self._claims = threading.Lock()  # a job is either claimed by the writer or abandoned by its caller
@@ -147,6 +156,8 @@ class GroupCommitWriter:
         """Take SQLite's write lock before any job runs, waiting (and retrying) while another holds it."""
         if not self._sqlite:
             return
+        if self._file is not None and not self._file.is_file():
+            raise DatabaseGone(f"the database file {self._file} is gone; restart the server to recreate it")
         self._waiting_since = time.monotonic()
         try:
             while True:

@@ -299,3 +299,22 @@ def test_the_tenant_comes_from_the_credential_only(make_client: Any, sqlite_url:
     me = acme.get("/v1/whoami", headers={"X-Tenant": "default"}, params={"tenant": "default"}).json()
     assert me["tenant_id"] == "acme" and me["role"] == "admin" and me["via"] == "key"
     assert client.get("/v1/whoami").json()["tenant_id"] == "default"
+
+
+def test_login_failures_lock_the_login_for_a_while(client: TestClient) -> None:
+    """Guessing a password is slowed down: after a few wrong ones the login is locked (429), even
+    for the right password, while other logins are not."""
+    from tests.service.auth import make_user
+
+    make_user(client.app.state.settings.database_url, "guessed", "right-password", "admin")  # type: ignore[attr-defined]
+    make_user(client.app.state.settings.database_url, "other", "right-password", "admin")  # type: ignore[attr-defined]
+    form = {"content-type": "application/x-www-form-urlencoded", "origin": "http://testserver"}
+    statuses = [
+        client.post("/login", content="login=guessed&password=wrong-password", headers=form).status_code
+        for _ in range(6)
+    ]
+    assert statuses == [401] * 5 + [429]
+    locked = client.post("/login", content="login=guessed&password=right-password", headers=form)
+    assert locked.status_code == 429 and "Too many failed logins" in locked.text and locked.headers["retry-after"]
+    other = client.post("/login", content="login=other&password=right-password", headers=form, follow_redirects=False)
+    assert other.status_code == 303

@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 from empathy_engine.service import auth
 from empathy_engine.service.authz import CurrentDep, principal_of
 from empathy_engine.service.json_body import SafeJsonRoute
+from empathy_engine.service.login_throttle import LoginThrottle
 from empathy_engine.service.pages import render
 from empathy_engine.service.schemas import Ticket, WhoAmI
 from empathy_engine.service.services import Services, ServicesDep
@@ -52,15 +53,25 @@ async def login(s: ServicesDep, request: Request) -> Response:
     tenant = form.get("tenant", "").strip() or DEFAULT_TENANT
     target = safe_next(form.get("next"))
     ttl = timedelta(hours=s.settings.session_hours)
+    throttle: LoginThrottle = request.app.state.login_throttle
+    if (wait := throttle.wait_s(tenant, user)) > 0:
+        page = render("login.html", request=request, next=target, login=user, tenant=tenant,
+                      error=f"Too many failed logins: try again in {wait:.0f} seconds.")
+        page.status_code = 429
+        page.headers["Retry-After"] = str(int(wait) + 1)
+        return page
     opened = None
     if user and password:
         opened = await _in_thread(s, tenant, lambda c: auth.login(c, tenant, user, password, ttl))
     if opened is None:
+        if user:
+            throttle.failed(tenant, user)
         page = render("login.html", request=request, next=target, error="Wrong login or password.", login=user,
                       tenant=tenant)
         page.status_code = 401
         return page
     token, principal = opened
+    throttle.succeeded(tenant, user)
     response = RedirectResponse(target, status_code=303)
     secure = s.settings.cookie_secure if s.settings.cookie_secure is not None else request.url.scheme == "https"
     response.set_cookie(

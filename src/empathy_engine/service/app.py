@@ -26,6 +26,7 @@ from empathy_engine.privacy import logs as privacy_logs
 from empathy_engine.service.body_limit import BodyLimit
 from empathy_engine.service.expiry import run_expiry
 from empathy_engine.service.live import LiveCall, LiveRegistry
+from empathy_engine.service.login_throttle import LoginThrottle
 from empathy_engine.service.services import Services
 from empathy_engine.service.settings import Settings
 from empathy_engine.store import calls as store
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.open_demo = open_demo
+    app.state.login_throttle = LoginThrottle()  # failed logins lock a login for a while
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.exception_handler(OperationalError)(_database_error)
     app.exception_handler(Exception)(_internal_error)

@@ -318,3 +318,37 @@ def test_login_failures_lock_the_login_for_a_while(client: TestClient) -> None:
     assert locked.status_code == 429 and "Too many failed logins" in locked.text and locked.headers["retry-after"]
     other = client.post("/login", content="login=other&password=right-password", headers=form, follow_redirects=False)
     assert other.status_code == 303
+
+
+def test_host_header_must_name_this_server_on_websockets_too(sqlite_url: str, engine: Any) -> None:
+    """A WebSocket upgrade naming another host is refused like a REST request (a raw upgrade with
+    one Host header: client libraries add their own beside a custom one)."""
+    import base64
+    import contextlib
+    import socket
+
+    from tests.service.auth import ADMIN_HEADERS, grant_test_admin
+
+    grant_test_admin(sqlite_url)
+    app = create_app(Settings(database_url=sqlite_url, allowed_hosts=""), engine=engine)
+    key = base64.b64encode(b"0123456789abcdef").decode()
+
+    def upgrade(host: str) -> bytes:
+        with ThreadedServer(app) as server, socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+            s.sendall(
+                f"GET /v1/board/watch HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                f"Authorization: {ADMIN_HEADERS['Authorization']}\r\n\r\n".encode()
+            )
+            answer = b""
+            while b"\r\n\r\n" not in answer and (more := s.recv(4096)):
+                answer += more
+            s.settimeout(2)
+            with contextlib.suppress(TimeoutError):
+                answer += s.recv(4096)  # the first frame after the upgrade, if it came separately
+            return answer
+
+    good = upgrade("127.0.0.1")
+    assert good.startswith(b"HTTP/1.1 101") and b"bad_host" not in good
+    evil = upgrade("evil.example")
+    assert b"bad_host" in evil or not evil.startswith(b"HTTP/1.1 101"), evil[:300]

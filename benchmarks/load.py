@@ -202,7 +202,10 @@ _imports = [int(time.time()) % 1000]  # distinct customer ids per import, also a
 
 def post_csv(base_url: str, body: bytes) -> dict[str, Any]:
     request = urllib.request.Request(
-        f"{base_url}/v1/customers/import", data=body, headers={"Content-Type": "text/csv"}, method="POST"
+        f"{base_url}/v1/customers/import",
+        data=body,
+        headers={"Content-Type": "text/csv", "Authorization": f"Bearer {os.environ.get('EMPATHY_API_KEY', '')}"},
+        method="POST",
     )
     with urllib.request.urlopen(request, timeout=600) as reply:  # noqa: S310 (loopback only, checked)
         return json.loads(reply.read())  # type: ignore[no-any-return]
@@ -329,7 +332,9 @@ def start_server(database_url: str | None, log: Path) -> tuple[subprocess.Popen[
     env["EMPATHY_DATABASE_URL"] = database_url or f"sqlite:///{log.parent / 'load.db'}"
     # The server needs a credential and the calls send it (CallStream reads EMPATHY_API_KEY).
     made = subprocess.run(
-        [sys.executable, "-m", "empathy_engine", "keys", "create", "--scope", "stream", "--name", "load benchmark"],
+        # stream for the calls, customers for the import disturbance
+        [sys.executable, "-m", "empathy_engine", "keys", "create", "--scope", "stream", "--scope", "customers",
+         "--name", "load benchmark"],
         env=env,
         capture_output=True,
         text=True,

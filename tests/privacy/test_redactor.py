@@ -9,6 +9,7 @@ import pytest
 
 from empathy_engine.privacy import CallRedaction, redact_text
 from empathy_engine.privacy import logs as privacy_logs
+from empathy_engine.privacy.dialogue import PIECES_DEFAULT
 from empathy_engine.privacy.numbers import luhn
 
 MASKED = [
@@ -115,7 +116,8 @@ def test_redactor_state_rebuilds_from_the_masked_turns() -> None:
     live = CallRedaction()
     for speaker, text in turns:
         live.turn(speaker, text)
-    assert (replay.expecting, replay.turns_left) == (live.expecting, live.turns_left)
+    state = ("expecting", "turns_left", "stalls_left", "started")
+    assert [getattr(replay, a) for a in state] == [getattr(live, a) for a in state]
 
 
 def test_redactor_a_partial_utterance_does_not_move_the_call_on() -> None:
@@ -123,7 +125,7 @@ def test_redactor_a_partial_utterance_does_not_move_the_call_on() -> None:
     redaction.turn("agent", "Can I get the PIN?")
     for _ in range(5):
         assert redaction.turn("customer", "nine nine", advance=False)[0] == "[PIN]"
-    assert redaction.turns_left == 3
+    assert (redaction.turns_left, redaction.started) == (PIECES_DEFAULT, False)
 
 
 def test_redactor_an_agent_remark_is_not_a_question() -> None:

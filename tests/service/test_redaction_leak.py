@@ -3,7 +3,8 @@ over several turns, partial utterances, CRM notes by REST and CSV) go through a 
 serve`; then an audit of its database writes JSON, CSV and HTML. Every original value is searched
 for in the database file, the server log, every watch and board frame, every reply and the audit
 files: none may be there. A control value the redactor does not mask proves the search finds
-what is there."""
+what is there. The server runs at the debug level, whose handshake dumps write request headers: the
+admin key, a session cookie and a ticket sent in them are searched for in the log too."""
 
 from __future__ import annotations
 
@@ -21,12 +22,16 @@ import httpx
 from websockets.sync.client import connect
 
 from empathy_engine.client import SyncCallStream, stream_url
-from tests.service.auth import ADMIN_HEADERS
+from tests.service.auth import ADMIN_HEADERS, TEST_ADMIN_KEY
 from tests.service.servers import ServeProcess, free_port
 from training.pii.generate import cases
 
 HARD = Path(__file__).resolve().parents[2] / "training" / "data" / "pii" / "hard_cases.jsonl"
 CONTROL = "Quillfeather"  # said in a turn, no PII: it must be found, or the search proves nothing
+SESSION = "leak-session-value-7f3a9c"  # a session cookie and a ticket, sent where a browser sends them
+TICKET = "leak-ticket-value-2b8e41"
+CREDENTIALS = {TEST_ADMIN_KEY.lower(), TEST_ADMIN_KEY.split("_", 2)[2].lower(), SESSION, TICKET}
+ONE_DIGIT = frozenset("zero one two three four five six seven eight nine".split())
 HEADER = {"service": "hvac", "started_at": "2025-12-22T09:00:00-05:00"}
 
 
@@ -44,7 +49,8 @@ def _secrets(sample: list[dict[str, Any]]) -> set[str]:
         for e in case["entities"]:
             value = e["value"].strip(" ,.")
             digits = re.sub(r"\D", "", value)
-            if (re.search(r"[A-Za-z]", value) and len(value) >= 4) or len(value) >= 5:
+            one_digit = value.lower() in ONE_DIGIT  # the last piece of a split number: "three digits" holds it too
+            if not one_digit and ((re.search(r"[A-Za-z]", value) and len(value) >= 4) or len(value) >= 5):
                 out.add(value.lower())
             if len(digits) >= 7:
                 out.add(digits)
@@ -112,7 +118,8 @@ def _crm(base: str, frames: list[str]) -> None:
 
 def _board(base: str, frames: list[str], stop: threading.Event) -> None:
     board = base.replace("http://", "ws://") + "/v1/board/watch"
-    with connect(board, open_timeout=10, additional_headers=ADMIN_HEADERS) as ws:
+    headers = {**ADMIN_HEADERS, "Cookie": f"empathy_session={SESSION}"}
+    with connect(f"{board}?ticket={TICKET}", open_timeout=10, additional_headers=headers) as ws:
         while not stop.is_set():
             try:
                 frames.append(str(ws.recv(timeout=0.5)))
@@ -174,8 +181,9 @@ def test_redaction_nothing_a_customer_said_leaks_into_store_logs_frames_or_audit
     assert len(board) > 0 and all(places.values())
     found_control = [where for where, text in places.items() if CONTROL.lower() in text.lower()]
     assert {"database", "replies and watch frames"} <= set(found_control)  # the search does find what is there
+    assert re.search(r"(?i)authorization: \[CREDENTIAL\]", places["server log"])  # the header dump, masked
     secrets = _secrets(sample) | {"4556 7375 8689 9855", "4556737586899855", "612-40-3381", "614-555-0101",
-                                  "lorraine oyelaran", "hiroshi yamamoto", "bluejay2207"}  # fmt: skip
+                                  "lorraine oyelaran", "hiroshi yamamoto", "bluejay2207"} | CREDENTIALS  # fmt: skip
     leaks = []
     for where, text in places.items():
         low = text.lower()

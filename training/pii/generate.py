@@ -3,7 +3,7 @@
 Each case is a short dialogue (a customer turn, sometimes after the agent's question) whose
 labelled values the redactor must mask. Four styles: written (digits, punctuation), spoken
 (numbers as words, "oh", "double"), recogniser (lower case, no punctuation, words for numbers)
-and split (the agent asks, the customer reads the number over two or three turns). The output
+and split (the agent asks, the customer may stall, then reads the number over two to four turns). The output
 is never committed: the same seed gives the same set (`python -m training.pii.generate --n 10`).
 """
 
@@ -318,11 +318,18 @@ SPLIT_LENGTH = {"CARD_NUMBER": 16, "CVV": 3, "SSN": 9, "PIN": 4, "BANK_ACCOUNT":
 LEADS = ["", "okay ", "yeah ", "um ", "hold on, ", "so it's ", "it's "]
 
 
+STALLS = ["hold on", "let me find my wallet", "okay here it is", "one sec", "hang on, it's in the other room",
+          "sorry, let me look", "okay"]  # fmt: skip
+
+
 def _split(rnd: random.Random, entity: str, case: Case) -> None:
-    """The agent asks; the customer reads the number over two or three turns."""
+    """The agent asks; the customer may stall a few turns ("hold on", "let me find my wallet"),
+    then reads the number over two to four turns."""
     case.say("agent", ASKS[entity])
+    for _ in range(rnd.choice([0, 0, 1, 2, 3])):
+        case.say("customer", rnd.choice(STALLS))
     number = card_number(rnd) if entity == "CARD_NUMBER" else digits(rnd, SPLIT_LENGTH[entity])
-    pieces = 3 if len(number) >= 9 else 2
+    pieces = rnd.choice([3, 4]) if len(number) >= 9 else 2
     size = -(-len(number) // pieces)
     for i in range(0, len(number), size):
         part = number[i : i + size]

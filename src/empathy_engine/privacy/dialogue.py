@@ -1,9 +1,15 @@
 """Redaction across a call's turns: after the agent asks for a card number (a CVV, an SSN, a PIN,
-an access code...), what the customer says over the next few turns is read as that, so a number
-said in pieces ("four one one one" ... "two two two two") is masked piece by piece.
+an access code...), what the customer says next is read as that, so a number said in pieces
+("four one one one" ... "two two two two") is masked piece by piece.
 
-The state is only what the agent last asked and how many customer turns are left, and both come
-from the turns as stored (masked), so replaying a call's stored turns rebuilds it exactly.
+For the numbers, the answer window counts pieces, not turns: turns without digits before the first
+piece ("hold on", "let me find my wallet") do not use it up, and it stays open while pieces keep
+coming, until a turn that is neither a piece nor a filler, or a cap. A customer who names the
+card (or whose turn ends in a masked number: "my card is 4111 1111") opens the same window, so
+the second half said in the next turn is masked too.
+
+The state comes only from the turns as stored (masked; a mask counts as a piece), so replaying a
+call's stored turns rebuilds it exactly.
 """
 
 from __future__ import annotations
@@ -14,8 +20,35 @@ from dataclasses import dataclass
 from empathy_engine.privacy.entities import CONTEXT, Entity
 from empathy_engine.privacy.redactor import Found, redact_turn
 
-#: How many customer turns after the question still read as its answer.
+#: How many customer turns after the question still read as its answer, for what is said in words
+#: (a name, an e-mail address, a street address).
 ANSWER_TURNS = 3
+#: Entities said in words: their window counts turns (ANSWER_TURNS), not pieces.
+WORDED = frozenset({Entity.NAME, Entity.EMAIL, Entity.ADDRESS})
+#: The most digit pieces one answer may take: a card read out two digits a turn still fits.
+PIECES: dict[Entity, int] = {Entity.CARD_NUMBER: 12, Entity.BANK_ACCOUNT: 10, Entity.ROUTING_NUMBER: 8}
+PIECES_DEFAULT = 6
+#: Turns without digits ("hold on", "let me find my wallet", "okay here it is", "uh sorry") the
+#: customer may take before or between the pieces; after the cap the window closes.
+STALL_TURNS = 4
+#: A turn of only these words is a pause inside an answer being read out, not the end of it.
+FILLER = re.compile(
+    r"^(?:[\s,.!?-]|uh|um|er|erm|hmm|mm|sorry|wait|hold on|hang on|one (?:sec|second|moment)|just a sec(?:ond)?"
+    r"|okay|ok|yeah|yes|right|so|let me see|where was i|again|it's|its|is|the|next|then|and|after that)*$",
+    re.IGNORECASE,
+)
+#: Masks that stand for digits: a turn holding one is a piece of a number being read out.
+DIGIT_MASK = re.compile(r"\[(?:" + "|".join(e.value for e in Entity if e not in WORDED) + r")\]")
+#: A customer turn that ends by naming the card ("okay the card, it's", "my visa number is"): the
+#: number comes next.
+CARD_ANNOUNCED = re.compile(
+    r"\b(?:card|visa|master ?card|amex|discover|card number|long number)(?: number)?[\s,:-]*"
+    r"(?:(?:is|it's|its|it is|goes|reads)[\s,:-]*)?$",
+    re.IGNORECASE,
+)
+#: A customer turn that ends in a masked number: what follows may be the rest of it.
+ENDS_IN_MASK = re.compile(r"\[(?P<entity>[A-Z_]+)\][\s,.!?-]*$")
+DIGIT = re.compile(r"\d")
 #: What an agent asks for, by entity: narrower than the context words (an agent who mentions "your
 #: account" is not asking for a bank account number).
 ASKS: tuple[tuple[Entity, str], ...] = (
@@ -59,19 +92,53 @@ class CallRedaction:
     """One call's redactor: feed it every turn in order (it lives with the call's session)."""
 
     expecting: Entity | None = None
-    turns_left: int = 0
+    turns_left: int = 0  # pieces left (numbers) or turns left (WORDED entities)
+    stalls_left: int = 0  # turns without digits still allowed
+    started: bool = False  # a piece of the answer has come
 
     def turn(self, speaker: str, text: str, advance: bool = True) -> tuple[str, list[Found]]:
         """The turn masked. `advance=False`: a partial utterance, read without moving the call on."""
         if speaker != "customer":
             masked, found = redact_turn(text)
             if advance and (asked := asked_for(masked)) is not None:
-                self.expecting, self.turns_left = asked, ANSWER_TURNS
+                self.open(asked, started=False)
             return masked, found
         expecting = self.expecting if self.turns_left > 0 else None
         masked, found = redact_turn(text, expecting)
-        if advance and self.turns_left > 0:
-            self.turns_left -= 1
-            if self.turns_left == 0:
-                self.expecting = None
+        if advance:
+            if expecting is not None:
+                self._answered(expecting, masked)
+            self._volunteered(masked)
         return masked, found
+
+    def open(self, entity: Entity, started: bool) -> None:
+        """Read the next customer turns as `entity` (an agent asked, or the customer began it)."""
+        self.expecting, self.started, self.stalls_left = entity, started, STALL_TURNS
+        self.turns_left = ANSWER_TURNS if entity in WORDED else PIECES.get(entity, PIECES_DEFAULT)
+
+    def close(self) -> None:
+        self.expecting, self.turns_left, self.stalls_left, self.started = None, 0, 0, False
+
+    def _answered(self, expecting: Entity, masked: str) -> None:
+        """Move the window on past one customer turn read as (part of) the answer."""
+        if expecting in WORDED:
+            self.turns_left -= 1
+        elif DIGIT.search(masked) or DIGIT_MASK.search(masked):
+            self.started, self.turns_left = True, self.turns_left - 1
+        elif (not self.started or FILLER.match(masked)) and self.stalls_left > 0:
+            self.stalls_left -= 1  # "hold on", "let me find my wallet": the digits are still to come
+        else:
+            self.turns_left = 0  # an answer turn with no digits: the number is over
+        if self.turns_left <= 0:
+            self.close()
+
+    def _volunteered(self, masked: str) -> None:
+        """A customer turn that starts a number the next turns may finish ("my card is 4111 1111")."""
+        if self.expecting is not None and self.started:
+            return  # already reading a number out: its window goes on
+        if (m := ENDS_IN_MASK.search(masked)) is not None and m.group("entity") in Entity.__members__:
+            entity = Entity(m.group("entity"))
+            if entity not in WORDED and entity != Entity.DATE_OF_BIRTH:
+                self.open(entity, started=True)
+        elif CARD_ANNOUNCED.search(masked):
+            self.open(Entity.CARD_NUMBER, started=False)

@@ -49,9 +49,12 @@ CONTEXT: tuple[tuple[Entity, str], ...] = (
     (Entity.PIN, r"pin(?: number| code)?"),
     (Entity.DATE_OF_BIRTH, r"date of birth|birth ?date|birthday|born|dob|d o b"),
     (Entity.ACCESS_CODE, r"lock ?box(?: code)?|(?:gate|alarm|garage(?: door)?|front door|back door|side door|door"
-     r"|keypad|key|access|entry|disarm|building|security system|panel) code|pass ?code|password|wi-?fi|wi fi"
-     r"|wireless|network key|code (?:to|for) (?:the |your |our )?(?:gate|garage|door|front door|lock ?box|alarm"
-     r"|building|keypad|house|side door|back door)"),
+     r"|keypad|key ?pad|key|access|entry|entrance|disarm|building|security system|panel|opener|garage opener"
+     r"|lock|deadbolt|smart lock) code|pass ?code|password|wi-?fi|wi fi|key ?pad|door ?code|entry ?code"
+     r"|wireless|network key|code (?:to|for|on|at) (?:(?:get|getting) (?:in|into|through)(?: to)? |open(?:ing)? "
+     r"|unlock\w* |enter(?:ing)? |disarm\w* |turn off |shut off )?(?:the |your |our |my )?(?:\w+ )?"
+     r"(?:gate|garage|door|lock ?box|alarm|building|keypad|house|lock|entrance|entry|home|unit|apartment|panel|in)"
+     r"|code to get in|(?:disarm|turn off|shut off) the alarm(?: with| it's| is)?"),
     (Entity.PHONE, r"phone|cell|mobile|call ?back|reach (?:me|you|him|her)|text me|landline|contact number"
      r"|best number|telephone"),
     (Entity.CARD_NUMBER, r"card|visa|master ?card|amex|american express|discover|credit|debit|long number"),

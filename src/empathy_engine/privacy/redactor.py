@@ -30,7 +30,7 @@ UNIT_AFTER = frozenset(
     "feet foot ft inch inches psi btu btus k seer minutes minute mins min hours hour hrs days day weeks week months "
     "month years year yrs o'clock am pm a.m p.m times people kids dogs cats units stories story square sq pounds "
     "lbs watt watts kw kwh mph miles mile ohms hz cfm gpm mm cm seconds sec x bedroom bedrooms bathrooms bath baths "
-    "windows rooms zones floors calls visits percent grand thousand bucks".split()
+    "windows rooms zones floors calls visits percent grand thousand bucks second moment".split()
 )
 #: A number right after one of these labels is not the customer's ("SEER 16", "model 4400", "error code 33").
 LABEL_BEFORE = frozenset(
@@ -65,7 +65,10 @@ SPOKEN_DOMAIN = re.compile(
 )
 EMAIL_STOP = frozenset("is it's its email e-mail address me my the at to send yeah yes sure um uh it that's".split())
 EMAIL_JOIN = frozenset("dot underscore dash period . _ -".split())
-PHONE = re.compile(r"(?:\+?1[\s.-]?)?\(?\b\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}\b")
+#: "(312) 555-0142", "312.555.0142", and "(312)5550142": the area code in brackets needs no separator after it.
+PHONE = re.compile(
+    r"(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s*\d{3}[\s.-]?\d{4}|\(?\b\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4})\b"
+)
 PASSWORD = re.compile(
     r"\b(?:password|pass ?code)\b[^.?!]{0,40}?\b(?:it's|its|it is|says)\s+"
     r"|\b(?:password|pass ?code|network key)\s*(?:is|it's|its|:|=|would be)\s*"
@@ -124,6 +127,8 @@ def find(text: str, expecting: Entity | None = None) -> list[Found]:
     spans.extend(names.find(text, tokens, expecting == Entity.NAME))
     if expecting == Entity.ACCESS_CODE or any(w in low for w in PASSWORD_WORDS):
         spans.extend(_passwords(text, tokens, expecting == Entity.ACCESS_CODE))
+    if expecting in DIGITS and len(tokens) == 1 and tokens[0].low in ("oh", "o"):
+        spans.append(Found(expecting, tokens[0].start, tokens[0].end))  # the last digit of a number read out: a zero
     for run in number_runs(tokens):
         if any(s.start <= run.start < s.end for s in spans):
             continue
@@ -251,12 +256,16 @@ def _spoken_emails(text: str, tokens: list[Token]) -> list[Found]:
     return out
 
 
+#: A short answer to a code ask that starts with one of these is a pause ("hold on", "let me look").
+STALL_START = frozenset("hold hang let wait just one give still where hmm uh um er okay ok sorry yeah".split())
+
+
 def _passwords(text: str, tokens: list[Token], expecting: bool) -> list[Found]:
     """A Wi-Fi or alarm password said in words ("the wifi password is sunflower22")."""
     out: list[Found] = []
     starts = [m.end() for m in PASSWORD.finditer(text)]
-    if expecting and not starts and len(tokens) <= 8:
-        starts = [0]
+    if expecting and not starts and len(tokens) <= 8 and tokens and tokens[0].low not in STALL_START:
+        starts = [0]  # a short answer to "what's the code?" is the code, unless it is a pause
     for at in starts:
         first = index_at(tokens, at)
         taken = tokens[first : first + 4]

@@ -119,14 +119,14 @@ class CredentialWatch:
         expires = self.principal.expires_at
         if expires is not None and datetime.now(UTC) >= expires:
             return True
-        return time.monotonic() - self.checked >= self.every
+        return time.monotonic() - self.checked >= self.every / 2
 
     async def reason(self, force: bool = False) -> str | None:
         """Why the credential no longer holds, or None (rechecked only when due, or `force`d)."""
         if self.principal.via == "demo" or not (force or self.due()):
             return None
         self.checked = time.monotonic()
-        now = await self.s.aread(self.principal.tenant_id, lambda c: recheck(c, self.principal.credential))
+        now = await self._shared_recheck()
         if now is not None:
             self.principal = now  # a session's expiry may have moved
             return None
@@ -134,10 +134,28 @@ class CredentialWatch:
             return "session_expired"
         return "credential_revoked"
 
+    async def _shared_recheck(self) -> Principal | None:
+        """The credential read again from the database, or the result of a read of the same credential
+        that started less than a recheck interval ago (or is still running): every socket of one
+        key shares it, so revocation still reaches each within EMPATHY_AUTH_RECHECK_S."""
+        checks = self.s.credential_checks
+        credential, started = self.principal.credential, time.monotonic()
+        known = checks.get(credential)
+        # Sockets recheck every half interval and share reads under half an interval old: a revoked
+        # key or ended session is seen by each of them within one interval.
+        if known is None or started - known[0] >= self.every / 2:
+            if len(checks) > 10_000:  # bounded: credentials nobody uses any more are forgotten
+                checks.clear()
+            tenant = self.principal.tenant_id
+            future = asyncio.ensure_future(self.s.aread(tenant, lambda c: recheck(c, credential)))
+            checks[credential] = known = (started, future)
+        found: Principal | None = await asyncio.shield(known[1])
+        return found
+
     async def wait_until_invalid(self) -> str:
         """Sleep until the credential stops holding; its reason."""
         while True:
-            wait = self.every
+            wait = self.every / 2
             if self.principal.expires_at is not None:
                 left = (self.principal.expires_at - datetime.now(UTC)).total_seconds()
                 wait = max(0.0, min(wait, left))

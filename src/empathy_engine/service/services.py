@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request, WebSocket
 from sqlalchemy import Connection
@@ -33,6 +33,10 @@ class Services:
     engine_record: EngineRecord
     #: Engines for calls that ran with other settings (a server restarted with a new playbook).
     other_engines: dict[EngineRecord, Engine] = field(default_factory=dict)
+    #: Open sockets' credentials as last read from the database (service/authz.py CredentialWatch):
+    #: credential -> the check in flight or done, and when it started. A thousand streams on one
+    #: key share one read per recheck interval instead of making a thousand.
+    credential_checks: dict[str, tuple[float, asyncio.Future[Any]]] = field(default_factory=dict)
     #: One thread for engine work too long for the event loop (long texts, call openings,
     #: replays): long jobs queue behind each other there, not in front of every other call.
     engine_thread: ThreadPoolExecutor = field(

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from empathy_engine.store import accounts
+from empathy_engine.store import accounts, tenancy
 from empathy_engine.store.db import open_database
 from empathy_engine.store.models import DEFAULT_TENANT
 
@@ -45,7 +45,7 @@ def make_key(database_url: str, role: str, tenant: str = DEFAULT_TENANT, **field
     db = open_database(database_url)
     try:
         with db.begin() as connection:
-            accounts.ensure_tenant(connection, tenant)
+            tenancy.add_tenant(connection, tenant)
             return accounts.create_key(connection, tenant, role, **fields)[1]
     finally:
         db.dispose()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import select
 import socket
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ import pytest
 from empathy_engine.client import StreamError, SyncCallStream
 from tests.service.auth import ADMIN_HEADERS
 from tests.service.servers import ServeProcess, free_port
+from tests.store.test_writer_lock import hold_write_lock
 
 
 def _get(url: str, timeout: float = 30) -> httpx.Response:
@@ -98,20 +98,6 @@ def test_a_100000_row_import_leaves_streams_and_health_answering(tmp_path: Path,
     # The attack froze every stream and health for 36 s; now no answer waits for the import.
     assert max(stream_s) < 2.0 and max(health_s) < 2.0, (max(stream_s), max(health_s))
     assert sorted(stream_s)[len(stream_s) // 2] < 0.5
-
-
-def hold_write_lock(path: str, seconds: float, taken: threading.Event) -> threading.Thread:
-    def hold() -> None:  # as another process (a backup tool, a second server) would
-        other = sqlite3.connect(path, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        taken.set()
-        time.sleep(seconds)
-        other.execute("ROLLBACK")
-        other.close()
-
-    thread = threading.Thread(target=hold, daemon=True)
-    thread.start()
-    return thread
 
 
 def test_an_external_write_lock_gets_retryable_refusals_in_time_and_loses_nothing(

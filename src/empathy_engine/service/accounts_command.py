@@ -96,14 +96,14 @@ def keys_create(
 
     Example: empathy keys create --scope stream --name "dialler"   (then: Authorization: Bearer <secret>)
     """
-    from empathy_engine.store import accounts
+    from empathy_engine.store import accounts, tenancy
 
     scopes = list(dict.fromkeys(scope or []))
     _check_role(role, scopes, team, login)
     with _database(database) as run:
 
         def create(c: Connection) -> tuple[accounts.KeyRecord, str, bool]:
-            made = accounts.ensure_tenant(c, tenant)
+            made = tenancy.add_tenant(c, tenant)
             key, secret = accounts.create_key(c, tenant, role, scopes=tuple(scopes), name=name, team=team, login=login)
             return key, secret, made
 
@@ -163,7 +163,7 @@ def users_create(
 ) -> None:
     """Create a user who logs in at /login. The password is asked for (or read from stdin)."""
     from empathy_engine.service.auth import USER_ROLES
-    from empathy_engine.store import accounts
+    from empathy_engine.store import accounts, tenancy
 
     if role not in USER_ROLES:
         raise _fail(f"--role {role!r}: use one of {', '.join(USER_ROLES)} (programs get keys: empathy keys create)")
@@ -178,7 +178,7 @@ def users_create(
     with _database(database) as run:
 
         def create(c: Connection) -> accounts.UserRecord | None:
-            accounts.ensure_tenant(c, tenant)
+            tenancy.add_tenant(c, tenant)
             return accounts.create_user(c, tenant, login, password, role, team)
 
         user = run(create)

@@ -23,7 +23,6 @@ from empathy_engine.store.models import (
     ApiKeyRow,
     SessionRow,
     TeamRow,
-    TenantRow,
     TicketRow,
     UserRow,
     utcnow,
@@ -34,7 +33,6 @@ _users = cast(Table, UserRow.__table__)
 _keys = cast(Table, ApiKeyRow.__table__)
 _sessions = cast(Table, SessionRow.__table__)
 _tickets = cast(Table, TicketRow.__table__)
-_tenants = cast(Table, TenantRow.__table__)
 
 KEY_PREFIX = "ee"
 #: scrypt cost: 16 MiB and ~50 ms a login on one core; the parameters are stored with each hash.
@@ -118,14 +116,6 @@ def _key(row: Row[object]) -> KeyRecord:
 
 
 # --- tenants and teams ------------------------------------------------------------------------
-
-
-def ensure_tenant(connection: Connection, tenant_id: str) -> bool:
-    """The tenant, created (named after its id) when new; True when it was created."""
-    if connection.execute(select(_tenants.c.id).where(_tenants.c.id == tenant_id)).first() is not None:
-        return False
-    connection.execute(insert(_tenants).values(id=tenant_id, name=tenant_id, created_at=utcnow()))
-    return True
 
 
 def ensure_team(connection: Connection, tenant_id: str, team: str) -> None:

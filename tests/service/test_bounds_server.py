@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from benchmarks.load import crm_csv
 from empathy_engine.client import StreamError, SyncCallStream
 from tests.service.auth import ADMIN_HEADERS
 from tests.service.servers import ServeProcess, free_port
@@ -25,20 +26,6 @@ def _get(url: str, timeout: float = 30) -> httpx.Response:
     return httpx.get(url, timeout=timeout, headers=ADMIN_HEADERS)
 
 TEXTS = ["the heat is out again", "nobody showed up last time", "I need someone here today", "thank you"]
-
-
-def crm_csv(rows: int) -> bytes:
-    """A CRM export: per customer one row with a name and a note, one with a note, one prior contact."""
-    lines = ["customer_id,name,note,contact_at,contact_issue,contact_outcome"]
-    for i in range(rows):
-        c, kind = divmod(i, 3)
-        if kind == 0:
-            lines.append(f"imp-{c:05d},Pat {c},calls after 5pm,,,")
-        elif kind == 1:
-            lines.append(f"imp-{c:05d},,has a dog,,,")
-        else:
-            lines.append(f"imp-{c:05d},,,2025-11-{1 + c % 28:02d},no heat,fixed")
-    return ("\n".join(lines) + "\n").encode()
 
 
 @pytest.fixture
@@ -64,7 +51,7 @@ def timed(work: Any) -> tuple[float, Any]:
 
 
 def test_a_100000_row_import_leaves_streams_and_health_answering(tmp_path: Path, sqlite_file: str) -> None:
-    body = crm_csv(100_000)
+    body = crm_csv(100_000, "imp-")  # the load benchmark's own CRM export
     assert 3.0e6 < len(body) < 3.6e6  # the 3.2 MB of the attack
     process = serve(tmp_path, sqlite_file)
     try:

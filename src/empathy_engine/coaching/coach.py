@@ -7,8 +7,10 @@ little each call remembers: how far along each state's path the agent has come.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import re2
 
 from empathy_engine.advice import CueCard
 from empathy_engine.coaching.exemplars import ExemplarLibrary
@@ -39,6 +41,7 @@ class Coach:
         self.exemplars = exemplars or ExemplarLibrary()
         # RE2, not `re`: a user's pattern runs in linear time, so no playbook can stall a call.
         self.hazards = [(h, [compile_pattern(p) for p in h.patterns]) for h in playbook.safety]
+        self.any_hazard = _any_of([p for h in playbook.safety for p in h.patterns])
 
     def card_for(self, turn: CustomerTurn, text: str, fingerprint: np.ndarray, memory: CoachMemory) -> CueCard | None:
         """The one card to show for this customer turn (None when nothing calls for one)."""
@@ -51,6 +54,8 @@ class Coach:
     def _safety(self, text: str, memory: CoachMemory) -> CueCard | None:
         if memory.pending_safety is not None:
             return memory.pending_safety
+        if self.any_hazard is not None and not self.any_hazard.search(text):
+            return None  # the common case, in one RE2 pass instead of one per pattern
         for hazard, patterns in self.hazards:
             card_id = f"safety/{hazard.id}"
             if card_id in memory.done:
@@ -164,3 +169,14 @@ class Coach:
             memory.done.add(card.id)
         memory.pending_safety = card if card.source == "safety" and not followed else None
         return card.id, followed
+
+
+def _any_of(patterns: list[str]) -> Any | None:
+    """One RE2 pattern that matches wherever any of `patterns` does (None: none, or RE2 cannot
+    join them); only a filter: which pattern matched, and where, is still asked of each one."""
+    if not patterns:
+        return None
+    try:
+        return compile_pattern("|".join(f"(?:{p})" for p in patterns))
+    except re2.error:  # a pattern that only compiles on its own; each is then tried alone
+        return None

@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import re2
+
 from empathy_engine.privacy.entities import CONTEXT, Entity
 from empathy_engine.privacy.redactor import Found, redact_turn
 
@@ -77,12 +79,21 @@ REQUEST = re.compile(
 )
 
 
+#: RE2 copies of REQUEST and ASK_RE, as filters: on every agent turn Python's `re` tried each of
+#: their alternatives at each position (~0.2 ms a turn); RE2 answers "any match?" in one pass. They
+#: match wherever the originals do (ASK_RE's one lookahead, which RE2 lacks, is dropped, so the
+#: copy matches a little more), and the originals still decide.
+_ANY_REQUEST = re2.compile("(?i)" + REQUEST.pattern)
+_ANY_ASK = re2.compile(ASK_RE.pattern.replace(r"(?!\s+on\s+the)", ""))
+
+
 def asked_for(agent_text: str) -> Entity | None:
     """The entity an agent turn asks the customer for (the last one named), if it asks."""
-    if not REQUEST.search(agent_text):
+    low = agent_text.lower()
+    if not _ANY_REQUEST.search(agent_text) or not _ANY_ASK.search(low) or not REQUEST.search(agent_text):
         return None
     last = None
-    for m in ASK_RE.finditer(agent_text.lower()):
+    for m in ASK_RE.finditer(low):
         last = m.lastgroup
     return Entity(last) if last else None
 

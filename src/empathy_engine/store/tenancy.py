@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import ColumnElement, Connection, Table, insert, select, text, true
+from sqlalchemy import ColumnElement, Connection, Table, bindparam, insert, select, text, true
 
 from empathy_engine.store.models import DEFAULT_TENANT, TenantRow, utcnow
 
@@ -30,6 +30,12 @@ _tenants = cast(Table, TenantRow.__table__)
 def mine(table: Table, tenant_id: str) -> ColumnElement[bool]:
     """The WHERE clause that keeps a query to one tenant's rows (TRUE only when the filter is off)."""
     return table.c.tenant_id == tenant_id if FILTER_ON else true()
+
+
+def mine_bound(table: Table) -> ColumnElement[bool]:
+    """`mine` for a statement built once and run many times: the tenant is its `b_tenant_id` parameter
+    (a bound parameter may not share a column's name in an UPDATE)."""
+    return table.c.tenant_id == bindparam("b_tenant_id") if FILTER_ON else true()
 
 
 def bind_tenant(connection: Connection, tenant_id: str) -> None:

@@ -1,8 +1,8 @@
 """empathy-engine: real-time empathy coaching for contact centres.
 
-    from empathy_engine import Engine
-    from empathy_engine.ingest.conversation import ConversationV1
-    result = Engine().analyze(ConversationV1.model_validate(obj).events())
+from empathy_engine import Engine
+from empathy_engine.ingest.conversation import ConversationV1
+result = Engine().analyze(ConversationV1.model_validate(obj).events())
 """
 
 from typing import TYPE_CHECKING, Any

@@ -131,9 +131,7 @@ class SyncCallStream(_Calls):
         self.next_turn = 0
 
     @classmethod
-    def connect(
-        cls, base_url: str, call_id: str, open_timeout: float = 10, key: str | None = None
-    ) -> SyncCallStream:
+    def connect(cls, base_url: str, call_id: str, open_timeout: float = 10, key: str | None = None) -> SyncCallStream:
         """`key`: the API key (a `stream` scope); default EMPATHY_API_KEY from the environment."""
         opener = sync_connect(
             stream_url(base_url, call_id),

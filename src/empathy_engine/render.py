@@ -21,6 +21,8 @@ STATE_STYLE = {
     "satisfaction": "bold green",
     "neutral": "dim",
 }
+
+
 def clock(t: float | None) -> str:
     if t is None:
         return "  --  "

@@ -45,9 +45,7 @@ class ExemplarLibrary:
         self.by_step: dict[tuple[str, str], list[Exemplar]] = {}
         for e in exemplars:
             self.by_step.setdefault((e.state, e.step), []).append(e)
-        self._matrix = {
-            key: np.stack([e.fingerprint for e in items]) for key, items in self.by_step.items()
-        }
+        self._matrix = {key: np.stack([e.fingerprint for e in items]) for key, items in self.by_step.items()}
 
     def __len__(self) -> int:
         return sum(len(v) for v in self.by_step.values())
@@ -70,8 +68,16 @@ class ExemplarLibrary:
             try:
                 row = load_json(line)  # a user's file: the limits of every outside input
                 fp = np.asarray(row["fingerprint"], dtype=np.float32)
-                items.append(Exemplar(row["state"], row["step"], row["customer"], row["agent"], row["source"],
-                                      fp / (np.linalg.norm(fp) or 1.0)))
+                items.append(
+                    Exemplar(
+                        row["state"],
+                        row["step"],
+                        row["customer"],
+                        row["agent"],
+                        row["source"],
+                        fp / (np.linalg.norm(fp) or 1.0),
+                    )
+                )
             except (ValueError, KeyError, TypeError) as e:
                 raise ValueError(f"{path}:{lineno}: not an exemplar line ({e})") from None
         return cls(items)

@@ -84,8 +84,13 @@ class CallFacts:
 
     def values(self) -> dict[str, str]:
         person = f"your {self.relation}" if self.relation else None
-        pairs = {"name": self.name, "person": person, "relation": self.relation, "occasion": self.occasion,
-                 "issue": self.issue}
+        pairs = {
+            "name": self.name,
+            "person": person,
+            "relation": self.relation,
+            "occasion": self.occasion,
+            "issue": self.issue,
+        }
         return {k: v for k, v in pairs.items() if v}
 
     def riders(self) -> list[str]:

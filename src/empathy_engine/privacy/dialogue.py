@@ -63,10 +63,16 @@ ASKS: tuple[tuple[Entity, str], ...] = (
     (Entity.DATE_OF_BIRTH, r"date of birth|birth ?date|birthday|dob"),
     (Entity.ACCESS_CODE, dict(CONTEXT)[Entity.ACCESS_CODE] + r"|code to get in\w*|(?:a|the|any) code\b(?!\s+on\s+the)"),
     (Entity.PHONE, r"phone|best number|call ?back number|number to reach|cell|mobile|contact number"),
-    (Entity.CARD_NUMBER, r"card number|number on the card|long number|credit card|debit card|card you|which card"
-     r"|the card|your card|visa|master ?card|amex"),
-    (Entity.NAME, r"your name|the name|name on the|first and last|last name|full name|spell (?:your|the|that)"
-     r"|who am i speaking|who i'm speaking|who do i have"),
+    (
+        Entity.CARD_NUMBER,
+        r"card number|number on the card|long number|credit card|debit card|card you|which card"
+        r"|the card|your card|visa|master ?card|amex",
+    ),
+    (
+        Entity.NAME,
+        r"your name|the name|name on the|first and last|last name|full name|spell (?:your|the|that)"
+        r"|who am i speaking|who i'm speaking|who do i have",
+    ),
     (Entity.EMAIL, r"e-?mail"),
     (Entity.ADDRESS, r"address|where (?:do you live|is the property)|service location|street"),
 )

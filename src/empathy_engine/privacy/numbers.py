@@ -197,14 +197,18 @@ def _run_from(tokens: list[Token], i: int) -> tuple[Run | None, int]:
                 tok = nxt  # type: ignore[assignment]
                 j += 1
         elif tok.low == "hundred" and run.digits:
-            run.digits += "" if nxt is not None and nxt.low in TENS else ("0" if nxt is not None and nxt.low in UNITS
-                                                                           else "00")
+            run.digits += (
+                "" if nxt is not None and nxt.low in TENS else ("0" if nxt is not None and nxt.low in UNITS else "00")
+            )
             run.spoken = True
         elif (v := _value(tok, nxt)) is not None:
             run.digits += v[0]
             run.spoken = run.spoken or v[1]
-        elif _joins(tok) and run.digits and (after := _past_joiners(tokens, j)) is not None and (
-            _is_number(after) or after.low in MONTHS
+        elif (
+            _joins(tok)
+            and run.digits
+            and (after := _past_joiners(tokens, j)) is not None
+            and (_is_number(after) or after.low in MONTHS)
         ):
             if not tok.low.isalpha():
                 run.separators += tok.text

@@ -66,9 +66,7 @@ SPOKEN_DOMAIN = re.compile(
 EMAIL_STOP = frozenset("is it's its email e-mail address me my the at to send yeah yes sure um uh it that's".split())
 EMAIL_JOIN = frozenset("dot underscore dash period . _ -".split())
 #: "(312) 555-0142", "312.555.0142", and "(312)5550142": the area code in brackets needs no separator after it.
-PHONE = re.compile(
-    r"(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s*\d{3}[\s.-]?\d{4}|\(?\b\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4})\b"
-)
+PHONE = re.compile(r"(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s*\d{3}[\s.-]?\d{4}|\(?\b\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4})\b")
 PASSWORD = re.compile(
     r"\b(?:password|pass ?code)\b[^.?!]{0,40}?\b(?:it's|its|it is|says)\s+"
     r"|\b(?:password|pass ?code|network key)\s*(?:is|it's|its|:|=|would be)\s*"

@@ -55,8 +55,14 @@ async def login(s: ServicesDep, request: Request) -> Response:
     ttl = timedelta(hours=s.settings.session_hours)
     throttle: LoginThrottle = request.app.state.login_throttle
     if (wait := throttle.wait_s(tenant, user)) > 0:
-        page = render("login.html", request=request, next=target, login=user, tenant=tenant,
-                      error=f"Too many failed logins: try again in {wait:.0f} seconds.")
+        page = render(
+            "login.html",
+            request=request,
+            next=target,
+            login=user,
+            tenant=tenant,
+            error=f"Too many failed logins: try again in {wait:.0f} seconds.",
+        )
         page.status_code = 429
         page.headers["Retry-After"] = str(int(wait) + 1)
         return page
@@ -66,8 +72,9 @@ async def login(s: ServicesDep, request: Request) -> Response:
     if opened is None:
         if user:
             throttle.failed(tenant, user)
-        page = render("login.html", request=request, next=target, error="Wrong login or password.", login=user,
-                      tenant=tenant)
+        page = render(
+            "login.html", request=request, next=target, error="Wrong login or password.", login=user, tenant=tenant
+        )
         page.status_code = 401
         return page
     token, principal = opened

@@ -103,9 +103,7 @@ def bearer_of(headers: Mapping[str, str]) -> str | None:
     return token.strip()
 
 
-def resolve(
-    connection: Connection, bearer: str | None, cookie: str | None, ticket: str | None
-) -> Principal | None:
+def resolve(connection: Connection, bearer: str | None, cookie: str | None, ticket: str | None) -> Principal | None:
     """The principal of the first credential given (Bearer, then ticket, then cookie); None when
     none is; `Refused` when the one given is unknown, revoked, expired or used. Reads the
     database every time (a revoked key stops at once); spending a ticket writes, so run it in a

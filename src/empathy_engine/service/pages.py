@@ -33,8 +33,8 @@ def render(name: str, request: Request | None = None, **context: Any) -> HTMLRes
     """A page; with the request, it also shows who is logged in, and the open-demo banner."""
     principal = getattr(request.state, "principal", None) if request is not None else None
     open_demo = bool(request is not None and getattr(request.app.state, "open_demo", False))
-    html = _templates().get_template(name).render(
-        version=__version__, principal=principal, open_demo=open_demo, **context
+    html = (
+        _templates().get_template(name).render(version=__version__, principal=principal, open_demo=open_demo, **context)
     )
     return HTMLResponse(html)
 

@@ -94,9 +94,7 @@ class KeyRecord:
 
 
 def _user(row: Row[object]) -> UserRecord:
-    return UserRecord(
-        row.id, row.tenant_id, row.login, row.role, row.team, row.created_at, row.disabled_at is not None
-    )
+    return UserRecord(row.id, row.tenant_id, row.login, row.role, row.team, row.created_at, row.disabled_at is not None)
 
 
 def _key(row: Row[object]) -> KeyRecord:

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Connection, Executable, Table, bindparam, func, insert, select, update
 
 from empathy_engine.ingest.limits import BAD_CALL_ID, is_call_id
-from empathy_engine.store.models import CallRow, OutcomeRow, TurnRow, utcnow
 from empathy_engine.store import tenancy
+from empathy_engine.store.models import CallRow, OutcomeRow, TurnRow, utcnow
 from empathy_engine.store.tenancy import mine, mine_bound
 
 # Declarative __table__ is typed as a FromClause; it is the Table that insert/update/delete take.

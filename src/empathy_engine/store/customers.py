@@ -220,8 +220,10 @@ def merge_customer(
 def merge_customers(connection: Connection, tenant_id: str, batch: dict[str, Facts]) -> dict[str, MergeCount]:
     """`merge_customer` for a batch of one tenant's customers, in a few statements (an import of
     100,000 rows runs as many such batches, each its own short transaction). PII is masked first."""
-    batch = {i: Facts(masked_name(f.name), [redact_text(n) for n in f.notes], masked_contacts(f.contacts))
-             for i, f in batch.items()}
+    batch = {
+        i: Facts(masked_name(f.name), [redact_text(n) for n in f.notes], masked_contacts(f.contacts))
+        for i, f in batch.items()
+    }
     ids = list(batch)
     theirs = mine(_customers, tenant_id)
     existing = {r.id: r for r in connection.execute(select(_customers).where(theirs, _customers.c.id.in_(ids)))}
@@ -242,8 +244,14 @@ def merge_customers(connection: Connection, tenant_id: str, batch: dict[str, Fac
         contact_rows += [{"tenant_id": tenant_id, "customer_id": customer_id, **c.to_dict()} for c in contacts]
         if row is None:
             created_rows.append(
-                {"tenant_id": tenant_id, "id": customer_id, "name": facts.name, "notes": notes,
-                 "created_at": now, "updated_at": now}
+                {
+                    "tenant_id": tenant_id,
+                    "id": customer_id,
+                    "name": facts.name,
+                    "notes": notes,
+                    "created_at": now,
+                    "updated_at": now,
+                }
             )
         else:
             values: dict[str, Any] = {}

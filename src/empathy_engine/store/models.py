@@ -248,9 +248,7 @@ class ApiKeyRow(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
-        CheckConstraint(
-            "role IN ('agent', 'supervisor', 'qa_lead', 'admin', 'integration')", name="ck_api_keys_role"
-        ),
+        CheckConstraint("role IN ('agent', 'supervisor', 'qa_lead', 'admin', 'integration')", name="ck_api_keys_role"),
     )
 
 

@@ -28,6 +28,7 @@ from empathy_engine.privacy import Entity, redact_turn
 from empathy_engine.privacy.entities import unmasked_shape
 from empathy_engine.service.live import LiveCall, call_view
 from empathy_engine.service.services import Services
+from empathy_engine.service.webhook import after_turn
 from empathy_engine.store import calls as store
 from empathy_engine.store.customers import get_customer, trim_for_call
 from empathy_engine.store.replay import (
@@ -65,6 +66,7 @@ class LiveCallService:
         try:
             return await self.s.writer.run(self.tenant_id, job, timeout=self.write_timeout)
         except WriteTimeout:
+            self.s.metrics.storage_failures["database_busy"] += 1
             raise ProtocolError(
                 "database_busy",
                 f"the database is busy (another process holds its write lock): {what} was not stored; "
@@ -133,6 +135,7 @@ class LiveCallService:
         live = LiveCall(self.tenant_id, self.call_id, header, call, session=session, producer=self)
         self.live = live
         self.s.live.add(live)
+        self.s.metrics.calls_started[self.tenant_id] += 1
         return Opened("started", self.call_id, 0, call_view(self.call_id, header, "live"))
 
     def _already(self, known: LiveCall | store.CallRecord, event: str) -> ProtocolError:
@@ -249,6 +252,9 @@ class LiveCallService:
         if escalation := result.get("escalation"):  # a bot call hands over: tell whoever picks it up
             self.s.live.publish(self.tenant_id, self.call_id, {"type": "escalate", "turn": stored.index, **escalation})
         self.s.live.board_changed(self.tenant_id)
+        self.s.metrics.turn(self.tenant_id, received)
+        if escalation or result.get("cues"):  # hand-overs and safety cards: counted, and sent by webhook
+            after_turn(self.s.webhook, self.s.metrics, live, stored.index, result)
         return TurnReply(stored.index, result, received)
 
     async def _store_turn(
@@ -292,6 +298,7 @@ class LiveCallService:
             raise
         except DataError:  # the database refuses this content: resending it can never succeed
             live.session = None
+            self.s.metrics.storage_failures["storage_refused"] += 1
             log.exception("call %s: the database refused turn %d", self.call_id, turn.index)
             raise ProtocolError(
                 "storage_refused",
@@ -301,6 +308,7 @@ class LiveCallService:
             ) from None
         except Exception:
             live.session = None  # the session saw a turn the database does not have
+            self.s.metrics.storage_failures["storage_failed"] += 1
             log.exception("call %s: storing turn %d failed", self.call_id, turn.index)
             raise ProtocolError(
                 "storage_failed",

@@ -60,6 +60,8 @@ class LiveCallService:
         #: How long a write may wait for the database before `database_busy`; None: as long as it
         #: takes (telephony, whose platform never sends a turn again).
         self.write_timeout: float | None = services.settings.write_timeout_s
+        #: Named on this call's log lines also where the context does not say (the expiry task).
+        self._where = {"call_id": call_id, "tenant_id": tenant_id}
 
     async def _write(self, job: Callable[[Any], T], event: str, what: str) -> T:
         """A write through the group-commit writer, or a retryable `database_busy` refusal in time."""
@@ -136,6 +138,7 @@ class LiveCallService:
         self.live = live
         self.s.live.add(live)
         self.s.metrics.calls_started[self.tenant_id] += 1
+        log.info("call started", extra=self._where)
         return Opened("started", self.call_id, 0, call_view(self.call_id, header, "live"))
 
     def _already(self, known: LiveCall | store.CallRecord, event: str) -> ProtocolError:
@@ -390,6 +393,8 @@ class LiveCallService:
                 return None
             live.ended = True
         self.s.live.remove(live)
+        how = "abandoned" if "abandoned" in extra else "ended"  # the expiry task ends idle calls as abandoned
+        log.info("call %s after %d turns", how, live.next_turn, extra=self._where)
         self.s.live.publish(self.tenant_id, self.call_id, {"type": "ended", "summary": summary, **extra})
         return Closed(self.call_id, live.next_turn, summary, extra)
 

@@ -7,9 +7,11 @@ import asyncio
 import io
 import json
 import logging
+import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from empathy_engine.client import SyncCallStream
 from empathy_engine.privacy import logs as privacy_logs
@@ -64,12 +66,21 @@ def test_json_lines_are_masked_by_privacy_logs_exception_included() -> None:
     assert line["call_id"] == "c-9" and "ValueError" in line["exception"]
 
 
-def test_text_lines_name_the_call_when_known() -> None:
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_text_lines_name_the_call_and_auto_is_text_only_at_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     logger, out = _captured(TextFormatter())
     logger.warning("storing failed", extra={"call_id": "c-3", "tenant_id": "default"})
     assert " WARNING " in out.getvalue() and "[default/c-3] storing failed" in out.getvalue()
-    assert chosen_format("json") == "json" and chosen_format("auto") == "json"  # pytest's stderr is no terminal
-    assert uvicorn_log_config("text", "info")["formatters"]["chosen"]["()"].endswith("TextFormatter")
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # a pipe, a file, a service manager
+    assert chosen_format("auto") == "json" and chosen_format("text") == "text"
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    assert chosen_format("auto") == "text" and chosen_format("json") == "json"
+    chosen = uvicorn_log_config("auto", "warning")
+    assert chosen["formatters"]["chosen"]["()"].endswith("TextFormatter") and chosen["root"]["level"] == "WARNING"
 
 
 def test_serve_logs_json_lines_with_call_ids_and_no_transcript(sqlite_url: str, tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 The metrics are server-wide (every tenant's counts), so only a credential of the default
 tenant, the operator's, may read them: an admin, or an integration key with the `metrics` scope
-(`empathy keys create --role integration --scope metrics`), sent as `Authorization: Bearer`,
+(`empathy keys create --scope metrics`), sent as `Authorization: Bearer`,
 which is what Prometheus's `authorization` (or `bearer_token`) scrape setting sends.
 """
 

@@ -92,6 +92,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.metrics_registry = registry_of(metrics, lambda: _live_counts(app))
     app.state.open_demo = open_demo
     app.state.login_throttle = LoginThrottle()  # failed logins lock a login for a while
+    _wire(app, settings, metrics, open_demo)
+    return app
+
+
+def _wire(app: FastAPI, settings: Settings, metrics: Metrics, open_demo: bool) -> None:
+    """The middleware (outermost last), the error handlers, the routes and the static files."""
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.exception_handler(OperationalError)(_database_error)
     app.exception_handler(Exception)(_internal_error)
@@ -116,7 +122,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.include_router(module.router)
     api_docs.mount(app)
     app.mount("/static", StaticFiles(packages=[("empathy_engine.service", "static")]), name="static")
-    return app
 
 
 def _live_counts(app: FastAPI) -> Counter[str]:

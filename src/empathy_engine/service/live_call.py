@@ -46,6 +46,8 @@ T = TypeVar("T")
 #: Texts longer than this are read in the engine thread: on the loop they would hold up every
 #: other call for several milliseconds (about 3 ms at 500 characters, 13 ms at 5,000).
 OFF_LOOP_CHARS = 500
+#: Refusals that say the database did not take an event (counted in /metrics).
+STORAGE_REFUSALS = frozenset({"database_busy", "storage_refused", "storage_failed"})
 
 
 class LiveCallService:
@@ -68,7 +70,6 @@ class LiveCallService:
         try:
             return await self.s.writer.run(self.tenant_id, job, timeout=self.write_timeout)
         except WriteTimeout:
-            self.s.metrics.storage_failures["database_busy"] += 1
             raise ProtocolError(
                 "database_busy",
                 f"the database is busy (another process holds its write lock): {what} was not stored; "
@@ -86,7 +87,9 @@ class LiveCallService:
         """Run one step; a bug or a database outage becomes an `internal` refusal, never a dropped connection."""
         try:
             return await step()
-        except ProtocolError:
+        except ProtocolError as refusal:
+            if refusal.code in STORAGE_REFUSALS:
+                self.s.metrics.storage_failures[refusal.code] += 1
             raise
         except Exception:
             log.exception("call %s: %s event failed", self.call_id, event)
@@ -301,7 +304,6 @@ class LiveCallService:
             raise
         except DataError:  # the database refuses this content: resending it can never succeed
             live.session = None
-            self.s.metrics.storage_failures["storage_refused"] += 1
             log.exception("call %s: the database refused turn %d", self.call_id, turn.index)
             raise ProtocolError(
                 "storage_refused",
@@ -311,7 +313,6 @@ class LiveCallService:
             ) from None
         except Exception:
             live.session = None  # the session saw a turn the database does not have
-            self.s.metrics.storage_failures["storage_failed"] += 1
             log.exception("call %s: storing turn %d failed", self.call_id, turn.index)
             raise ProtocolError(
                 "storage_failed",

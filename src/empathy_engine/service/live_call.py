@@ -62,8 +62,11 @@ class LiveCallService:
         #: How long a write may wait for the database before `database_busy`; None: as long as it
         #: takes (telephony, whose platform never sends a turn again).
         self.write_timeout: float | None = services.settings.write_timeout_s
-        #: Named on this call's log lines also where the context does not say (the expiry task).
-        self._where = {"call_id": call_id, "tenant_id": tenant_id}
+
+    @property
+    def _where(self) -> dict[str, str]:
+        """Named on this call's log lines also where the context does not say (the expiry task)."""
+        return {"call_id": self.call_id, "tenant_id": self.tenant_id}
 
     async def _write(self, job: Callable[[Any], T], event: str, what: str) -> T:
         """A write through the group-commit writer, or a retryable `database_busy` refusal in time."""

@@ -17,7 +17,7 @@ from tests.service.auth import make_key, make_user
 from tests.service.helpers import utterance
 
 PEOPLE = ("agent", "supervisor", "qa_lead", "admin")
-INTEGRATIONS = ("int:stream", "int:telephony", "int:customers", "int:outcomes")
+INTEGRATIONS = ("int:stream", "int:telephony", "int:customers", "int:outcomes", "int:metrics")
 ROLES = ("none", *PEOPLE, *INTEGRATIONS)
 EVERYONE = frozenset(ROLES) - {"none"}
 PUBLIC = frozenset(ROLES)
@@ -45,8 +45,10 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/supervisor"): frozenset({"supervisor", "admin"}),
     ("GET", "/audit"): frozenset({"qa_lead", "admin"}),
     ("GET", "/docs"): PUBLIC,
-    ("GET", "/docs/oauth2-redirect"): PUBLIC,
+    ("GET", "/redoc"): PUBLIC,
+    ("GET", "/docs-assets"): PUBLIC,
     ("GET", "/openapi.json"): PUBLIC,
+    ("GET", "/metrics"): frozenset({"admin", "int:metrics"}),
     ("GET", "/static"): PUBLIC,
     ("WS", "/v1/calls/{call_id}/stream"): frozenset({"admin", "int:stream"}),
     ("WS", "/v1/calls/{call_id}/watch"): READERS,
@@ -91,7 +93,7 @@ def world(make_client: Any, database_url: str) -> World:
         "admin": make_key(database_url, "admin"),
         **{
             f"int:{s}": make_key(database_url, "integration", scopes=(s,))
-            for s in ("stream", "telephony", "customers", "outcomes")
+            for s in ("stream", "telephony", "customers", "outcomes", "metrics")
         },
     }
     make_user(database_url, "a-1", PASSWORD, "agent", team="east")
@@ -127,7 +129,7 @@ def _request(world: World, role: str, method: str, path: str) -> int:
         ("POST", "/logout"): {"data": {}, "headers": same_site},
     }
     url = path.replace("{call_id}", "own-ended").replace("{customer_id}", "c-1")
-    url = "/static/style.css" if url == "/static" else url
+    url = {"/static": "/static/style.css", "/docs-assets": "/docs-assets/swagger-ui.css"}.get(url, url)
     response = raw.request(method, url, follow_redirects=False, **bodies.get((method, path), {}))
     assert response.status_code < 500, f"{method} {path} as {role}: {response.status_code} {response.text[:300]}"
     return response.status_code

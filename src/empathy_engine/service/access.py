@@ -4,7 +4,7 @@
     supervisor   the calls of its team's agents: read and watch, and its team's board
     qa_lead      ended calls (read, watch the stored record, outcomes) and the audit report
     admin        everything in its tenant
-    integration  what its key's scopes allow: stream, telephony, customers, outcomes
+    integration  what its key's scopes allow: stream, telephony, customers, outcomes, metrics
 
 Everything is within the principal's tenant (the store filters by it); this module only
 answers yes or no. docs/security.md ("Roles") is the same table in words.
@@ -26,6 +26,7 @@ Action = Literal[
     "board",  # the supervisor board
     "customers",  # the CRM: customers, notes, CSV import
     "audit",  # the QA audit report page
+    "metrics",  # GET /metrics (server-wide: the route also wants the default tenant)
 ]
 #: The scope an integration key needs for each action it may be given.
 SCOPE_FOR: dict[str, str] = {
@@ -34,6 +35,7 @@ SCOPE_FOR: dict[str, str] = {
     "customers": "customers",
     "write_outcome": "outcomes",
     "read_call": "outcomes",  # only to read outcomes back: see `may`
+    "metrics": "metrics",
 }
 
 

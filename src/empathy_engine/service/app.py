@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from functools import partial
@@ -27,8 +28,10 @@ from empathy_engine.service.body_limit import BodyLimit
 from empathy_engine.service.expiry import run_expiry
 from empathy_engine.service.live import LiveCall, LiveRegistry
 from empathy_engine.service.login_throttle import LoginThrottle
+from empathy_engine.service.metrics import Metrics, MetricsMiddleware, registry_of
 from empathy_engine.service.services import Services
 from empathy_engine.service.settings import Settings
+from empathy_engine.service.webhook import Webhook
 from empathy_engine.store import calls as store
 from empathy_engine.store.db import open_database
 from empathy_engine.store.models import DEFAULT_TENANT, utcnow
@@ -48,16 +51,19 @@ customer utterance, what the customer feels and why; read calls, customers and o
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None, open_demo: bool = False) -> FastAPI:
     """The app. `engine` lets tests (and embedders) share one loaded engine between apps.
-    Every route but health, the login page and the API docs needs a credential; `open_demo`
+    Every route but health, the login page and the API docs (/docs, /redoc) needs a credential; `open_demo`
     (only `empathy serve --demo` on a loopback host sets it) lets requests without one in as
     the demo admin, and every page says so."""
     settings = settings or Settings()
     privacy_logs.install()  # every log line masked like a turn, whichever handler writes it
+    metrics = Metrics()  # counted on the loop from the first request; read at GET /metrics
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = await _start(settings, engine)
+        services = await _start(settings, engine, metrics)
         app.state.services = services
+        if services.webhook is not None:
+            services.webhook.start()
         board = asyncio.create_task(services.live.run_board(settings.board_interval_s))
         expiry = asyncio.create_task(run_expiry(services, settings.idle_call_minutes))
         try:
@@ -67,6 +73,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if services.webhook is not None:
+                await services.webhook.stop()
             services.writer.stop()
             services.engine_thread.shutdown(wait=False, cancel_futures=True)
             services.db.dispose()
@@ -76,12 +84,20 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served by service/api_docs.py with their assets from the package, no CDN
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.metrics_registry = registry_of(metrics, lambda: _live_counts(app))
     app.state.open_demo = open_demo
     app.state.login_throttle = LoginThrottle()  # failed logins lock a login for a while
+    _wire(app, settings, metrics, open_demo)
+    return app
+
+
+def _wire(app: FastAPI, settings: Settings, metrics: Metrics, open_demo: bool) -> None:
+    """The middleware (outermost last), the error handlers, the routes and the static files."""
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.exception_handler(OperationalError)(_database_error)
     app.exception_handler(Exception)(_internal_error)
@@ -90,7 +106,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         api_accounts,
         api_calls,
         api_customers,
+        api_docs,
         api_health,
+        api_metrics,
         pages,
         stream,
         telephony,
@@ -99,13 +117,20 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     from empathy_engine.service.guard import Guard
 
     app.add_middleware(Guard, settings=settings, open_demo=open_demo)
-    for module in (api_calls, api_customers, api_health, api_accounts, stream, telephony, watch, pages):
+    app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: it sees every refusal
+    for module in (api_calls, api_customers, api_health, api_accounts, api_metrics, stream, telephony, watch, pages):
         app.include_router(module.router)
+    api_docs.mount(app)
     app.mount("/static", StaticFiles(packages=[("empathy_engine.service", "static")]), name="static")
-    return app
 
 
-async def _start(settings: Settings, engine: Engine | None) -> Services:
+def _live_counts(app: FastAPI) -> Counter[str]:
+    """Live calls per tenant, counted when /metrics is scraped (nothing is kept per turn for it)."""
+    services: Services | None = getattr(app.state, "services", None)
+    return Counter(tenant for tenant, _ in services.live.calls) if services is not None else Counter()
+
+
+async def _start(settings: Settings, engine: Engine | None, metrics: Metrics) -> Services:
     db = await asyncio.to_thread(open_database, settings.database_url, settings.migration_database_url)
     for weakness in await asyncio.to_thread(weaknesses, db):
         log.warning("row-level security: %s", weakness)
@@ -118,7 +143,10 @@ async def _start(settings: Settings, engine: Engine | None) -> Services:
     writer = GroupCommitWriter(db)
     writer.start()
     live = LiveRegistry()
-    services = Services(settings, db, writer, engine, live, EngineRecord.of(engine.settings))
+    webhook = Webhook(settings, metrics) if settings.webhook_url else None
+    services = Services(
+        settings, db, writer, engine, live, EngineRecord.of(engine.settings), metrics=metrics, webhook=webhook
+    )
     now = utcnow()
     for tenant in await asyncio.to_thread(services.read, DEFAULT_TENANT, tenant_ids):
         # Each tenant's calls are read under its own tenant, and come back as that tenant's.

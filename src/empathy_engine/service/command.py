@@ -126,6 +126,7 @@ def _server(settings: Settings, demo: bool) -> uvicorn.Server:
     import uvicorn
 
     from empathy_engine.service.app import create_app
+    from empathy_engine.service.log_format import uvicorn_log_config
 
     app = create_app(settings, open_demo=demo)  # the host was checked: demo means loopback
     app.state.demo = demo
@@ -134,6 +135,7 @@ def _server(settings: Settings, demo: bool) -> uvicorn.Server:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        log_config=uvicorn_log_config(settings.log_format, settings.log_level),  # json or text (log_format.py)
         ws_max_size=settings.ws_max_size,
         timeout_graceful_shutdown=5,
         # The sans-I/O implementation keeps a third fewer objects per connection than the

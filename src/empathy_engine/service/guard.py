@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from empathy_engine.service import auth
+from empathy_engine.service import auth, log_format
 from empathy_engine.service.settings import Settings
 from empathy_engine.store import accounts
 from empathy_engine.store.writer import GroupCommitWriter
@@ -108,6 +108,8 @@ class Guard:
             log.error("credentials could not be checked: the database does not answer")
             principal, state["auth_problem"] = None, UNCHECKABLE
         state["principal"] = principal
+        if principal is not None:
+            log_format.bind(tenant_id=principal.tenant_id)  # the request's log lines name its tenant
         if principal is not None and principal.via == "key" and principal.key_id:
             self._note_use(scope, principal.tenant_id, principal.key_id)
         problem = self._problem(scope, headers, principal)

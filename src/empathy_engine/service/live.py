@@ -83,6 +83,9 @@ class LiveCall:
     #: time.monotonic() of the call's last event (start, resume, utterance): idle calls expire.
     last_event: float = field(default_factory=time.monotonic)
 
+    #: Safety cards already sent as webhook alerts (service/webhook.py): each is sent once per call.
+    alerted: tuple[str, ...] = ()
+
     #: Engine seconds this call owes (a leaky bucket draining at ENGINE_SHARE), and since when.
     engine_debt_s: float = 0.0
     engine_debt_at: float = field(default_factory=time.monotonic)

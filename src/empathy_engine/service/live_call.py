@@ -28,6 +28,7 @@ from empathy_engine.privacy import Entity, redact_turn
 from empathy_engine.privacy.entities import unmasked_shape
 from empathy_engine.service.live import LiveCall, call_view
 from empathy_engine.service.services import Services
+from empathy_engine.service.webhook import after_turn
 from empathy_engine.store import calls as store
 from empathy_engine.store.customers import get_customer, trim_for_call
 from empathy_engine.store.replay import (
@@ -45,6 +46,8 @@ T = TypeVar("T")
 #: Texts longer than this are read in the engine thread: on the loop they would hold up every
 #: other call for several milliseconds (about 3 ms at 500 characters, 13 ms at 5,000).
 OFF_LOOP_CHARS = 500
+#: Refusals that say the database did not take an event (counted in /metrics).
+STORAGE_REFUSALS = frozenset({"database_busy", "storage_refused", "storage_failed"})
 
 
 class LiveCallService:
@@ -59,6 +62,11 @@ class LiveCallService:
         #: How long a write may wait for the database before `database_busy`; None: as long as it
         #: takes (telephony, whose platform never sends a turn again).
         self.write_timeout: float | None = services.settings.write_timeout_s
+
+    @property
+    def _where(self) -> dict[str, str]:
+        """Named on this call's log lines also where the context does not say (the expiry task)."""
+        return {"call_id": self.call_id, "tenant_id": self.tenant_id}
 
     async def _write(self, job: Callable[[Any], T], event: str, what: str) -> T:
         """A write through the group-commit writer, or a retryable `database_busy` refusal in time."""
@@ -82,7 +90,9 @@ class LiveCallService:
         """Run one step; a bug or a database outage becomes an `internal` refusal, never a dropped connection."""
         try:
             return await step()
-        except ProtocolError:
+        except ProtocolError as refusal:
+            if refusal.code in STORAGE_REFUSALS:
+                self.s.metrics.storage_failures[refusal.code] += 1
             raise
         except Exception:
             log.exception("call %s: %s event failed", self.call_id, event)
@@ -133,6 +143,8 @@ class LiveCallService:
         live = LiveCall(self.tenant_id, self.call_id, header, call, session=session, producer=self)
         self.live = live
         self.s.live.add(live)
+        self.s.metrics.calls_started[self.tenant_id] += 1
+        log.info("call started", extra=self._where)
         return Opened("started", self.call_id, 0, call_view(self.call_id, header, "live"))
 
     def _already(self, known: LiveCall | store.CallRecord, event: str) -> ProtocolError:
@@ -249,6 +261,9 @@ class LiveCallService:
         if escalation := result.get("escalation"):  # a bot call hands over: tell whoever picks it up
             self.s.live.publish(self.tenant_id, self.call_id, {"type": "escalate", "turn": stored.index, **escalation})
         self.s.live.board_changed(self.tenant_id)
+        self.s.metrics.turn(self.tenant_id, received)
+        if escalation or result.get("cues"):  # hand-overs and safety cards: counted, and sent by webhook
+            after_turn(self.s.webhook, self.s.metrics, live, stored.index, result)
         return TurnReply(stored.index, result, received)
 
     async def _store_turn(
@@ -382,6 +397,8 @@ class LiveCallService:
                 return None
             live.ended = True
         self.s.live.remove(live)
+        how = "abandoned" if "abandoned" in extra else "ended"  # the expiry task ends idle calls as abandoned
+        log.info("call %s after %d turns", how, live.next_turn, extra=self._where)
         self.s.live.publish(self.tenant_id, self.call_id, {"type": "ended", "summary": summary, **extra})
         return Closed(self.call_id, live.next_turn, summary, extra)
 

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import Depends, Request, WebSocket
 from sqlalchemy import Connection
@@ -14,10 +14,14 @@ from sqlalchemy import Engine as Database
 
 from empathy_engine.pipeline import Engine
 from empathy_engine.service.live import LiveRegistry
+from empathy_engine.service.metrics import Metrics
 from empathy_engine.service.settings import Settings
 from empathy_engine.store.replay import EngineRecord
 from empathy_engine.store.tenancy import bind_tenant
 from empathy_engine.store.writer import GroupCommitWriter
+
+if TYPE_CHECKING:
+    from empathy_engine.service.webhook import Webhook
 
 T = TypeVar("T")
 
@@ -39,6 +43,10 @@ class Services:
     credential_checks: dict[str, tuple[float, asyncio.Future[Any]]] = field(default_factory=dict)
     #: One thread for engine work too long for the event loop (long texts, call openings,
     #: replays): long jobs queue behind each other there, not in front of every other call.
+    #: Counts for GET /metrics (service/metrics.py): plain integers, bumped on the loop.
+    metrics: Metrics = field(default_factory=Metrics)
+    #: The signed outbound webhook (EMPATHY_WEBHOOK_URL), or None when none is configured.
+    webhook: Webhook | None = None
     engine_thread: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="empathy-engine")
     )

@@ -6,9 +6,10 @@ Every setting is documented in docs/protocol.md ("Settings"); a test fails when 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from empathy_engine.service.vendor_auth import decode_client_secret
@@ -150,6 +151,39 @@ class Settings(BaseSettings):
         description="The AudioHook integration's client secret (base64): its upgrades must then be signed.",
     )
 
+    # --- operations (docs/operations.md) ---
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="`empathy serve`'s log lines: json (one object a line, with call_id and tenant_id), text, "
+        "or auto: text when stderr is a terminal, json otherwise (a service manager, a container, a pipe).",
+    )
+    webhook_url: str | None = Field(
+        default=None,
+        description="Where hand-overs and safety alerts are POSTed as signed JSON (https://...); unset: none are.",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        validate_default=True,
+        description="The webhook's HMAC-SHA256 key (16+ characters; required with EMPATHY_WEBHOOK_URL): "
+        "receivers check the Empathy-Signature header with it.",
+    )
+    webhook_timeout_s: float = Field(default=5.0, gt=0, le=60, description="How long one webhook delivery may take.")
+    webhook_attempts: int = Field(
+        default=6, ge=1, le=20, description="Deliveries tried per webhook event before it is given up (and counted)."
+    )
+    webhook_backoff_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=600,
+        description="Wait before the first webhook retry; each further one waits twice as long (with jitter).",
+    )
+    webhook_queue: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description="Webhook events waiting to be delivered; one beyond it is dropped (counted and logged).",
+    )
+
     @field_validator("public_base_url")
     @classmethod
     def _public_base_url(cls, value: str | None) -> str | None:
@@ -168,6 +202,28 @@ class Settings(BaseSettings):
     def _client_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
             decode_client_secret(value.get_secret_value())
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError(f"is {value!r}; give the receiver's full URL, e.g. https://hooks.example.com/empathy")
+        return value.strip()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None and info.data.get("webhook_url"):
+            raise ValueError(
+                "is not set, but EMPATHY_WEBHOOK_URL is: every webhook is signed, so set a secret "
+                "(16+ random characters, e.g. `openssl rand -hex 32`) that the receiver shares"
+            )
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("is too short; use 16 or more random characters (e.g. `openssl rand -hex 32`)")
         return value
 
     @property

@@ -24,6 +24,7 @@ from empathy_engine.ingest.live import (
     is_call_id,
     parse_event,
 )
+from empathy_engine.service import log_format
 from empathy_engine.service.authz import MESSAGES, CredentialWatch, ws_principal
 from empathy_engine.service.live_call import LiveCallService
 from empathy_engine.service.services import services_of
@@ -43,6 +44,7 @@ async def stream(websocket: WebSocket, call_id: str) -> None:
         return
     services = services_of(websocket)
     call = LiveCallService(services, principal.tenant_id, call_id)
+    log_format.bind(tenant_id=principal.tenant_id, call_id=call_id)  # this socket's log lines name the call
     credential = CredentialWatch(services, principal)
     try:
         while True:

@@ -26,6 +26,7 @@ from empathy_engine.ingest.twilio import TwilioMediaSerializer
 from empathy_engine.ingest.wire import TelephonySerializer
 from empathy_engine.perception.speech import Recogniser
 from empathy_engine.perception.turns import AudioTurnTaker, HeardTurn, default_recogniser
+from empathy_engine.service import log_format
 from empathy_engine.service.authz import principal_of, ws_principal
 from empathy_engine.service.live_call import LiveCallService
 from empathy_engine.service.services import Services, services_of
@@ -130,6 +131,7 @@ class TelephonyCall:
             await self.finish(end=False)
             self.service = None
         service = LiveCallService(self.s, self.tenant_id, call.call_id)
+        log_format.bind(tenant_id=self.tenant_id, call_id=call.call_id)  # the socket's log lines name the call
         service.write_timeout = None  # a busy database delays a heard turn; refused, it would be lost
         try:
             try:

@@ -117,7 +117,7 @@ async def _start(settings: Settings, engine: Engine | None) -> Services:
         engine = await asyncio.to_thread(Engine, chosen)
     writer = GroupCommitWriter(db)
     writer.start()
-    live = LiveRegistry()
+    live = LiveRegistry(settings.board_dropped_s)
     services = Services(settings, db, writer, engine, live, EngineRecord.of(engine.settings))
     now = utcnow()
     for tenant in await asyncio.to_thread(services.read, DEFAULT_TENANT, tenant_ids):

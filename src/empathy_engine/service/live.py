@@ -82,6 +82,11 @@ class LiveCall:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     #: time.monotonic() of the call's last event (start, resume, utterance): idle calls expire.
     last_event: float = field(default_factory=time.monotonic)
+    #: time.monotonic() when its stream connection went away (None while one holds it): after
+    #: LiveRegistry.dropped_grace_s the call leaves the board, though it may still resume.
+    dropped_at: float | None = None
+    #: time.time() when the customer's current state began (the board's "in state" column).
+    state_since: float = field(default_factory=time.time)
 
     #: Engine seconds this call owes (a leaky bucket draining at ENGINE_SHARE), and since when.
     engine_debt_s: float = 0.0
@@ -104,13 +109,17 @@ class LiveCall:
 
     def record(self, turn: TurnRecord) -> str:
         """Take a stored turn into the live view; returns its transcript entry (JSON text)."""
-        entry = json.dumps(
-            {"index": turn.index, "speaker": turn.speaker, "text": turn.text, "t": turn.t, "result": turn.result}
-        )
+        now = time.time()
+        at = turn.received_at.timestamp() if turn.received_at is not None else now
+        fields = {"index": turn.index, "speaker": turn.speaker, "text": turn.text, "t": turn.t, "at": at}
+        entry = json.dumps(fields | {"result": turn.result})
         self.transcript.append(entry)
+        before = self.mood.primary
         self.mood.add(turn.speaker, turn.text, turn.result)
+        if self.mood.primary != before:
+            self.state_since = at
         self.next_turn = turn.index + 1
-        self.updated_at = time.time()
+        self.updated_at = now
         self.touch()
         return entry
 
@@ -133,14 +142,17 @@ class LiveCall:
         for turn in turns:
             live.record(turn)
         live.last_event = time.monotonic() - max(0.0, idle_s)
+        live.dropped_at = live.last_event  # nobody streams a restored call until it resumes
         return live
 
     def snapshot(self) -> str:
         """What a cockpit needs when it opens (JSON text): the header, the context, the transcript, the mood."""
-        call = json.dumps(call_view(self.id, self.header, "live", connected=self.producer is not None))
+        view = call_view(self.id, self.header, "live", connected=self.producer is not None)
+        call = json.dumps(view | {"live_since": self.created_at})
         transcript = ",".join(self.transcript)
         mood = json.dumps(self.mood.to_dict())
-        return f'{{"type": "snapshot", "call": {call}, "transcript": [{transcript}], "mood": {mood}}}'
+        at = time.time()  # the server's clock, so a page can time the call with its own clock's offset
+        return f'{{"type": "snapshot", "call": {call}, "transcript": [{transcript}], "mood": {mood}, "at": {at}}}'
 
     def turn_frame(self, entry: str) -> str:
         """The frame that tells watchers about a new turn (JSON text)."""
@@ -156,6 +168,8 @@ class LiveCall:
             "connected": self.producer is not None,
             "turns": self.next_turn,
             "updated_at": self.updated_at,
+            "started": self.created_at,
+            "state_since": self.state_since,
             **self.mood.to_dict(),
         }
 
@@ -179,7 +193,12 @@ def call_view(call_id: str, header: dict[str, Any], status: str, connected: bool
     }
 
 
-def board_frame(calls: list[LiveCall]) -> dict[str, Any]:
+def board_frame(calls: list[LiveCall], dropped_grace_s: float | None = None) -> dict[str, Any]:
+    """The board: live calls riskiest first, less those whose connection dropped more than
+    `dropped_grace_s` ago (abandoned, as far as anyone watching can tell)."""
+    if dropped_grace_s is not None:
+        gone = time.monotonic() - dropped_grace_s
+        calls = [c for c in calls if c.dropped_at is None or c.dropped_at > gone]
     rows = sorted((c.board_row() for c in calls), key=lambda r: (-r["risk"], -r["updated_at"], r["call_id"]))
     return {"type": "board", "total": len(rows), "calls": rows[:BOARD_ROWS], "at": time.time()}
 
@@ -187,7 +206,9 @@ def board_frame(calls: list[LiveCall]) -> dict[str, Any]:
 class LiveRegistry:
     """The live calls of every tenant and who watches them; all of it lives on the event loop's thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, dropped_grace_s: float | None = None) -> None:
+        #: How long a call whose connection dropped stays on the board (None: until it ends).
+        self.dropped_grace_s = dropped_grace_s
         self.calls: dict[CallKey, LiveCall] = {}
         self._per_tenant: Counter[str] = Counter()  # live calls per tenant
         self._reserved: Counter[str] = Counter()  # starts that passed the cap and are being stored
@@ -219,6 +240,13 @@ class LiveRegistry:
             self._per_tenant[live.tenant_id] -= 1
         self.board_changed(live.tenant_id)
 
+    def dropped(self, live: LiveCall) -> None:
+        """Its stream connection went away: the board says so now, and drops it after the grace."""
+        live.dropped_at = time.monotonic()
+        self.board_changed(live.tenant_id)
+        if self.dropped_grace_s is not None:
+            asyncio.get_running_loop().call_later(self.dropped_grace_s + 0.05, self.board_changed, live.tenant_id)
+
     def live_count(self, tenant: str) -> int:
         return self._per_tenant[tenant]
 
@@ -249,7 +277,7 @@ class LiveRegistry:
         """A board watcher of one tenant (`watcher`: one of a kind that filters what it is pushed,
         a supervisor's team board), with that tenant's board now: it sees no other tenant's calls."""
         watcher = watcher or Watcher()
-        watcher.push(json.dumps(board_frame(self.of_tenant(tenant_id))))
+        watcher.push(json.dumps(board_frame(self.of_tenant(tenant_id), self.dropped_grace_s)))
         self._board_watchers.setdefault(tenant_id, set()).add(watcher)
         return watcher
 
@@ -280,7 +308,7 @@ class LiveRegistry:
             for tenant_id in dirty:
                 watchers = self._board_watchers.get(tenant_id)
                 if watchers:
-                    text = json.dumps(board_frame(self.of_tenant(tenant_id)))
+                    text = json.dumps(board_frame(self.of_tenant(tenant_id), self.dropped_grace_s))
                     for watcher in list(watchers):
                         watcher.push(text)
             await asyncio.sleep(interval)

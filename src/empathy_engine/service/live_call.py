@@ -76,7 +76,7 @@ class LiveCallService:
         """The connection is gone: the call stays live (it may resume) but nobody streams it."""
         if self.live is not None and self.live.producer is self:
             self.live.producer = None
-            self.s.live.board_changed(self.tenant_id)
+            self.s.live.dropped(self.live)
 
     async def guarded(self, event: str, step: Callable[[], Awaitable[T]]) -> T:
         """Run one step; a bug or a database outage becomes an `internal` refusal, never a dropped connection."""
@@ -157,6 +157,7 @@ class LiveCallService:
             if live.session is None:
                 await self._rebuild(live)
             live.producer = self  # a reconnecting client takes the call over from its dead connection
+            live.dropped_at = None
             live.touch()
             self.live = live
         self.s.live.board_changed(self.tenant_id)

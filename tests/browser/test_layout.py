@@ -107,7 +107,9 @@ def test_board_shows_twenty_calls_on_1280x800_with_agent_team_duration_and_time_
         arg=before,
     )  # it ticks between frames
     page.screenshot(path=str(screenshots / "board-1280x800-21-calls.png"))
-    print(f"\nboard at 1280x800: {visible} of {CROWD} calls visible without scrolling")
+    height = page.eval_on_selector("#rows tr", "r => r.getBoundingClientRect().height")
+    top = page.eval_on_selector("#rows", "r => r.getBoundingClientRect().top")
+    print(f"\nboard at 1280x800: {visible} of {CROWD} calls visible unscrolled; rows {height:.1f} px from y={top:.0f}")
     close(page)
 
 
@@ -158,6 +160,9 @@ def test_pages_never_overflow_from_360_to_1920_px_and_the_side_panel_never_cover
         page.wait_for_function("n => document.querySelectorAll('#rows tr').length >= n", arg=CROWD)
         assert overflow_px(page) == 0, f"the board overflows at {width} px"
         page.screenshot(path=str(screenshots / f"board-{width}.png"), full_page=width < 800)
+        page.goto(f"{server.base_url}/")
+        assert page.locator("table.calls tbody tr").count() >= 20
+        assert overflow_px(page) == 0, f"the start page overflows at {width} px"
         page.goto(f"{server.base_url}/agent/{crowd[0]}")
         page.wait_for_selector("#card[data-card-id]:not([data-card-id=''])")
         assert overflow_px(page) == 0, f"the cockpit overflows at {width} px"

@@ -4,11 +4,13 @@ state, then worsening calls; the current card is the first card of the latest cu
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from empathy_engine.events import CallStarted
 from empathy_engine.service.live import LiveCall, board_frame
 from empathy_engine.service.mood import Mood, mentions_safety
+from empathy_engine.store.calls import TurnRecord
 
 
 def customer(primary: str, score: float, cues: list[dict[str, Any]] | None = None, **more: Any) -> dict[str, Any]:
@@ -137,3 +139,13 @@ def test_board_drops_calls_whose_connection_dropped_after_the_grace() -> None:
     frame = board_frame([held, dropped, old], dropped_grace_s=60)
     assert sorted(row["call_id"] for row in frame["calls"]) == ["dropped", "held"] and frame["total"] == 2
     assert len(board_frame([held, dropped, old])["calls"]) == 3  # no grace: they stay until they end
+
+
+def test_a_restored_call_keeps_its_start_and_the_time_its_state_began() -> None:
+    started = datetime(2026, 1, 5, 9, 0, 0)  # naive, as SQLite gives it back: stored in UTC
+    turn = TurnRecord(0, "customer", "text", 2.0, customer("frustration", 0.9), received_at=started.replace(minute=1))
+    restored = LiveCall.restore("default", "r-1", {}, CallStarted("r-1"), [turn], created_at=started)
+    row = board_frame([restored])["calls"][0]
+    assert row["started"] == datetime(2026, 1, 5, 9, 0, tzinfo=UTC).timestamp()
+    assert row["state_since"] == datetime(2026, 1, 5, 9, 1, tzinfo=UTC).timestamp()
+    assert row["connected"] is False

@@ -14,6 +14,7 @@ import json
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from empathy_engine.events import CallStarted
@@ -110,7 +111,7 @@ class LiveCall:
     def record(self, turn: TurnRecord) -> str:
         """Take a stored turn into the live view; returns its transcript entry (JSON text)."""
         now = time.time()
-        at = turn.received_at.timestamp() if turn.received_at is not None else now
+        at = epoch_of(turn.received_at) if turn.received_at is not None else now
         fields = {"index": turn.index, "speaker": turn.speaker, "text": turn.text, "t": turn.t, "at": at}
         entry = json.dumps(fields | {"result": turn.result})
         self.transcript.append(entry)
@@ -136,9 +137,13 @@ class LiveCall:
         call: CallStarted,
         turns: list[TurnRecord],
         idle_s: float = 0.0,
+        created_at: datetime | None = None,
     ) -> LiveCall:
-        """A call rebuilt from the database; `idle_s`: how long ago its last stored event was."""
+        """A call rebuilt from the database; `idle_s`: how long ago its last stored event was;
+        `created_at`: when it started (its duration on the board counts from then)."""
         live = cls(tenant_id, call_id, header, call)
+        if created_at is not None:
+            live.created_at = epoch_of(created_at)
         for turn in turns:
             live.record(turn)
         live.last_event = time.monotonic() - max(0.0, idle_s)
@@ -172,6 +177,11 @@ class LiveCall:
             "state_since": self.state_since,
             **self.mood.to_dict(),
         }
+
+
+def epoch_of(when: datetime) -> float:
+    """Unix seconds of a stored time (SQLite gives back naive datetimes; they were stored in UTC)."""
+    return (when if when.tzinfo is not None else when.replace(tzinfo=UTC)).timestamp()
 
 
 def call_view(call_id: str, header: dict[str, Any], status: str, connected: bool = False) -> dict[str, Any]:

@@ -175,7 +175,7 @@ class LiveCallService:
         # Live in the database but not here: started through another server process.
         turns = await self.s.aread(self.tenant_id, lambda c: store.get_turns(c, self.tenant_id, self.call_id))
         call = call_from_header(self.call_id, record.header)
-        live = LiveCall.restore(self.tenant_id, self.call_id, record.header, call, turns)
+        live = LiveCall.restore(self.tenant_id, self.call_id, record.header, call, turns, created_at=record.created_at)
         self.s.live.add(live)
         return live
 

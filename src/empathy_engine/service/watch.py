@@ -20,7 +20,7 @@ from empathy_engine.ingest.live import error, is_call_id
 from empathy_engine.service import access
 from empathy_engine.service.auth import Principal
 from empathy_engine.service.authz import MESSAGES, CredentialWatch, denied, facts_of, refuse_ws, scope_of, ws_principal
-from empathy_engine.service.live import TRANSCRIPT_KEPT, Watcher, call_view
+from empathy_engine.service.live import TRANSCRIPT_KEPT, Watcher, call_view, epoch_of
 from empathy_engine.service.mood import Mood
 from empathy_engine.service.services import Services, services_of
 from empathy_engine.store import accounts
@@ -107,6 +107,9 @@ class TeamBoardWatcher(Watcher):
         self.agents, self.teams = agents, teams
 
     def push(self, text: str) -> None:
+        if self.agents is None and not self.teams:  # an admin's board with no teams: nothing to add
+            super().push(text)
+            return
         frame = json.loads(text)
         rows = frame.get("calls", [])
         if self.agents is not None:
@@ -137,7 +140,7 @@ async def stored_snapshot(s: Services, tenant_id: str, call_id: str) -> dict[str
             "speaker": t.speaker,
             "text": t.text,
             "t": t.t,
-            "at": t.received_at.timestamp() if t.received_at else None,
+            "at": epoch_of(t.received_at) if t.received_at else None,
             "result": t.result,
         }
         for t in turns[-TRANSCRIPT_KEPT:]

@@ -35,7 +35,7 @@ function row(call) {
       el("span", { class: "meta" }, call.connected ? call.call_id : `${call.call_id} · disconnected`)),
     cell("agent", call.agent, { "data-label": "agent" }),
     cell("team", call.team, { "data-label": "team" }),
-    el("td", { class: "mood" }, el("span", { class: "pill", "data-state": state }, stateLabel(state) || "—"),
+    el("td", { class: "mood", title: [stateLabel(state), level].filter(Boolean).join(" ") || null }, el("span", { class: "pill", "data-state": state }, stateLabel(state) || "—"),
       " ", el("span", { class: "level" }, level)),
     el("td", { class: "trend", "data-trend": call.trend }, arrow ? `${arrow} ${word}` : ""),
     el("td", { class: "when in-state", "data-since": call.state_since, "data-label": "in state" }),

@@ -44,7 +44,7 @@ function svgNode(tag, attrs, text) {
 
 // The trend chart: how negative the customer sounds (0 calm .. 1 strongly upset), one point per
 // customer turn, with its scale written on it so nobody has to guess what "up" means.
-const SPARK = { left: 34, right: 196, top: 6, bottom: 46 };
+const SPARK = { left: 40, right: 196, top: 6, bottom: 46 };
 
 function sparkline(svg, history) {
   const { left, right, top, bottom } = SPARK;

@@ -1,5 +1,5 @@
-"""Issue 14's pages in a real browser at 400 px and 1280 px (and the ends of the range, 360 and
-1920 px): no horizontal overflow, the cockpit's side panel never over the card, twenty live calls
+"""Issue 14's pages in a real browser at 400 px and 1280 px (and at 360, 800 and 1920 px for
+overflow): no horizontal overflow, the cockpit's side panel never over the card, twenty live calls
 on a 1280x800 board with agent, team, duration and time in state, filters kept in the address,
 a SAFETY flag that clears once the agent follows the safety card, dropped and idle calls leaving
 the board, the cockpit's timestamps, call timer, trend scale, chime and keyboard, and the
@@ -26,7 +26,7 @@ from tests.browser.layout import assert_contrast, overflow_px, overlap
 from tests.service.auth import ADMIN_HEADERS, make_user
 from tests.service.servers import ThreadedServer
 
-WIDTHS = (360, 400, 1280, 1920)
+WIDTHS = (360, 400, 800, 1280, 1920)  # the ends of the range, the two of the issue, the breakpoint
 PASSWORD = "correct horse battery"
 CROWD = 21  # the issue's 21 calls that made a 2,364 px page
 #: How long a dropped call stays on this module's board.

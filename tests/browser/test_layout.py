@@ -185,25 +185,23 @@ def test_text_contrast_is_wcag_aa_at_400_and_1280_px(
 ) -> None:
     page = open_page(browser, width)
     page.goto(f"{server.base_url}/supervisor")
-    page.wait_for_function("n => document.querySelectorAll('#rows tr').length >= n", arg=CROWD)
-    header = ["th"] if width >= 800 else ["td.agent::before"]  # narrow: no header row, labels in the cells
-    measured = assert_contrast(page, ["span.pill", "td.agent", "td.when", "p.hint", "span#conn", *header])
-    page.goto(f"{server.base_url}/agent/{crowd[0]}")
-    page.wait_for_selector("#card[data-card-id]:not([data-card-id=''])")
-    page.keyboard.press("?")
-    measured += assert_contrast(
-        page,
-        [
-            "p#card-say",
-            "p#card-do.card-do::before",
-            "span#card-state",
-            "span#state-name",
-            "svg:text",
-            "span.when",
-            "button#chime",
-            "kbd",
-        ],
-    )
+    with SyncCallStream.connect(server.base_url, f"contrast-gas-{width}") as gas:  # a SAFETY row and banner too
+        gas.start({"service": "hvac", "agent": {"id": "a-east"}})
+        gas.say("customer", "I can smell gas in the kitchen, it's really strong.", 2.0)
+        page.wait_for_selector(f'tr[data-call-id="contrast-gas-{width}"].safety')
+        page.wait_for_function("n => document.querySelectorAll('#rows tr').length > n", arg=CROWD)
+        header = ["th"] if width >= 800 else ["td.agent::before"]  # narrow: no header row, labels in the cells
+        measured = assert_contrast(
+            page, ["span.pill", "td.agent", "td.when", "td.flag", "p.hint", "span#conn", *header]
+        )
+        for call_id in (crowd[0], f"contrast-gas-{width}"):
+            page.goto(f"{server.base_url}/agent/{call_id}")
+            page.wait_for_selector("#card[data-card-id]:not([data-card-id=''])")
+            page.keyboard.press("?")
+            must = ["p#card-say", "p#card-do.card-do::before", "span#card-state", "span#state-name", "svg:text"]
+            must += ["span.when", "button#chime", "kbd", *(["div#escalation"] if "gas" in call_id else [])]
+            measured += assert_contrast(page, must)
+        gas.end()
     login = open_page(browser, width, signed_in=False)
     login.goto(f"{server.base_url}/login")
     measured += assert_contrast(login, ["h1", "label", "button"])

@@ -3,11 +3,14 @@ state, then worsening calls; the current card is the first card of the latest cu
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 from empathy_engine.events import CallStarted
 from empathy_engine.service.live import LiveCall, board_frame
 from empathy_engine.service.mood import Mood, mentions_safety
+from empathy_engine.store.calls import TurnRecord
 
 
 def customer(primary: str, score: float, cues: list[dict[str, Any]] | None = None, **more: Any) -> dict[str, Any]:
@@ -97,3 +100,52 @@ def test_board_sorts_safety_first_then_strength_then_worsening() -> None:
     assert [row["call_id"] for row in frame["calls"]] == ["danger", "strong", "worsening", "steady", "calm"]
     assert frame["total"] == 5 and frame["calls"][0]["safety"] is True
     assert frame["calls"][2]["trend"] == "worsening"
+
+
+def agent(card_id: str, followed: bool) -> dict[str, Any]:
+    return {
+        "speaker": "agent",
+        "behaviours": ["action_plan"],
+        "follow_through": {"card": card_id, "followed": followed},
+    }
+
+
+def test_safety_clears_only_when_the_agent_follows_the_safety_card() -> None:
+    mood = Mood()
+    mood.add("customer", "gas", customer("urgency", 0.9, [card("safety/gas", "safety", "safety")]))
+    mood.add("agent", "account number?", agent("safety/gas", False))
+    mood.add("agent", "other card", agent("frustration/validate", True))  # not the safety card
+    assert mood.safety and not mood.safety_handled
+    mood.add("agent", "get out now", agent("safety/gas", True))
+    assert not mood.safety and mood.safety_handled and mood.risk < 10
+    assert mood.to_dict()["safety_handled"] is True
+    mood.add("customer", "sparks", customer("worry", 0.9, [card("safety/sparking", "safety", "safety")]))
+    assert mood.safety and not mood.safety_handled  # a new hazard flags the call again
+
+
+def test_safety_from_an_escalation_without_a_card_clears_when_the_agent_follows_the_next_card() -> None:
+    mood = Mood()
+    mood.add("customer", "x", customer("worry", 0.7, escalation={"reason": "safety_emergency"}))
+    mood.add("customer", "fine", customer("satisfaction", 0.9))
+    assert mood.safety  # sounding satisfied is not handling it
+    mood.add("agent", "I'm sending someone now", agent("worry/reassure", True))
+    assert not mood.safety and mood.safety_handled
+
+
+def test_board_drops_calls_whose_connection_dropped_after_the_grace() -> None:
+    held, dropped, old = live("held"), live("dropped"), live("old")
+    dropped.dropped_at = time.monotonic()
+    old.dropped_at = time.monotonic() - 61
+    frame = board_frame([held, dropped, old], dropped_grace_s=60)
+    assert sorted(row["call_id"] for row in frame["calls"]) == ["dropped", "held"] and frame["total"] == 2
+    assert len(board_frame([held, dropped, old])["calls"]) == 3  # no grace: they stay until they end
+
+
+def test_a_restored_call_keeps_its_start_and_the_time_its_state_began() -> None:
+    started = datetime(2026, 1, 5, 9, 0, 0)  # naive, as SQLite gives it back: stored in UTC
+    turn = TurnRecord(0, "customer", "text", 2.0, customer("frustration", 0.9), received_at=started.replace(minute=1))
+    restored = LiveCall.restore("default", "r-1", {}, CallStarted("r-1"), [turn], created_at=started)
+    row = board_frame([restored])["calls"][0]
+    assert row["started"] == datetime(2026, 1, 5, 9, 0, tzinfo=UTC).timestamp()
+    assert row["state_since"] == datetime(2026, 1, 5, 9, 1, tzinfo=UTC).timestamp()
+    assert row["connected"] is False

@@ -242,3 +242,21 @@ def test_tenants_the_switch_turns_the_apps_own_filter_off(
         assert bravo.get("/v1/calls").json()["total"] == 1
     finally:
         w.stop()
+
+
+def test_tenants_board_teams_come_from_the_boards_own_tenant(world: World) -> None:
+    # The same login in both tenants, in different teams: a row's team is its own tenant's.
+    owner = open_database(world.owner_url or world.url)
+    with owner.begin() as connection:
+        for tenant in (ALPHA, BRAVO):
+            accounts.create_user(
+                connection, tenant, agent_of("alpha customer"), "pw-long-enough", "agent", f"{tenant}-team"
+            )
+    owner.dispose()
+    alpha, _ = world.serve()
+    with alpha.ws("/v1/calls/c1/stream") as stream_a:
+        ask(stream_a, start("alpha customer"))
+        with alpha.ws("/v1/board/watch") as board_a:
+            assert [(r["agent"], r["team"]) for r in board_a.receive_json()["calls"]] == [
+                (agent_of("alpha customer"), f"{ALPHA}-team")
+            ]

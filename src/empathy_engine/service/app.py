@@ -142,7 +142,7 @@ async def _start(settings: Settings, engine: Engine | None, metrics: Metrics) ->
         engine = await asyncio.to_thread(Engine, chosen)
     writer = GroupCommitWriter(db)
     writer.start()
-    live = LiveRegistry()
+    live = LiveRegistry(settings.board_dropped_s)
     webhook = Webhook(settings, metrics) if settings.webhook_url else None
     services = Services(
         settings, db, writer, engine, live, EngineRecord.of(engine.settings), metrics=metrics, webhook=webhook
@@ -155,7 +155,10 @@ async def _start(settings: Settings, engine: Engine | None, metrics: Metrics) ->
         for record, turns in await services.aread(tenant, partial(_open_calls, tenant_id=tenant)):
             idle_s = (now - _aware(record.updated_at)).total_seconds()
             call = call_from_header(record.id, record.header)
-            live.put(LiveCall.restore(tenant, record.id, record.header, call, turns, idle_s=idle_s))
+            restored = LiveCall.restore(
+                tenant, record.id, record.header, call, turns, idle_s=idle_s, created_at=record.created_at
+            )
+            live.put(restored)
     if live.calls:
         log.info("restored %d live call(s) from the database; their streams can resume", len(live.calls))
     return services

@@ -14,6 +14,7 @@ import json
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from empathy_engine.events import CallStarted
@@ -82,6 +83,11 @@ class LiveCall:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     #: time.monotonic() of the call's last event (start, resume, utterance): idle calls expire.
     last_event: float = field(default_factory=time.monotonic)
+    #: time.monotonic() when its stream connection went away (None while one holds it): after
+    #: LiveRegistry.dropped_grace_s the call leaves the board, though it may still resume.
+    dropped_at: float | None = None
+    #: time.time() when the customer's current state began (the board's "in state" column).
+    state_since: float = field(default_factory=time.time)
 
     #: Safety cards already sent as webhook alerts (service/webhook.py): each is sent once per call.
     alerted: tuple[str, ...] = ()
@@ -107,13 +113,17 @@ class LiveCall:
 
     def record(self, turn: TurnRecord) -> str:
         """Take a stored turn into the live view; returns its transcript entry (JSON text)."""
-        entry = json.dumps(
-            {"index": turn.index, "speaker": turn.speaker, "text": turn.text, "t": turn.t, "result": turn.result}
-        )
+        now = time.time()
+        at = epoch_of(turn.received_at) if turn.received_at is not None else now
+        fields = {"index": turn.index, "speaker": turn.speaker, "text": turn.text, "t": turn.t, "at": at}
+        entry = json.dumps(fields | {"result": turn.result})
         self.transcript.append(entry)
+        before = self.mood.primary
         self.mood.add(turn.speaker, turn.text, turn.result)
+        if self.mood.primary != before:
+            self.state_since = at
         self.next_turn = turn.index + 1
-        self.updated_at = time.time()
+        self.updated_at = now
         self.touch()
         return entry
 
@@ -130,20 +140,27 @@ class LiveCall:
         call: CallStarted,
         turns: list[TurnRecord],
         idle_s: float = 0.0,
+        created_at: datetime | None = None,
     ) -> LiveCall:
-        """A call rebuilt from the database; `idle_s`: how long ago its last stored event was."""
+        """A call rebuilt from the database; `idle_s`: how long ago its last stored event was;
+        `created_at`: when it started (its duration on the board counts from then)."""
         live = cls(tenant_id, call_id, header, call)
+        if created_at is not None:
+            live.created_at = epoch_of(created_at)
         for turn in turns:
             live.record(turn)
         live.last_event = time.monotonic() - max(0.0, idle_s)
+        live.dropped_at = live.last_event  # nobody streams a restored call until it resumes
         return live
 
     def snapshot(self) -> str:
         """What a cockpit needs when it opens (JSON text): the header, the context, the transcript, the mood."""
-        call = json.dumps(call_view(self.id, self.header, "live", connected=self.producer is not None))
+        view = call_view(self.id, self.header, "live", connected=self.producer is not None)
+        call = json.dumps(view | {"live_since": self.created_at})
         transcript = ",".join(self.transcript)
         mood = json.dumps(self.mood.to_dict())
-        return f'{{"type": "snapshot", "call": {call}, "transcript": [{transcript}], "mood": {mood}}}'
+        at = time.time()  # the server's clock, so a page can time the call with its own clock's offset
+        return f'{{"type": "snapshot", "call": {call}, "transcript": [{transcript}], "mood": {mood}, "at": {at}}}'
 
     def turn_frame(self, entry: str) -> str:
         """The frame that tells watchers about a new turn (JSON text)."""
@@ -159,8 +176,15 @@ class LiveCall:
             "connected": self.producer is not None,
             "turns": self.next_turn,
             "updated_at": self.updated_at,
+            "started": self.created_at,
+            "state_since": self.state_since,
             **self.mood.to_dict(),
         }
+
+
+def epoch_of(when: datetime) -> float:
+    """Unix seconds of a stored time (SQLite gives back naive datetimes; they were stored in UTC)."""
+    return (when if when.tzinfo is not None else when.replace(tzinfo=UTC)).timestamp()
 
 
 def call_view(call_id: str, header: dict[str, Any], status: str, connected: bool = False) -> dict[str, Any]:
@@ -182,7 +206,12 @@ def call_view(call_id: str, header: dict[str, Any], status: str, connected: bool
     }
 
 
-def board_frame(calls: list[LiveCall]) -> dict[str, Any]:
+def board_frame(calls: list[LiveCall], dropped_grace_s: float | None = None) -> dict[str, Any]:
+    """The board: live calls riskiest first, less those whose connection dropped more than
+    `dropped_grace_s` ago (abandoned, as far as anyone watching can tell)."""
+    if dropped_grace_s is not None:
+        gone = time.monotonic() - dropped_grace_s
+        calls = [c for c in calls if c.dropped_at is None or c.dropped_at > gone]
     rows = sorted((c.board_row() for c in calls), key=lambda r: (-r["risk"], -r["updated_at"], r["call_id"]))
     return {"type": "board", "total": len(rows), "calls": rows[:BOARD_ROWS], "at": time.time()}
 
@@ -190,7 +219,9 @@ def board_frame(calls: list[LiveCall]) -> dict[str, Any]:
 class LiveRegistry:
     """The live calls of every tenant and who watches them; all of it lives on the event loop's thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, dropped_grace_s: float | None = None) -> None:
+        #: How long a call whose connection dropped stays on the board (None: until it ends).
+        self.dropped_grace_s = dropped_grace_s
         self.calls: dict[CallKey, LiveCall] = {}
         self._per_tenant: Counter[str] = Counter()  # live calls per tenant
         self._reserved: Counter[str] = Counter()  # starts that passed the cap and are being stored
@@ -222,6 +253,13 @@ class LiveRegistry:
             self._per_tenant[live.tenant_id] -= 1
         self.board_changed(live.tenant_id)
 
+    def dropped(self, live: LiveCall) -> None:
+        """Its stream connection went away: the board says so now, and drops it after the grace."""
+        live.dropped_at = time.monotonic()
+        self.board_changed(live.tenant_id)
+        if self.dropped_grace_s is not None:
+            asyncio.get_running_loop().call_later(self.dropped_grace_s + 0.05, self.board_changed, live.tenant_id)
+
     def live_count(self, tenant: str) -> int:
         return self._per_tenant[tenant]
 
@@ -252,7 +290,7 @@ class LiveRegistry:
         """A board watcher of one tenant (`watcher`: one of a kind that filters what it is pushed,
         a supervisor's team board), with that tenant's board now: it sees no other tenant's calls."""
         watcher = watcher or Watcher()
-        watcher.push(json.dumps(board_frame(self.of_tenant(tenant_id))))
+        watcher.push(json.dumps(board_frame(self.of_tenant(tenant_id), self.dropped_grace_s)))
         self._board_watchers.setdefault(tenant_id, set()).add(watcher)
         return watcher
 
@@ -283,7 +321,7 @@ class LiveRegistry:
             for tenant_id in dirty:
                 watchers = self._board_watchers.get(tenant_id)
                 if watchers:
-                    text = json.dumps(board_frame(self.of_tenant(tenant_id)))
+                    text = json.dumps(board_frame(self.of_tenant(tenant_id), self.dropped_grace_s))
                     for watcher in list(watchers):
                         watcher.push(text)
             await asyncio.sleep(interval)

@@ -84,7 +84,7 @@ class LiveCallService:
         """The connection is gone: the call stays live (it may resume) but nobody streams it."""
         if self.live is not None and self.live.producer is self:
             self.live.producer = None
-            self.s.live.board_changed(self.tenant_id)
+            self.s.live.dropped(self.live)
 
     async def guarded(self, event: str, step: Callable[[], Awaitable[T]]) -> T:
         """Run one step; a bug or a database outage becomes an `internal` refusal, never a dropped connection."""
@@ -169,6 +169,7 @@ class LiveCallService:
             if live.session is None:
                 await self._rebuild(live)
             live.producer = self  # a reconnecting client takes the call over from its dead connection
+            live.dropped_at = None
             live.touch()
             self.live = live
         self.s.live.board_changed(self.tenant_id)
@@ -186,7 +187,7 @@ class LiveCallService:
         # Live in the database but not here: started through another server process.
         turns = await self.s.aread(self.tenant_id, lambda c: store.get_turns(c, self.tenant_id, self.call_id))
         call = call_from_header(self.call_id, record.header)
-        live = LiveCall.restore(self.tenant_id, self.call_id, record.header, call, turns)
+        live = LiveCall.restore(self.tenant_id, self.call_id, record.header, call, turns, created_at=record.created_at)
         self.s.live.add(live)
         return live
 

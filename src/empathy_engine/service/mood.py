@@ -2,6 +2,12 @@
 
 Fed the stored turn results in order, so a live call, a restarted server and a finished call
 all show the same thing. The supervisor board sorts by `risk`.
+
+Safety is "handled" the way the coach itself decides it (coaching/coach.py keeps a safety card
+up until the agent acts on it): an agent turn whose follow-through says it followed the safety
+card. A safety emergency raised by an escalation with no safety card of its own (no heat for
+someone vulnerable) is handled when the agent follows the card shown after it. A customer who
+sounds satisfied does not clear it: the hazard has not gone because the mood has.
 """
 
 from __future__ import annotations
@@ -74,6 +80,9 @@ class Mood:
     last_card: dict[str, Any] | None = None  # the most recent card of the call, for the board
     why: list[dict[str, Any]] = field(default_factory=list)
     safety: bool = False
+    #: The safety card the agent has not acted on yet ("" when the flag came from an escalation).
+    safety_open: str | None = None
+    safety_handled: bool = False  # a safety flag was raised on this call and the agent handled it
     escalation: Any = None
     last_text: str | None = None
     customer_turns: int = 0
@@ -83,8 +92,10 @@ class Mood:
         escalation = result.get("escalation")
         if escalation:
             self.escalation = escalation
-            self.safety = self.safety or mentions_safety(escalation)
+            if mentions_safety(escalation) and not self.safety:
+                self._raise_safety("")
         if speaker != "customer":
+            self._agent_followed(result.get("follow_through"))
             return
         level = negativity(result)
         self.delta = None if self.negativity is None else level - self.negativity
@@ -98,10 +109,24 @@ class Mood:
         # most important first, and an older card may no longer fit what the customer says.
         self.card = cues[0] if cues else None
         self.last_card = self.card or self.last_card
-        self.safety = self.safety or any(is_safety_card(c) for c in cues)
+        safety_card = next((c for c in cues if is_safety_card(c)), None)
+        if safety_card is not None:
+            self._raise_safety(str(safety_card.get("id", "")))
         self.why = [e for e in result.get("evidence", []) if e.get("state") == self.primary][:3]
         self.last_text = text[:200]
         self.customer_turns += 1
+
+    def _raise_safety(self, card_id: str) -> None:
+        self.safety, self.safety_open, self.safety_handled = True, card_id, False
+
+    def _agent_followed(self, follow: Any) -> None:
+        """Clear the safety flag once the agent did what its card asked (the coach's own verdict)."""
+        if not self.safety:
+            return
+        for f in follow if isinstance(follow, list) else [follow] if isinstance(follow, dict) else []:
+            if f.get("followed") is True and (not self.safety_open or f.get("card") == self.safety_open):
+                self.safety, self.safety_open, self.safety_handled = False, None, True
+                return
 
     @property
     def trend(self) -> str:
@@ -124,6 +149,7 @@ class Mood:
             "last_card": self.last_card,
             "why": self.why,
             "safety": self.safety,
+            "safety_handled": self.safety_handled,
             "escalation": self.escalation,
             "last_text": self.last_text,
             "risk": round(self.risk, 3),

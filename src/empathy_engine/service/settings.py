@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     board_interval_s: float = Field(
         default=0.5, gt=0, le=10, description="Least time between two supervisor board updates."
     )
+    board_dropped_s: float = Field(
+        default=60.0,
+        gt=0,
+        le=24 * 3600,
+        description="A live call whose stream connection dropped leaves the board after this many seconds "
+        "without a resume (it stays resumable until EMPATHY_IDLE_CALL_MINUTES ends it).",
+    )
     log_level: str = Field(default="info", description="uvicorn log level: critical, error, warning, info, debug.")
     audit_report: Path | None = Field(
         default=None, description="An `empathy audit --report` HTML file to serve at /audit, linked from the board."

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,9 +20,10 @@ from empathy_engine.ingest.live import error, is_call_id
 from empathy_engine.service import access
 from empathy_engine.service.auth import Principal
 from empathy_engine.service.authz import MESSAGES, CredentialWatch, denied, facts_of, refuse_ws, scope_of, ws_principal
-from empathy_engine.service.live import TRANSCRIPT_KEPT, Watcher, call_view
+from empathy_engine.service.live import TRANSCRIPT_KEPT, Watcher, call_view, epoch_of
 from empathy_engine.service.mood import Mood
 from empathy_engine.service.services import Services, services_of
+from empathy_engine.store import accounts
 from empathy_engine.store import calls as store
 
 router = APIRouter()
@@ -87,8 +89,9 @@ async def watch_board(websocket: WebSocket) -> None:
     if principal.role != "admin":  # a supervisor's board: its team's calls
         scope = await s.aread(tenant, lambda c: scope_of(c, principal))
         team = scope.agents if scope is not None else frozenset()
+    teams = await s.aread(tenant, lambda c: accounts.teams_by_login(c, tenant))
     await websocket.accept()
-    watcher = s.live.watch_board(tenant, TeamBoardWatcher(team) if team is not None else None)
+    watcher = s.live.watch_board(tenant, TeamBoardWatcher(team, teams))
     try:
         await _pump(websocket, watcher, CredentialWatch(s, principal))
     finally:
@@ -96,16 +99,25 @@ async def watch_board(websocket: WebSocket) -> None:
 
 
 class TeamBoardWatcher(Watcher):
-    """A supervisor's board: the rows of its team's agents only (read when the board opens)."""
+    """A board with each row's team (the agent's, from the accounts, read when the board opens);
+    a supervisor's (`agents` given) has the rows of its team's agents only."""
 
-    def __init__(self, agents: frozenset[str]) -> None:
+    def __init__(self, agents: frozenset[str] | None, teams: dict[str, str]) -> None:
         super().__init__()
-        self.agents = agents
+        self.agents, self.teams = agents, teams
 
     def push(self, text: str) -> None:
+        if self.agents is None and not self.teams:  # an admin's board with no teams: nothing to add
+            super().push(text)
+            return
         frame = json.loads(text)
-        frame["calls"] = [row for row in frame.get("calls", []) if row.get("agent") in self.agents]
-        frame["total"] = len(frame["calls"])
+        rows = frame.get("calls", [])
+        if self.agents is not None:
+            rows = [row for row in rows if row.get("agent") in self.agents]
+            frame["total"] = len(rows)
+        for row in rows:
+            row["team"] = self.teams.get(row.get("agent") or "")
+        frame["calls"] = rows
         super().push(json.dumps(frame))
 
 
@@ -123,7 +135,14 @@ async def stored_snapshot(s: Services, tenant_id: str, call_id: str) -> dict[str
     for turn in turns:
         mood.add(turn.speaker, turn.text, turn.result)
     transcript = [
-        {"index": t.index, "speaker": t.speaker, "text": t.text, "t": t.t, "result": t.result}
+        {
+            "index": t.index,
+            "speaker": t.speaker,
+            "text": t.text,
+            "t": t.t,
+            "at": epoch_of(t.received_at) if t.received_at else None,
+            "result": t.result,
+        }
         for t in turns[-TRANSCRIPT_KEPT:]
     ]
     return {
@@ -132,6 +151,7 @@ async def stored_snapshot(s: Services, tenant_id: str, call_id: str) -> dict[str
         "transcript": transcript,
         "mood": mood.to_dict(),
         "summary": record.summary,
+        "at": time.time(),
         **(record.extra or {}),
     }
 

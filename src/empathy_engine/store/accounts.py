@@ -128,6 +128,14 @@ def team_logins(connection: Connection, tenant_id: str, team: str) -> frozenset[
     return frozenset(r.login for r in rows)
 
 
+def teams_by_login(connection: Connection, tenant_id: str) -> dict[str, str]:
+    """Every user's team by login (an agent id), for the users that have one."""
+    rows = connection.execute(
+        select(_users.c.login, _users.c.team).where(_users.c.tenant_id == tenant_id, _users.c.team.is_not(None))
+    )
+    return {row.login: row.team for row in rows}
+
+
 def team_of(connection: Connection, tenant_id: str, login: str) -> str | None:
     """The team of the user whose login is `login` (an agent id), if there is one."""
     row = connection.execute(

@@ -5,12 +5,17 @@ const callId = document.body.dataset.callId;
 const entries = new Map(); // turn index -> {index, speaker, text, t, result}
 let mood = null;
 let ended = false;
+let liveSince = null; // server time the call went live here (null: not live, or not known)
+let endedAt = null;
+let shownCard = null; // the card id on screen, to tell a new card from the same one again
 
 function renderHeader(call) {
   const customer = call.customer || {};
   document.getElementById("customer-name").textContent = customer.name || customer.id || `Call ${call.id}`;
   const meta = [call.service, call.channel, call.agent ? `agent ${call.agent}` : null, call.id].filter(Boolean);
   document.getElementById("call-meta").textContent = meta.join(" · ");
+  liveSince = typeof call.live_since === "number" ? call.live_since : null;
+  tickTimer();
   document.getElementById("notes").replaceChildren(...(customer.notes || []).map((n) => el("li", {}, n)));
   document.getElementById("contacts").replaceChildren(
     ...(customer.prior_contacts || []).map((c) =>
@@ -44,8 +49,18 @@ function followThrough(cardId) {
   return verdict;
 }
 
+function newestCustomerTurn() {
+  let newest = null;
+  for (const entry of entries.values()) {
+    if (entry.speaker === "customer" && (!newest || entry.index > newest.index)) newest = entry;
+  }
+  return newest;
+}
+
 function renderCard() {
   const card = mood && mood.card;
+  const turn = newestCustomerTurn();
+  document.getElementById("card-time").textContent = turn && turn.at ? `turn ${turn.index} · ${clockTime(turn.at)}` : "";
   const box = document.getElementById("card");
   const say = document.getElementById("card-say");
   const todo = document.getElementById("card-do");
@@ -92,8 +107,10 @@ function renderTranscript() {
       ? (r.detected || []).filter((s) => s !== "neutral").map((s) => chip(stateLabel(s), `s-${s}`))
       : [r.missed_cue ? chip("missed cue", "missed") : null,
          ...(r.behaviours || []).filter((b) => b !== "none").slice(0, 3).map((b) => chip(b.replace(/_/g, " "), "b"))];
+    const when = [clockTime(e.at), typeof e.t === "number" ? `(${elapsed(e.t)} in)` : ""].filter(Boolean).join(" ");
     return el("li", { class: `entry ${e.speaker}`, "data-index": e.index },
       el("span", { class: "who" }, e.speaker === "customer" ? "Customer" : "Agent"), " ",
+      when ? el("span", { class: "when" }, when) : null, " ",
       el("span", { class: "text" }, e.text), " ", tags);
   });
   list.replaceChildren(...items);
@@ -128,13 +145,93 @@ function renderSummary(summary) {
 
 function render() { renderState(); renderCard(); renderTranscript(); renderEscalation(); }
 
+// --- the call timer -----------------------------------------------------------------------
+function tickTimer() {
+  const timer = document.getElementById("timer");
+  if (liveSince === null) { timer.textContent = "–"; return; }
+  timer.textContent = elapsed((endedAt !== null ? endedAt : serverNow()) - liveSince);
+}
+setInterval(tickTimer, 1000);
+
+// --- the chime: off unless the agent turns it on (remembered in this browser) --------------
+const CHIME_KEY = "empathy.chime";
+let audio = null;
+
+function chimeOn() { return localStorage.getItem(CHIME_KEY) === "on"; }
+
+function showChime() {
+  const button = document.getElementById("chime");
+  button.setAttribute("aria-pressed", String(chimeOn()));
+  button.textContent = chimeOn() ? "Chime: on" : "Chime: off";
+}
+
+function toggleChime() {
+  localStorage.setItem(CHIME_KEY, chimeOn() ? "off" : "on");
+  showChime();
+  if (chimeOn()) chime(); // a click is the gesture browsers want before they play a sound
+}
+
+function chime() {
+  // Two short soft tones made here (WebAudio): nothing to download.
+  try {
+    audio = audio || new AudioContext();
+    if (audio.state === "suspended") audio.resume();
+    for (const [i, freq] of [660, 880].entries()) {
+      const osc = audio.createOscillator(), gain = audio.createGain();
+      const start = audio.currentTime + i * 0.12;
+      osc.frequency.value = freq;
+      gain.gain.setValueAtTime(0.0001, start);
+      gain.gain.exponentialRampToValueAtTime(0.15, start + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.25);
+      osc.connect(gain).connect(audio.destination);
+      osc.start(start);
+      osc.stop(start + 0.3);
+    }
+    document.body.dataset.chimes = String(Number(document.body.dataset.chimes || 0) + 1);
+  } catch (e) {
+    console.warn("no sound:", e);
+  }
+}
+
+function noticeNewCard(fromSnapshot) {
+  const card = mood && mood.card;
+  const id = card ? card.id || "" : null;
+  if (id !== null && id !== shownCard && !fromSnapshot && chimeOn()) chime();
+  shownCard = id;
+}
+
+// --- keyboard ----------------------------------------------------------------------------
+function toggleHelp() {
+  const help = document.getElementById("help");
+  help.hidden = !help.hidden;
+  document.getElementById("help-toggle").setAttribute("aria-expanded", String(!help.hidden));
+}
+
+function jumpToCard() {
+  const card = document.getElementById("card");
+  card.scrollIntoView({ block: "start" });
+  card.focus({ preventScroll: true });
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.target.closest && event.target.closest("input, textarea, select, [contenteditable]")) return;
+  const action = { n: jumpToCard, c: toggleChime, "?": toggleHelp }[event.key];
+  if (action) { event.preventDefault(); action(); }
+});
+document.getElementById("chime").addEventListener("click", toggleChime);
+document.getElementById("help-toggle").addEventListener("click", toggleHelp);
+showChime();
+
 liveFeed(`/v1/calls/${encodeURIComponent(callId)}/watch`, (frame) => {
   if (frame.type === "snapshot") {
     entries.clear();
     for (const e of frame.transcript) entries.set(e.index, e);
     mood = frame.mood;
+    syncClock(frame.at);
     renderHeader(frame.call);
     ended = frame.call.status === "ended";
+    noticeNewCard(true);
     setConn(ended ? "ended" : "live", ended ? "call ended" : "live");
     renderSummary(frame.summary);
     render();
@@ -145,12 +242,15 @@ liveFeed(`/v1/calls/${encodeURIComponent(callId)}/watch`, (frame) => {
     mood = frame.mood;
     document.getElementById("partial").hidden = true;
     render();
+    noticeNewCard(false);
   } else if (frame.type === "provisional") {
     const partial = document.getElementById("partial");
     partial.hidden = false;
     partial.textContent = `${frame.speaker === "customer" ? "Customer" : "Agent"} (speaking): ${frame.text}`;
   } else if (frame.type === "ended") {
     ended = true;
+    endedAt = serverNow();
+    tickTimer();
     setConn("ended", "call ended");
     renderSummary(frame.summary);
     return "stop";

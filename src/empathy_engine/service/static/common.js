@@ -35,14 +35,60 @@ function stateLabel(state) {
   return STATE_LABEL[state] || (state ? state.replace(/_/g, " ") : "");
 }
 
+function svgNode(tag, attrs, text) {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+// The trend chart: how negative the customer sounds (0 calm .. 1 strongly upset), one point per
+// customer turn, with its scale written on it so nobody has to guess what "up" means.
+const SPARK = { left: 40, right: 196, top: 6, bottom: 46 };
+
 function sparkline(svg, history) {
-  svg.replaceChildren();
-  if (!history || history.length < 2) return;
-  const step = 100 / (history.length - 1);
-  const points = history.map((v, i) => `${(i * step).toFixed(1)},${(28 - v * 26).toFixed(1)}`).join(" ");
-  const line = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
-  line.setAttribute("points", points);
-  svg.append(line);
+  const { left, right, top, bottom } = SPARK;
+  const y = (v) => (bottom - v * (bottom - top)).toFixed(1);
+  const parts = [
+    svgNode("line", { x1: left, x2: right, y1: y(1), y2: y(1) }),
+    svgNode("line", { x1: left, x2: right, y1: y(0), y2: y(0) }),
+    svgNode("text", { x: 0, y: Number(y(1)) + 4 }, "upset"),
+    svgNode("text", { x: 0, y: Number(y(0)) + 4 }, "calm"),
+  ];
+  const values = history || [];
+  const step = values.length > 1 ? (right - left) / (values.length - 1) : 0;
+  const points = values.map((v, i) => `${(left + i * step).toFixed(1)},${y(v)}`);
+  if (values.length > 1) parts.push(svgNode("polyline", { points: points.join(" ") }));
+  if (values.length) {
+    const [x, last] = points[points.length - 1].split(",");
+    parts.push(svgNode("circle", { cx: x, cy: last, r: 3 }));
+  }
+  const span = values.length ? `last ${values.length} customer turn${values.length === 1 ? "" : "s"}` : "no customer turn yet";
+  parts.push(svgNode("text", { x: left, y: 58 }, span));
+  svg.replaceChildren(...parts);
+}
+
+// Times: the server's clock (frames carry `at`) against this page's, so a wrong PC clock does
+// not make a call look an hour long.
+let clockOffset = 0;
+
+function syncClock(serverAt) {
+  if (typeof serverAt === "number") clockOffset = Date.now() / 1000 - serverAt;
+}
+
+function serverNow() { return Date.now() / 1000 - clockOffset; }
+
+function elapsed(seconds) {
+  // 0:07, 12:34, 1:02:03
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
+}
+
+function clockTime(epoch) {
+  // The wall-clock time of a server timestamp, in this browser's time zone: 14:03:21.
+  if (typeof epoch !== "number") return "";
+  return new Date((epoch + clockOffset) * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
 }
 
 // Refusals (closed with 1008) that a new login fixes.

@@ -114,6 +114,7 @@ def audit(
 
     err = Console(stderr=True, soft_wrap=True, highlight=False)
     t0 = time.perf_counter()
+    _check_extras(report, database)
     _check_files([*(outcomes or []), *(reviews or [])], [report, json_out, csv_out], err)
     source, total = _source(paths, database, tenant, err, _reading(input_format, csv_columns, speaker, err))
     options = AuditOptions(
@@ -151,6 +152,16 @@ def _cores() -> int:
     return os.cpu_count() or 1
 
 
+def _check_extras(report: Path | None, database: str | None) -> None:
+    """The audit is core; its HTML charts and the service's database are extras (exit 2 without)."""
+    from empathy_engine.extras import command_needs
+
+    if report is not None:
+        command_needs("report", "empathy audit --report")
+    if database is not None:
+        command_needs("serve", "empathy audit --database")
+
+
 def _check_files(inputs: list[Path], outputs: list[Path | None], err: Console) -> None:
     """Every input file exists and every output has a folder to go in, before any work starts."""
     for p in inputs:
@@ -179,8 +190,12 @@ def _source(
     """The calls to audit (files, the service's database, or both) and how many there are, if known.
     `reading`: the input format and reading options for the files."""
     from empathy_engine.audit.sources import count_inputs, count_store, from_files, from_store
-    from empathy_engine.store.db import DatabaseError
 
+    database_errors: tuple[type[Exception], ...] = ()
+    if database:  # the store needs the serve extra (checked): files alone must not import it
+        from empathy_engine.store.db import DatabaseError
+
+        database_errors = (DatabaseError,)
     try:
         if database and not paths:  # only the service's database
             source: Iterable[Any] = from_store(database, tenant)
@@ -190,7 +205,7 @@ def _source(
             if database:
                 source = itertools.chain(source, from_store(database, tenant))
                 total = None if total is None else total + count_store(database, tenant)
-    except DatabaseError as e:
+    except database_errors as e:
         raise _usage_error(err, str(e)) from None
     except FileNotFoundError as e:
         raise _usage_error(err, f"no such file or folder: {e.args[0]}") from None
@@ -229,10 +244,12 @@ def _engine(playbook: Path | None, exemplars: Path | None, country: str, err: Co
 def _run(source: Iterable[Any], options: AuditOptions, total: int | None, err: Console) -> AuditRun:
     from concurrent.futures.process import BrokenProcessPool
 
+    from rich.markup import escape
+
     from empathy_engine.audit.job import run_audit
 
-    def failure(f: Any) -> None:
-        err.print(f"[bold red]error:[/] {f.where}: {f.reason}")
+    def failure(f: Any) -> None:  # escaped: a path or a reason may hold [brackets]
+        err.print(f"[bold red]error:[/] {escape(f.where)}: {escape(f.reason)}")
 
     try:
         with _progress(err, total) as advance:

@@ -29,6 +29,20 @@ Database = Annotated[
 Tenant = Annotated[str, typer.Option("--tenant", help="The organisation the account belongs to.")]
 
 
+@keys_app.callback()
+def _keys() -> None:
+    from empathy_engine.extras import command_needs
+
+    command_needs("serve", "empathy keys")  # before a password is asked for or a store module imported
+
+
+@users_app.callback()
+def _users() -> None:
+    from empathy_engine.extras import command_needs
+
+    command_needs("serve", "empathy users")
+
+
 def _fail(message: str) -> typer.Exit:
     from rich.console import Console
 

@@ -41,9 +41,14 @@ def serve(
 
     from rich.console import Console
 
+    from empathy_engine.extras import MissingExtra, command_needs, has
+
+    command_needs("serve", "empathy serve")
     from empathy_engine.store.db import safe_url
 
     err = Console(stderr=True, soft_wrap=True, highlight=False)
+    if not has("voice"):  # text streams work without it; say so before a platform connects
+        err.print(f"note: {MissingExtra('voice', 'telephony audio')}", markup=False)
     settings = _checked_settings(err, {k: v for k, v in {"host": host, "port": port}.items() if v is not None}, demo)
     server = _server(settings, demo)
     shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from empathy_engine import __version__
 from empathy_engine.extras import MissingExtra, command_needs, extra_of, refuse
@@ -48,7 +49,8 @@ def _main(
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    # Escaped: messages hold paths and pip specs, whose [brackets] are text, not markup.
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code)
 
 
@@ -145,7 +147,7 @@ def _analyze_files(engine: Any, items: Any, chosen: Format, out: Console, total:
                     item = InputError(item.where, reason, item.conversation.id)
             if isinstance(item, InputError):
                 failures += 1
-                err.print(f"[bold red]error:[/] {item}", highlight=False)
+                err.print(f"[bold red]error:[/] {escape(str(item))}", highlight=False)
                 if chosen is Format.jsonl:
                     print(json.dumps({"id": item.id, "error": str(item)}))
                 elif writer:
@@ -346,7 +348,7 @@ def exemplars_build(
         for item in reading(files):
             if isinstance(item, InputError):
                 failures += 1
-                err.print(f"[bold red]error:[/] {item}", highlight=False)
+                err.print(f"[bold red]error:[/] {escape(str(item))}", highlight=False)
             else:
                 yield item.events()
 

@@ -142,7 +142,9 @@ def audit(
 
 
 def _usage_error(err: Console, message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
+    from rich.markup import escape  # [brackets] are text: paths, 'empathy-engine[serve]'
+
+    err.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(2)
 
 

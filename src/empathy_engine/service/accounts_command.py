@@ -45,8 +45,9 @@ def _users() -> None:
 
 def _fail(message: str) -> typer.Exit:
     from rich.console import Console
+    from rich.markup import escape  # [brackets] are text: 'empathy-engine[postgres]'
 
-    Console(stderr=True, soft_wrap=True, highlight=False).print(f"[bold red]error:[/] {message}")
+    Console(stderr=True, soft_wrap=True, highlight=False).print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(2)
 
 

@@ -67,6 +67,7 @@ def _checked_settings(err: Console, overrides: dict[str, Any], demo: bool = Fals
     import socket
 
     from pydantic import ValidationError
+    from rich.markup import escape
 
     from empathy_engine.coaching.playbook import PlaybookError, load_playbook
     from empathy_engine.service.settings import Settings
@@ -74,7 +75,7 @@ def _checked_settings(err: Console, overrides: dict[str, Any], demo: bool = Fals
     from empathy_engine.store.db import DatabaseError, open_database
 
     def fail(message: str) -> typer.Exit:
-        err.print(f"[bold red]error:[/] {message}")
+        err.print(f"[bold red]error:[/] {escape(message)}")  # [brackets] are text: 'empathy-engine[postgres]'
         return typer.Exit(1)
 
     try:

@@ -108,13 +108,10 @@ def audit(
     (the engine settings and tone of voice stored with them). Unreadable inputs are listed
     (stderr, report, JSON) and skipped; the exit code is then 1. See docs/audit.md.
     """
-    from rich.console import Console
-
     from empathy_engine.audit.job import AuditOptions
 
-    err = Console(stderr=True, soft_wrap=True, highlight=False)
+    err = _stderr_once_extras_checked(report, database)
     t0 = time.perf_counter()
-    _check_extras(report, database)
     _check_files([*(outcomes or []), *(reviews or [])], [report, json_out, csv_out], err)
     source, total = _source(paths, database, tenant, err, _reading(input_format, csv_columns, speaker, err))
     options = AuditOptions(
@@ -154,14 +151,18 @@ def _cores() -> int:
     return os.cpu_count() or 1
 
 
-def _check_extras(report: Path | None, database: str | None) -> None:
-    """The audit is core; its HTML charts and the service's database are extras (exit 2 without)."""
+def _stderr_once_extras_checked(report: Path | None, database: str | None) -> Console:
+    """The console for errors, once the extras the options need are known to be there: the audit
+    is core, its HTML charts and the service's database are extras (exit 2 without)."""
+    from rich.console import Console
+
     from empathy_engine.extras import command_needs
 
     if report is not None:
         command_needs("report", "empathy audit --report")
     if database is not None:
         command_needs("serve", "empathy audit --database")
+    return Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 def _check_files(inputs: list[Path], outputs: list[Path | None], err: Console) -> None:

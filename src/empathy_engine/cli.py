@@ -284,7 +284,7 @@ def bench(
         bool, typer.Option("--redaction", help="Time the PII redactor alone, per utterance (budget: p99 ≤ 1 ms).")
     ] = False,
 ) -> None:
-    """Measure latency, single-core throughput, memory and per-call state against the budgets.
+    """Measure latency, throughput, memory and per-call state against the budgets ('voice' extra).
 
     Exits 1 if any budget is broken.
     """

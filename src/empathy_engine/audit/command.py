@@ -34,7 +34,9 @@ Paths = Annotated[
         "folders, or - for stdin (docs/conversation-format.md)."
     ),
 ]
-ReportOut = Annotated[Path | None, typer.Option("--report", help="Write the HTML report here (one file).")]
+ReportOut = Annotated[
+    Path | None, typer.Option("--report", help="Write the HTML report here (one file; the 'report' extra).")
+]
 JsonOut = Annotated[Path | None, typer.Option("--json", help="Write every call, skipped input and KPI as JSON.")]
 CsvOut = Annotated[Path | None, typer.Option("--csv", help="Write one row per call as CSV.")]
 Outcomes = Annotated[
@@ -59,7 +61,9 @@ Workers = Annotated[int | None, typer.Option(min=1, help="Processes (default: on
 Stats = Annotated[bool, typer.Option("--stats", help="Print throughput figures on stderr at the end.")]
 Database = Annotated[
     str | None,
-    typer.Option("--database", help="Audit the ended calls of `empathy serve`'s database (SQLAlchemy URL)."),
+    typer.Option(
+        "--database", help="Audit the ended calls of `empathy serve`'s database (SQLAlchemy URL; the 'serve' extra)."
+    ),
 ]
 #: store.models.DEFAULT_TENANT, spelled out: importing the store would slow every `empathy` command down.
 TenantOpt = Annotated[

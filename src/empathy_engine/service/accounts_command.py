@@ -15,11 +15,12 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 keys_app = typer.Typer(
-    help="API keys for programs: stream, telephony, CRM and outcome integrations, and admin scripts.",
+    help="API keys for programs ('serve' extra): stream, telephony, CRM and outcome integrations, admin scripts.",
     no_args_is_help=True,
 )
 users_app = typer.Typer(
-    help="People who log in on the pages: agents, supervisors, QA leads, admins.", no_args_is_help=True
+    help="People who log in on the pages ('serve' extra): agents, supervisors, QA leads, admins.",
+    no_args_is_help=True,
 )
 
 Database = Annotated[

@@ -30,7 +30,7 @@ def serve(
     ] = False,
     speed: Annotated[float, typer.Option(min=0.1, help="Demo playback speed: 1 is real time, 2 twice as fast.")] = 1.0,
 ) -> None:
-    """Run the live service: streaming API, REST API (/docs), agent cockpit and supervisor board.
+    """Run the live service ('serve' extra): streaming API, REST API (/docs), cockpit and board.
 
     Settings come from the environment and .env (EMPATHY_DATABASE_URL, ...; see docs/protocol.md).
     Every request needs a credential (docs/security.md): create the first with

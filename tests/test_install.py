@@ -119,6 +119,26 @@ def test_install_library_engine_imports_no_extra(core_only: dict[str, str]) -> N
     assert primary and imported == []
 
 
+def test_install_library_parts_of_an_extra_raise_missing_extra_naming_it(core_only: dict[str, str]) -> None:
+    script = (
+        "from empathy_engine.extras import MissingExtra\n"
+        "from empathy_engine.ingest.audio import resample\n"
+        "import numpy as np\n"
+        "audio = lambda: resample(np.zeros((80, 1), np.float32), 16000)\n"
+        "for attempt in (audio, lambda: __import__('empathy_engine.client')):\n"
+        "    try:\n"
+        "        attempt()\n"
+        "    except MissingExtra as e:\n"
+        "        print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], env=core_only, capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "audio analysis needs the 'voice' extra: pip install 'empathy-engine[voice]'",
+        "empathy_engine.client (websockets) needs the 'serve' extra: pip install 'empathy-engine[serve]'",
+    ]
+
+
 def test_install_core_commands_work_without_any_extra(core_only: dict[str, str], tmp_path: Path) -> None:
     analyzed = _empathy(core_only, "analyze", "-f", "jsonl", str(CALLS / "cost_worry.json"))
     assert analyzed.returncode == 0, analyzed.stderr

@@ -8,26 +8,36 @@ PIP := $(BIN)/pip install -q $(if $(WHEELS),--find-links $(WHEELS))
 
 .PHONY: demo serve test bench eval eval-redaction train lint clean
 
+# The light core (README "Install"): the engine, analyze, audit, demo.
 $(BIN)/empathy: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(PIP) --upgrade pip
 	$(PIP) -e .
 	touch $@
 
+# Each target gets the extras it runs; the tests and the lint get every one.
+$(VENV)/.serve: $(BIN)/empathy
+	$(PIP) -e '.[serve]'
+	touch $@
+
+$(VENV)/.voice: $(BIN)/empathy
+	$(PIP) -e '.[voice]'
+	touch $@
+
 $(VENV)/.dev: $(BIN)/empathy
-	$(PIP) -e '.[dev,train]'
+	$(PIP) -e '.[all,dev,train]'
 	touch $@
 
 demo: $(BIN)/empathy          ## play the built-in calls in the terminal
 	$(BIN)/empathy demo --speed 4
 
-serve: $(BIN)/empathy         ## the live service with the built-in calls: open http://127.0.0.1:8000/supervisor
+serve: $(VENV)/.serve         ## the live service with the built-in calls: open http://127.0.0.1:8000/supervisor
 	$(BIN)/empathy serve --demo
 
 test: $(VENV)/.dev            ## the whole test suite
 	$(BIN)/python -m pytest
 
-bench: $(BIN)/empathy         ## latency, throughput, memory and per-call state budgets
+bench: $(VENV)/.voice         ## latency, throughput, memory and per-call state budgets
 	$(BIN)/empathy bench
 
 eval: $(VENV)/.dev            ## dev-set figures of both bundled models, the probes, and the baselines

@@ -38,3 +38,25 @@ def conversation(*turns: tuple[str, str], **header: Any) -> dict[str, Any]:
 def write_jsonl(path: Path, objects: list[Any]) -> Path:
     path.write_text("".join(json.dumps(o) + "\n" for o in objects))
     return path
+
+
+#: How to run what a plain `make test` skips (each skip's own reason names its switch too).
+RUN_IT_ALL = ".ci/run runs everything: it starts PostgreSQL, uses /usr/bin/chromium and sets EMPATHY_TEST_INSTALL=1"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """At the very end: what was skipped and why (grouped), and how to run it all."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped:
+        return
+    reasons: dict[str, int] = {}
+    for report in skipped:
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    write = terminalreporter.write_line
+    terminalreporter.section(f"{len(skipped)} skipped", sep="-")
+    for reason, count in sorted(reasons.items(), key=lambda r: -r[1]):
+        write(f"{count:4d}  {reason}")
+    write(f"to run them all: {RUN_IT_ALL}")

@@ -21,6 +21,8 @@ FORBIDDEN: list[tuple[str, tuple[str, ...]]] = [
     # The redactor stands alone: every path (ingest, the pipeline, the service, the store) calls it.
     ("privacy", ("perception", "state", "coaching", "results", "advice", "ingest")),
     *((part, ABOVE_CORE) for part in CORE),
+    # Which extra is installed: every layer asks, so it may import none of them.
+    ("extras", (*CORE, *ABOVE_CORE)),
 ]
 #: Training-time only: the run-time path must work without them (pyproject's `train` extra).
 NEVER_AT_RUN_TIME = ("torch", "transformers", "sklearn", "training")

@@ -10,8 +10,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from empathy_engine import __version__
+from empathy_engine.extras import MissingExtra, command_needs, extra_of, refuse
 from empathy_engine.ingest.kinds import InputFormat
 from empathy_engine.input_options import CsvColumnsOpt, InputFormatOpt, SpeakerOpt, read_options
 from empathy_engine.privacy import logs as privacy_logs
@@ -47,7 +49,8 @@ def _main(
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    # Escaped: messages hold paths and pip specs, whose [brackets] are text, not markup.
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code)
 
 
@@ -137,12 +140,14 @@ def _analyze_files(engine: Any, items: Any, chosen: Format, out: Console, total:
                 try:
                     events = item.events()
                     result = engine.analyze(events)
+                except MissingExtra as e:  # audio without the voice extra: every such call would fail alike
+                    raise refuse(e) from None
                 except Exception as e:  # a bad audio file, or a bug of ours: never cost the user the others
                     reason = str(e) if isinstance(e, AudioError) else f"internal error, please report it: {e!r}"
                     item = InputError(item.where, reason, item.conversation.id)
             if isinstance(item, InputError):
                 failures += 1
-                err.print(f"[bold red]error:[/] {item}", highlight=False)
+                err.print(f"[bold red]error:[/] {escape(str(item))}", highlight=False)
                 if chosen is Format.jsonl:
                     print(json.dumps({"id": item.id, "error": str(item)}))
                 elif writer:
@@ -279,13 +284,16 @@ def bench(
         bool, typer.Option("--redaction", help="Time the PII redactor alone, per utterance (budget: p99 ≤ 1 ms).")
     ] = False,
 ) -> None:
-    """Measure latency, single-core throughput, memory and per-call state against the budgets.
+    """Measure latency, throughput, memory and per-call state against the budgets ('voice' extra).
 
     Exits 1 if any budget is broken.
     """
     from rich.table import Table
 
     from empathy_engine.bench import run
+
+    if not redaction:  # the budgets include the voice path's (prosody, recognition)
+        command_needs("voice", "empathy bench")
 
     try:
         figures, checks = run(calls, model, redaction)
@@ -340,7 +348,7 @@ def exemplars_build(
         for item in reading(files):
             if isinstance(item, InputError):
                 failures += 1
-                err.print(f"[bold red]error:[/] {item}", highlight=False)
+                err.print(f"[bold red]error:[/] {escape(str(item))}", highlight=False)
             else:
                 yield item.events()
 
@@ -374,4 +382,17 @@ app.add_typer(users_app, name="users")
 
 def main() -> None:
     privacy_logs.install()  # log lines masked like turns (privacy/logs.py)
-    app()
+    try:
+        app()
+    except MissingExtra as e:  # raised where the library first needs it (audio in a transcript, ...)
+        raise SystemExit(_exit_code(refuse(e))) from None
+    except ModuleNotFoundError as e:  # a path that imports an extra's module before checking for it
+        extra = extra_of(e.name)
+        if extra is None:
+            raise
+        command = " ".join(["empathy", *(a for a in sys.argv[1:2] if not a.startswith("-"))])
+        raise SystemExit(_exit_code(refuse(MissingExtra(extra, command)))) from None
+
+
+def _exit_code(exit: Exception) -> int:
+    return int(getattr(exit, "exit_code", 2))

@@ -18,9 +18,14 @@ import os
 from typing import Any, Literal, Self
 from urllib.parse import quote
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.sync.client import ClientConnection as SyncConnection
-from websockets.sync.client import connect as sync_connect
+from empathy_engine.extras import MissingExtra
+
+try:
+    from websockets.asyncio.client import ClientConnection, connect
+    from websockets.sync.client import ClientConnection as SyncConnection
+    from websockets.sync.client import connect as sync_connect
+except ModuleNotFoundError as e:  # websockets alone is enough; the serve extra brings it
+    raise MissingExtra("serve", "empathy_engine.client (websockets)") from e
 
 Speaker = Literal["customer", "agent"]
 #: Frames may be as large as the server allows events to be (long texts, big headers).

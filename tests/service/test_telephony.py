@@ -122,6 +122,16 @@ def test_telephony_audiohook_bad_frame_gets_a_disconnect_and_keeps_the_call(clie
         assert _stored(client, CONVERSATION_ID, lambda c: c["status"] == "live")["status"] == "live"
 
 
+def test_telephony_without_the_voice_extra_is_refused_with_1011_naming_it(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(telephony, "has", lambda extra: extra != "voice")  # as if scipy/pocketsphinx were absent
+    with pytest.raises(WebSocketDisconnect) as closed:
+        with client.websocket_connect("/v1/telephony/twilio", headers=twilio_headers()) as ws:
+            ws.receive_text()
+    assert closed.value.code == 1011 and "empathy-engine[voice]" in closed.value.reason
+
+
 def test_telephony_unknown_vendor_is_refused_with_1008(client: TestClient) -> None:
     with pytest.raises(WebSocketDisconnect) as closed, client.websocket_connect("/v1/telephony/nobody") as ws:
         ws.receive_text()

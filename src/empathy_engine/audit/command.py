@@ -34,7 +34,9 @@ Paths = Annotated[
         "folders, or - for stdin (docs/conversation-format.md)."
     ),
 ]
-ReportOut = Annotated[Path | None, typer.Option("--report", help="Write the HTML report here (one file).")]
+ReportOut = Annotated[
+    Path | None, typer.Option("--report", help="Write the HTML report here (one file; the 'report' extra).")
+]
 JsonOut = Annotated[Path | None, typer.Option("--json", help="Write every call, skipped input and KPI as JSON.")]
 CsvOut = Annotated[Path | None, typer.Option("--csv", help="Write one row per call as CSV.")]
 Outcomes = Annotated[
@@ -59,7 +61,9 @@ Workers = Annotated[int | None, typer.Option(min=1, help="Processes (default: on
 Stats = Annotated[bool, typer.Option("--stats", help="Print throughput figures on stderr at the end.")]
 Database = Annotated[
     str | None,
-    typer.Option("--database", help="Audit the ended calls of `empathy serve`'s database (SQLAlchemy URL)."),
+    typer.Option(
+        "--database", help="Audit the ended calls of `empathy serve`'s database (SQLAlchemy URL; the 'serve' extra)."
+    ),
 ]
 #: store.models.DEFAULT_TENANT, spelled out: importing the store would slow every `empathy` command down.
 TenantOpt = Annotated[
@@ -108,11 +112,9 @@ def audit(
     (the engine settings and tone of voice stored with them). Unreadable inputs are listed
     (stderr, report, JSON) and skipped; the exit code is then 1. See docs/audit.md.
     """
-    from rich.console import Console
-
     from empathy_engine.audit.job import AuditOptions
 
-    err = Console(stderr=True, soft_wrap=True, highlight=False)
+    err = _stderr_once_extras_checked(report, database)
     t0 = time.perf_counter()
     _check_files([*(outcomes or []), *(reviews or [])], [report, json_out, csv_out], err)
     source, total = _source(paths, database, tenant, err, _reading(input_format, csv_columns, speaker, err))
@@ -141,7 +143,9 @@ def audit(
 
 
 def _usage_error(err: Console, message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
+    from rich.markup import escape  # [brackets] are text: paths, 'empathy-engine[serve]'
+
+    err.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(2)
 
 
@@ -149,6 +153,20 @@ def _cores() -> int:
     import os
 
     return os.cpu_count() or 1
+
+
+def _stderr_once_extras_checked(report: Path | None, database: str | None) -> Console:
+    """The console for errors, once the extras the options need are known to be there: the audit
+    is core, its HTML charts and the service's database are extras (exit 2 without)."""
+    from rich.console import Console
+
+    from empathy_engine.extras import command_needs
+
+    if report is not None:
+        command_needs("report", "empathy audit --report")
+    if database is not None:
+        command_needs("serve", "empathy audit --database")
+    return Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 def _check_files(inputs: list[Path], outputs: list[Path | None], err: Console) -> None:
@@ -179,8 +197,12 @@ def _source(
     """The calls to audit (files, the service's database, or both) and how many there are, if known.
     `reading`: the input format and reading options for the files."""
     from empathy_engine.audit.sources import count_inputs, count_store, from_files, from_store
-    from empathy_engine.store.db import DatabaseError
 
+    database_errors: tuple[type[Exception], ...] = ()
+    if database:  # the store needs the serve extra (checked): files alone must not import it
+        from empathy_engine.store.db import DatabaseError
+
+        database_errors = (DatabaseError,)
     try:
         if database and not paths:  # only the service's database
             source: Iterable[Any] = from_store(database, tenant)
@@ -190,7 +212,7 @@ def _source(
             if database:
                 source = itertools.chain(source, from_store(database, tenant))
                 total = None if total is None else total + count_store(database, tenant)
-    except DatabaseError as e:
+    except database_errors as e:
         raise _usage_error(err, str(e)) from None
     except FileNotFoundError as e:
         raise _usage_error(err, f"no such file or folder: {e.args[0]}") from None
@@ -229,10 +251,12 @@ def _engine(playbook: Path | None, exemplars: Path | None, country: str, err: Co
 def _run(source: Iterable[Any], options: AuditOptions, total: int | None, err: Console) -> AuditRun:
     from concurrent.futures.process import BrokenProcessPool
 
+    from rich.markup import escape
+
     from empathy_engine.audit.job import run_audit
 
-    def failure(f: Any) -> None:
-        err.print(f"[bold red]error:[/] {f.where}: {f.reason}")
+    def failure(f: Any) -> None:  # escaped: a path or a reason may hold [brackets]
+        err.print(f"[bold red]error:[/] {escape(f.where)}: {escape(f.reason)}")
 
     try:
         with _progress(err, total) as advance:

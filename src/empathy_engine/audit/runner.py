@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from empathy_engine.audit.aggregate import Aggregate
 from empathy_engine.audit.records import FailedInput
 from empathy_engine.events import CallStarted, Event, Utterance
+from empathy_engine.extras import MissingExtra
 from empathy_engine.perception.prosody import VoiceReading
 from empathy_engine.store.replay import EngineRecord, ReplayError
 
@@ -143,6 +144,9 @@ def audit_chunk(
             result = call_engine.analyze(payload.events, payload.voices)
             texts = [e.text for e in payload.events if isinstance(e, Utterance)]
             record = audit_call(start, texts, result, payload.where)
+        except MissingExtra as e:  # audio without the voice extra: the reason is the fix
+            out.failures.append(FailedInput(payload.where, str(e), start.call_id))
+            continue
         except Exception as e:  # one call that breaks the engine must not stop the audit
             out.failures.append(FailedInput(payload.where, f"analysis failed: {type(e).__name__}: {e}", start.call_id))
             continue

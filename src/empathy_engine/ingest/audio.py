@@ -137,6 +137,9 @@ def resample(x: np.ndarray, rate: int, target: int = ANALYSIS_RATE) -> np.ndarra
     """Polyphase resampling along the first axis (scipy's resample_poly), float32 out."""
     if rate == target:
         return np.ascontiguousarray(x, dtype=np.float32)
+    from empathy_engine.extras import require
+
+    require("voice", "audio analysis")  # a clear line, not "No module named 'scipy'"
     from scipy.signal import resample_poly  # imported here: text-only runs never pay for scipy
 
     g = gcd(rate, target)

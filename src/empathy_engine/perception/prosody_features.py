@@ -183,6 +183,9 @@ def _semitones(hz: np.ndarray) -> np.ndarray:
 
 def _nuclei(frames: np.ndarray, speech: np.ndarray, voiced: np.ndarray) -> int:
     """Syllable nuclei: prominent peaks of the 300-2500 Hz level in voiced speech (after de Jong & Wempe 2009)."""
+    from empathy_engine.extras import require
+
+    require("voice", "audio analysis")  # a clear line, not "No module named 'scipy'"
     from scipy.signal import find_peaks
 
     band = frames[:, BAND_DB].astype(np.float64)

@@ -29,6 +29,9 @@ class PocketsphinxRecogniser:
     """Offline recognition with pocketsphinx's bundled US English model."""
 
     def __init__(self) -> None:
+        from empathy_engine.extras import require
+
+        require("voice", "speech recognition (audio without transcripts)")
         from pocketsphinx import Decoder  # imported here: only audio-only streams need it
 
         self._decoder = Decoder(loglevel="ERROR")

@@ -15,11 +15,12 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 keys_app = typer.Typer(
-    help="API keys for programs: stream, telephony, CRM and outcome integrations, and admin scripts.",
+    help="API keys for programs ('serve' extra): stream, telephony, CRM and outcome integrations, admin scripts.",
     no_args_is_help=True,
 )
 users_app = typer.Typer(
-    help="People who log in on the pages: agents, supervisors, QA leads, admins.", no_args_is_help=True
+    help="People who log in on the pages ('serve' extra): agents, supervisors, QA leads, admins.",
+    no_args_is_help=True,
 )
 
 Database = Annotated[
@@ -29,10 +30,25 @@ Database = Annotated[
 Tenant = Annotated[str, typer.Option("--tenant", help="The organisation the account belongs to.")]
 
 
+@keys_app.callback()
+def _keys() -> None:
+    from empathy_engine.extras import command_needs
+
+    command_needs("serve", "empathy keys")  # before a password is asked for or a store module imported
+
+
+@users_app.callback()
+def _users() -> None:
+    from empathy_engine.extras import command_needs
+
+    command_needs("serve", "empathy users")
+
+
 def _fail(message: str) -> typer.Exit:
     from rich.console import Console
+    from rich.markup import escape  # [brackets] are text: 'empathy-engine[postgres]'
 
-    Console(stderr=True, soft_wrap=True, highlight=False).print(f"[bold red]error:[/] {message}")
+    Console(stderr=True, soft_wrap=True, highlight=False).print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(2)
 
 

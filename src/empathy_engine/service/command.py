@@ -30,7 +30,7 @@ def serve(
     ] = False,
     speed: Annotated[float, typer.Option(min=0.1, help="Demo playback speed: 1 is real time, 2 twice as fast.")] = 1.0,
 ) -> None:
-    """Run the live service: streaming API, REST API (/docs), agent cockpit and supervisor board.
+    """Run the live service ('serve' extra): streaming API, REST API (/docs), cockpit and board.
 
     Settings come from the environment and .env (EMPATHY_DATABASE_URL, ...; see docs/protocol.md).
     Every request needs a credential (docs/security.md): create the first with
@@ -41,9 +41,14 @@ def serve(
 
     from rich.console import Console
 
+    from empathy_engine.extras import MissingExtra, command_needs, has
+
+    command_needs("serve", "empathy serve")
     from empathy_engine.store.db import safe_url
 
     err = Console(stderr=True, soft_wrap=True, highlight=False)
+    if not has("voice"):  # text streams work without it; say so before a platform connects
+        err.print(f"note: {MissingExtra('voice', 'telephony audio')}", markup=False)
     settings = _checked_settings(err, {k: v for k, v in {"host": host, "port": port}.items() if v is not None}, demo)
     server = _server(settings, demo)
     shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
@@ -62,6 +67,7 @@ def _checked_settings(err: Console, overrides: dict[str, Any], demo: bool = Fals
     import socket
 
     from pydantic import ValidationError
+    from rich.markup import escape
 
     from empathy_engine.coaching.playbook import PlaybookError, load_playbook
     from empathy_engine.service.settings import Settings
@@ -69,7 +75,7 @@ def _checked_settings(err: Console, overrides: dict[str, Any], demo: bool = Fals
     from empathy_engine.store.db import DatabaseError, open_database
 
     def fail(message: str) -> typer.Exit:
-        err.print(f"[bold red]error:[/] {message}")
+        err.print(f"[bold red]error:[/] {escape(message)}")  # [brackets] are text: 'empathy-engine[postgres]'
         return typer.Exit(1)
 
     try:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from empathy_engine.events import AudioChunk, CallEnded, CallStarted, Event
+from empathy_engine.extras import MissingExtra, has
 from empathy_engine.ingest.audiohook import AudioHookSession
 from empathy_engine.ingest.live import ProtocolError
 from empathy_engine.ingest.twilio import TwilioMediaSerializer
@@ -77,6 +78,11 @@ async def telephony_stream(websocket: WebSocket, vendor: str) -> None:
         await websocket.close(code=1008, reason=f"unknown telephony vendor; use one of {', '.join(VENDORS)}")
         return
     await websocket.accept()
+    if not has("voice"):  # the audio path needs scipy and pocketsphinx: refuse now, not mid-call
+        log.warning("telephony: %s", MissingExtra("voice", "telephony audio"))
+        reason = "telephony audio needs the server's 'voice' extra (empathy-engine[voice])"
+        await websocket.close(code=1011, reason=reason)
+        return
     serializer = make(websocket.headers)
     call = TelephonyCall(services_of(websocket), tenant_id, serializer.vendor)
     try:

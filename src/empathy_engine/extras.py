@@ -25,6 +25,8 @@ EXTRAS: dict[str, tuple[str, ...]] = {
         "pydantic_settings",
         "jinja2",
         "platformdirs",
+        "prometheus_client",
+        "fastapi_offline",
     ),
     "voice": ("scipy", "pocketsphinx"),
     "report": ("matplotlib",),

@@ -122,11 +122,21 @@ class CredentialWatch:
         return time.monotonic() - self.checked >= self.every / 2
 
     async def reason(self, force: bool = False) -> str | None:
-        """Why the credential no longer holds, or None (rechecked only when due, or `force`d)."""
+        """Why the credential no longer holds, or None (rechecked only when due, or `force`d).
+
+        A periodic recheck never holds up the socket's event: it starts the shared read and goes on
+        with the last answer, when that is under one interval old. A passed session expiry, a
+        `force`d check, or a last answer that old waits for the database."""
         if self.principal.via == "demo" or not (force or self.due()):
             return None
         self.checked = time.monotonic()
-        now = await self._shared_recheck()
+        expires = self.principal.expires_at
+        if force or (expires is not None and datetime.now(UTC) >= expires):
+            now = await self._shared_recheck()
+        else:
+            read_at, now = self._latest()
+            if time.monotonic() - read_at >= self.every:
+                now = await self._shared_recheck()
         if now is not None:
             self.principal = now  # a session's expiry may have moved
             return None
@@ -134,23 +144,39 @@ class CredentialWatch:
             return "session_expired"
         return "credential_revoked"
 
+    def _latest(self) -> tuple[float, Principal | None]:
+        """When the last finished read of this credential finished, and what it found (a read is
+        started meanwhile if the last one is due); (-inf, None) before any has finished."""
+        self._shared_read()
+        return self.s.credential_known.get(self.principal.credential, (float("-inf"), None))
+
     async def _shared_recheck(self) -> Principal | None:
         """The credential read again from the database, or the result of a read of the same credential
-        that started less than a recheck interval ago (or is still running): every socket of one
-        key shares it, so revocation still reaches each within EMPATHY_AUTH_RECHECK_S."""
-        checks = self.s.credential_checks
+        that started less than half a recheck interval ago (or is still running)."""
+        found: Principal | None = await asyncio.shield(self._shared_read())
+        return found
+
+    def _shared_read(self) -> asyncio.Future[Any]:
+        """The read of this credential every socket of it shares: a new one when the last started half
+        an interval ago or more. Sockets recheck every half interval too, so a revoked key or an ended
+        session is seen by each of them within one interval."""
+        checks, known = self.s.credential_checks, self.s.credential_known
         credential, started = self.principal.credential, time.monotonic()
-        known = checks.get(credential)
-        # Sockets recheck every half interval and share reads under half an interval old: a revoked
-        # key or ended session is seen by each of them within one interval.
-        if known is None or started - known[0] >= self.every / 2:
+        check = checks.get(credential)
+        if check is None or started - check[0] >= self.every / 2:
             if len(checks) > 10_000:  # bounded: credentials nobody uses any more are forgotten
                 checks.clear()
+                known.clear()
             tenant = self.principal.tenant_id
             future = asyncio.ensure_future(self.s.aread(tenant, lambda c: recheck(c, credential)))
-            checks[credential] = known = (started, future)
-        found: Principal | None = await asyncio.shield(known[1])
-        return found
+
+            def remember(done: asyncio.Future[Any]) -> None:
+                if not done.cancelled() and done.exception() is None:
+                    known[credential] = (time.monotonic(), done.result())
+
+            future.add_done_callback(remember)
+            checks[credential] = check = (started, future)
+        return check[1]
 
     async def wait_until_invalid(self) -> str:
         """Sleep until the credential stops holding; its reason."""

@@ -41,6 +41,8 @@ class Services:
     #: credential -> the check in flight or done, and when it started. A thousand streams on one
     #: key share one read per recheck interval instead of making a thousand.
     credential_checks: dict[str, tuple[float, asyncio.Future[Any]]] = field(default_factory=dict)
+    #: credential -> when its last read finished, and the principal it found (None: no longer valid).
+    credential_known: dict[str, tuple[float, Any]] = field(default_factory=dict)
     #: One thread for engine work too long for the event loop (long texts, call openings,
     #: replays): long jobs queue behind each other there, not in front of every other call.
     #: Counts for GET /metrics (service/metrics.py): plain integers, bumped on the loop.

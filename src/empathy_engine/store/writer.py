@@ -118,14 +118,23 @@ class GroupCommitWriter:
         self._queue.put(pending)
         if timeout is None:
             return await future
+        # A timer, not wait_for(shield(...)): those add three trips round the event loop to every
+        # write's answer, and under load each trip waits for a whole busy loop iteration.
+        timer = loop.call_later(timeout, self._give_up, pending, timeout)
         try:
-            return await asyncio.wait_for(asyncio.shield(future), timeout)
-        except TimeoutError:
-            with self._claims:
-                if pending.state == _QUEUED:
-                    pending.state = _ABANDONED
-                    raise WriteTimeout(f"the database took no write for {timeout:g} s") from None
-            return await future  # the writer holds the lock and runs it now: its answer is moments away
+            return await future
+        finally:
+            timer.cancel()
+
+    def _give_up(self, pending: _Pending, timeout: float) -> None:
+        """The caller's time is up: abandoned if the writer has not taken the job (so it is never
+        written); if the writer holds the lock and runs it, its answer is moments away."""
+        with self._claims:
+            if pending.state != _QUEUED:
+                return
+            pending.state = _ABANDONED
+        if not pending.future.done():
+            pending.future.set_exception(WriteTimeout(f"the database took no write for {timeout:g} s"))
 
     def _run(self) -> None:
         stop = False
@@ -192,22 +201,39 @@ class GroupCommitWriter:
             return
         self.commits += 1
         self.jobs += len(live)
-        for pending, result in zip(live, results, strict=True):
-            self._settle(pending, result=result)
+        for loop, settled in _by_loop([(p, result, None) for p, result in zip(live, results, strict=True)]).items():
+            _call_soon(loop, settled)
 
     def _settle(self, pending: _Pending, result: Any = None, error: BaseException | None = None) -> None:
-        def settle() -> None:
-            if pending.future.done():  # the caller gave up (its connection closed)
-                return
+        _call_soon(pending.loop, [(pending, result, error)])
+
+
+Settled = list[tuple[_Pending, Any, BaseException | None]]
+
+
+def _by_loop(settled: Settled) -> dict[asyncio.AbstractEventLoop, Settled]:
+    out: dict[asyncio.AbstractEventLoop, Settled] = {}
+    for item in settled:
+        out.setdefault(item[0].loop, []).append(item)
+    return out
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, settled: Settled) -> None:
+    """Hand results to their callers' event loop: one wake-up for a whole batch."""
+
+    def settle() -> None:
+        for pending, result, error in settled:
+            if pending.future.done():  # the caller gave up (timed out, or its connection closed)
+                continue
             if error is not None:
                 pending.future.set_exception(error)
             else:
                 pending.future.set_result(result)
 
-        try:
-            pending.loop.call_soon_threadsafe(settle)
-        except RuntimeError:  # the event loop is already closed: nobody is waiting any more
-            log.debug("dropped a write result: its event loop is closed")
+    try:
+        loop.call_soon_threadsafe(settle)
+    except RuntimeError:  # the event loop is already closed: nobody is waiting any more
+        log.debug("dropped %d write result(s): their event loop is closed", len(settled))
 
 
 def _as_tenant(connection: Connection, pending: _Pending, before: _Pending | None) -> Any:

@@ -134,9 +134,9 @@ def is_loopback(host: str) -> bool:
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     """uvloop's event loop where it is installed (the serve extra's uvicorn[standard] brings it;
-    not on Windows): its loop, sockets and timers are C, which at a thousand calls halved the
-    service's own work per turn and its waits between a write and its answer (README, "Load").
-    None: asyncio's own loop."""
+    not on Windows): its loop, sockets and timers are C, so a thousand calls' sockets and the hops
+    between a turn's write and its answer cost the event loop less (README, "Load"). None:
+    asyncio's own loop."""
     try:
         import uvloop
     except ImportError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,8 @@ from empathy_engine.ingest.live import is_call_id
 from empathy_engine.store.customers import MAX_NOTE_CHARS, ContactRecord
 
 COLUMNS = ("customer_id", "name", "note", "contact_at", "contact_issue", "contact_outcome")
+#: A paced parse rests after every this many rows (about 6 ms of parsing on the 2-core machine).
+PACE_ROWS = 1000
 MAX_FIELD = MAX_NOTE_CHARS
 
 
@@ -39,7 +42,11 @@ class ParsedCsv:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-def parse_csv(data: bytes) -> ParsedCsv:
+def parse_csv(data: bytes, pause: float = 0.0) -> ParsedCsv:
+    """The file's rows read and checked. `pause`: after every PACE_ROWS rows the parse sleeps this
+    many times as long as they took. The server's import runs it in a thread, and a thread that
+    parses holds the GIL the event loop needs: a 100,000-row file's 0.6 s of unpaced parsing
+    held up every live call's turn."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -49,12 +56,34 @@ def parse_csv(data: bytes) -> ParsedCsv:
         raise CsvError(f"line {line} has a NUL character (0x00); remove it - no text field may contain one")
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        return _read(reader)
+        return _read(_paced(reader, pause) if pause > 0 else reader)
     except csv.Error as e:  # a field over csv.field_size_limit() (128 KiB), mostly an unclosed quote
         raise CsvError(
             f"line {reader.line_num}: {e}; a field may have at most {MAX_FIELD} characters "
             "(an unclosed quote makes the rest of the file one field)"
         ) from None
+
+
+class _paced:
+    """The reader, resting `pause` times as long as each PACE_ROWS rows took (sleeping frees the GIL)."""
+
+    def __init__(self, reader: Any, pause: float) -> None:
+        self.reader, self.pause, self.began, self.rows = reader, pause, time.perf_counter(), 0
+
+    @property
+    def line_num(self) -> int:
+        return int(self.reader.line_num)
+
+    def __iter__(self) -> _paced:
+        return self
+
+    def __next__(self) -> list[str]:
+        self.rows += 1
+        if self.rows % PACE_ROWS == 0:
+            time.sleep((time.perf_counter() - self.began) * self.pause)
+            self.began = time.perf_counter()
+        row: list[str] = next(self.reader)
+        return row
 
 
 def _read(reader: Any) -> ParsedCsv:

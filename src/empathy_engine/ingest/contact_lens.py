@@ -81,10 +81,15 @@ def convert(data: bytes, name: str, options: ReadOptions) -> dict[str, Any]:
 
     metadata = obj.get("CustomerMetadata")
     contact = metadata.get("ContactId") if isinstance(metadata, dict) else None
+    return amazon_call(obj, contact, segments_of(items, name, options, role_of), name)
+
+
+def amazon_call(obj: Mapping[str, Any], call_id: Any, segments: list[Segment], name: str) -> dict[str, Any]:
+    """The conversation of an Amazon output file (Contact Lens or Transcribe): its own id when it
+    names one, else one from the file name; its `Channel` as the header's channel."""
     channel = obj.get("Channel")
     header = {"channel": channel.lower() if isinstance(channel, str) else None}
-    call_id = contact if isinstance(contact, str) and contact else call_id_from(name)
-    return conversation_of(call_id, segments_of(items, name, options, role_of), header)
+    return conversation_of(call_id if isinstance(call_id, str) and call_id else call_id_from(name), segments, header)
 
 
 def read_contact_lens(data: bytes, name: str, base: Path | None, options: ReadOptions) -> Iterator[Loaded | InputError]:

@@ -12,13 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from empathy_engine.ingest.contact_lens import segments_of, transcript_items
+from empathy_engine.ingest.contact_lens import amazon_call, segments_of, transcript_items
 from empathy_engine.ingest.conversation import InputError, Loaded
 from empathy_engine.ingest.transcripts import (
     FormatError,
     ReadOptions,
-    call_id_from,
-    conversation_of,
     load_json_object,
     one_call,
 )
@@ -38,11 +36,7 @@ def convert(data: bytes, name: str, options: ReadOptions) -> dict[str, Any]:
     def role_of(item: dict[str, Any], where: str) -> Any:
         return item.get("ParticipantRole")
 
-    job = obj.get("JobName")
-    channel = obj.get("Channel")
-    header = {"channel": channel.lower() if isinstance(channel, str) else None}
-    call_id = job if isinstance(job, str) and job else call_id_from(name)
-    return conversation_of(call_id, segments_of(items, name, options, role_of), header)
+    return amazon_call(obj, obj.get("JobName"), segments_of(items, name, options, role_of), name)
 
 
 def read_transcribe(data: bytes, name: str, base: Path | None, options: ReadOptions) -> Iterator[Loaded | InputError]:

@@ -193,7 +193,7 @@ class GroupCommitWriter:
         except Exception as error:
             if len(batch) == 1:
                 if batch[0].state != _ABANDONED:  # a caller told "not written" waits for nothing
-                    self._settle(batch[0], error=error)
+                    _settle([(batch[0], None, error)])
                 return
             # One job spoiled the transaction: run each alone so only that one fails.
             for pending in batch:
@@ -201,25 +201,22 @@ class GroupCommitWriter:
             return
         self.commits += 1
         self.jobs += len(live)
-        for loop, settled in _by_loop([(p, result, None) for p, result in zip(live, results, strict=True)]).items():
-            _call_soon(loop, settled)
-
-    def _settle(self, pending: _Pending, result: Any = None, error: BaseException | None = None) -> None:
-        _call_soon(pending.loop, [(pending, result, error)])
+        _settle([(p, result, None) for p, result in zip(live, results, strict=True)])
 
 
 Settled = list[tuple[_Pending, Any, BaseException | None]]
 
 
-def _by_loop(settled: Settled) -> dict[asyncio.AbstractEventLoop, Settled]:
-    out: dict[asyncio.AbstractEventLoop, Settled] = {}
+def _settle(settled: Settled) -> None:
+    """Hand results (or errors) to their callers' event loops: one wake-up per loop for a whole batch."""
+    by_loop: dict[asyncio.AbstractEventLoop, Settled] = {}
     for item in settled:
-        out.setdefault(item[0].loop, []).append(item)
-    return out
+        by_loop.setdefault(item[0].loop, []).append(item)
+    for loop, answers in by_loop.items():
+        _call_soon(loop, answers)
 
 
 def _call_soon(loop: asyncio.AbstractEventLoop, settled: Settled) -> None:
-    """Hand results to their callers' event loop: one wake-up for a whole batch."""
 
     def settle() -> None:
         for pending, result, error in settled:

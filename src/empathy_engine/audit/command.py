@@ -77,6 +77,10 @@ Playbook = Annotated[
     ),
 ]
 Exemplars = Annotated[Path | None, typer.Option(help="An exemplar library for the conversation files.")]
+PlansOut = Annotated[
+    Path | None,
+    typer.Option("--plans", help="Write a coaching plan per agent into this folder (docs/practice.md)."),
+]
 HolidayCountry = Annotated[
     str, typer.Option(help="Public-holiday calendar for the conversation files (stored calls keep theirs).")
 ]
@@ -104,6 +108,7 @@ def audit(
     input_format: InputFormatOpt = InputFormat.auto,
     csv_columns: CsvColumnsOpt = None,
     speaker: SpeakerOpt = None,
+    plans: PlansOut = None,
 ) -> None:
     """Audit many stored calls: missed cues, agent scorecards with intervals, trust KPIs and ROI.
 
@@ -116,7 +121,7 @@ def audit(
 
     err = _stderr_once_extras_checked(report, database)
     t0 = time.perf_counter()
-    _check_files([*(outcomes or []), *(reviews or [])], [report, json_out, csv_out], err)
+    _check_files([*(outcomes or []), *(reviews or [])], [report, json_out, csv_out, plans], err)
     source, total = _source(paths, database, tenant, err, _reading(input_format, csv_columns, speaker, err))
     options = AuditOptions(
         period=period.value,
@@ -135,6 +140,8 @@ def audit(
     )
     run = _run(source, options, total, err)
     _print_outcome(run, options, err)
+    if plans is not None:
+        _write_plans(plans, run, playbook, err)
     if stats:
         _print_stats(run, options, time.perf_counter() - t0, err)
     if run.failed:
@@ -298,6 +305,18 @@ def _print_outcome(run: AuditRun, options: AuditOptions, err: Console) -> None:
             out.print(f"{label}: {path}")
     if not any(path for _, path in written):
         out.print("(write the report with --report audit.html; --json and --csv give every call)")
+
+
+def _write_plans(folder: Path, run: AuditRun, playbook: Path | None, err: Console) -> None:
+    """The coaching plans (practice/plans.py), from the summary's per-agent misses."""
+    from empathy_engine.practice.plans import write_plans
+
+    try:
+        written = write_plans(folder, run.summary, playbook)
+    except OSError as e:
+        err.print(f"[bold red]error:[/] cannot write the plans in {folder}: {e.strerror or e}")
+        raise typer.Exit(1) from None
+    err.print(f"plans: {len(written)} written in {folder} (empathy practice --plan FILE)", highlight=False)
 
 
 def _print_stats(run: AuditRun, options: AuditOptions, wall: float, err: Console) -> None:

@@ -131,7 +131,9 @@ def _describe(error: ValidationError, name: str, node: yaml.Node | None) -> str:
         where = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[") or "scenario"
         line = _line_of(node, loc) if node is not None else 1
         msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
+        if e["type"] == "missing":
+            msg = f"missing; add '{loc[-1]}:' (docs/practice.md lists every field)"
+        elif e["type"] == "extra_forbidden":
             msg = f"unknown field; the fields are those of docs/practice.md ({msg.lower()})"
         lines.append(f"{name}:{line}: {where}: {msg}")
     return "\n".join(lines)

@@ -44,6 +44,10 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/agent/{call_id}"): EVERYONE,  # the shell; its watch socket checks the call
     ("GET", "/supervisor"): frozenset({"supervisor", "admin"}),
     ("GET", "/audit"): frozenset({"qa_lead", "admin"}),
+    ("GET", "/practice"): frozenset(PEOPLE),
+    ("GET", "/v1/practice/scenarios"): frozenset(PEOPLE),
+    ("POST", "/v1/practice/sessions"): frozenset(PEOPLE),
+    ("POST", "/v1/practice/sessions/{session_id}/replies"): frozenset(PEOPLE),  # 404: not theirs
     ("GET", "/docs"): PUBLIC,
     ("GET", "/redoc"): PUBLIC,
     ("GET", "/docs-assets"): PUBLIC,
@@ -125,10 +129,12 @@ def _request(world: World, role: str, method: str, path: str) -> int:
             "headers": {"Content-Type": "text/csv"},
         },
         ("POST", "/v1/tickets"): {"json": {}},
+        ("POST", "/v1/practice/sessions"): {"json": {"scenario": "routine_tuneup"}},
+        ("POST", "/v1/practice/sessions/{session_id}/replies"): {"json": {"text": "Sure."}},
         ("POST", "/login"): {"data": {"login": "a-1", "password": PASSWORD}, "headers": same_site},
         ("POST", "/logout"): {"data": {}, "headers": same_site},
     }
-    url = path.replace("{call_id}", "own-ended").replace("{customer_id}", "c-1")
+    url = path.replace("{call_id}", "own-ended").replace("{customer_id}", "c-1").replace("{session_id}", "s" * 24)
     url = {"/static": "/static/style.css", "/docs-assets": "/docs-assets/swagger-ui.css"}.get(url, url)
     response = raw.request(method, url, follow_redirects=False, **bodies.get((method, path), {}))
     assert response.status_code < 500, f"{method} {path} as {role}: {response.status_code} {response.text[:300]}"

@@ -140,8 +140,7 @@ def audit(
     )
     run = _run(source, options, total, err)
     _print_outcome(run, options, err)
-    if plans is not None:
-        _write_plans(plans, run, playbook, err)
+    _write_plans(plans, run, playbook, err)
     if stats:
         _print_stats(run, options, time.perf_counter() - t0, err)
     if run.failed:
@@ -307,8 +306,10 @@ def _print_outcome(run: AuditRun, options: AuditOptions, err: Console) -> None:
         out.print("(write the report with --report audit.html; --json and --csv give every call)")
 
 
-def _write_plans(folder: Path, run: AuditRun, playbook: Path | None, err: Console) -> None:
-    """The coaching plans (practice/plans.py), from the summary's per-agent misses."""
+def _write_plans(folder: Path | None, run: AuditRun, playbook: Path | None, err: Console) -> None:
+    """The coaching plans (practice/plans.py), from the summary's per-agent misses, when asked for."""
+    if folder is None:
+        return
     from empathy_engine.practice.plans import write_plans
 
     try:

@@ -27,6 +27,7 @@ Action = Literal[
     "customers",  # the CRM: customers, notes, CSV import
     "audit",  # the QA audit report page
     "metrics",  # GET /metrics (server-wide: the route also wants the default tenant)
+    "practice",  # practice mode: a simulated customer (people only, not integrations)
 ]
 #: The scope an integration key needs for each action it may be given.
 SCOPE_FOR: dict[str, str] = {
@@ -74,6 +75,8 @@ def may(principal: Principal, action: Action, call: CallFacts | None = None, *, 
         if action == "read_call" and not outcome_only:
             return False
         return scope is not None and scope in principal.scopes
+    if action == "practice":
+        return role in ("agent", "supervisor", "qa_lead")
     if action == "board":
         return role == "supervisor"
     if action == "audit":

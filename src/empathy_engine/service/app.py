@@ -120,6 +120,9 @@ def _wire(app: FastAPI, settings: Settings, metrics: Metrics, open_demo: bool) -
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: it sees every refusal
     for module in (api_calls, api_customers, api_health, api_accounts, api_metrics, stream, telephony, watch, pages):
         app.include_router(module.router)
+    from empathy_engine.service import api_practice  # practice mode (docs/practice.md)
+
+    app.include_router(api_practice.router)
     api_docs.mount(app)
     app.mount("/static", StaticFiles(packages=[("empathy_engine.service", "static")]), name="static")
 

@@ -143,7 +143,7 @@ def read_replies(path: Path) -> list[str]:
     return lines
 
 
-def _play(engine: Engine, scenario: Scenario, replies: list[str] | None, exam: bool, quiet: bool) -> PracticeSession:
+def _play(engine: Engine, scenario: Scenario, replies: list[str] | None, exam: bool) -> PracticeSession:
     from empathy_engine.practice.session import PracticeSession, play
 
     if replies is not None:
@@ -166,7 +166,7 @@ def _run_one(
     lines = read_replies(replies) if replies is not None else None
     if lines is None and output is Format.json:
         raise _fail("--format json plays from a file: add --replies FILE (one agent reply a line)")
-    session = _play(_engine(playbook), scenario, lines, exam, output is Format.json)
+    session = _play(_engine(playbook), scenario, lines, exam)
     report = session_report(session, exam)
     if record is not None:
         _record(record, agent or "unknown", report, None)
@@ -189,7 +189,7 @@ def _run_plan(
     for scenario in plan.scenarios:
         lines = _plan_replies(replies, scenario.id) if replies is not None else None
         err.print(f"plan for {plan.agent}: scenario {scenario.id} ({scenario.title})")
-        reports.append(session_report(_play(engine, scenario, lines, exam, True), exam))
+        reports.append(session_report(_play(engine, scenario, lines, exam), exam))
     target = record or record_path(path)
     for report in reports:
         _record(target, plan.agent, report, path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,8 @@ DEMO = REPO / "src" / "empathy_engine" / "demo" / "calls"
 
 def empathy(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "empathy_engine", *args]
-    return subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=180, check=False)
+    env = {**os.environ, "COLUMNS": "120"}  # rich wraps at the terminal's width: the same one everywhere
+    return subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=180, check=False, env=env)
 
 
 def test_practice_json_report_from_a_replies_file(tmp_path: Path) -> None:
@@ -86,3 +88,17 @@ def test_plans_from_a_real_audit_are_run_by_practice_and_the_history_shows_the_t
     rows = json.loads(trend.stdout)
     assert [r["scenario"] for r in rows] == sorted(plan["scenarios"])
     assert all(r["runs"] == 2 and r["change"] > 0 for r in rows), rows
+
+
+def test_practice_in_the_terminal_shows_the_card_and_an_exam_does_not() -> None:
+    typed = "Just so you know, there's a call-out fee.\n/quit\n"
+    shown = empathy("practice", "christmas_furnace", stdin=typed)
+    assert shown.returncode == 0, shown.stderr
+    assert "Customer:" in shown.stdout and "fifty-two degrees" in shown.stdout
+    assert "cue card ·" in shown.stdout and "Christmas Day" in shown.stdout  # the card, personalised
+    assert "Missed the cue" in shown.stdout and "score" in shown.stdout
+    exam = empathy("practice", "christmas_furnace", "--exam", stdin=typed)
+    assert exam.returncode == 0, exam.stderr
+    played, report = exam.stdout.split("score", 1)
+    assert "exam: no cue cards" in played and "cue card ·" not in played
+    assert "Christmas Day" in report  # what the playbook would have said, after the fact

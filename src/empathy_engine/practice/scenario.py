@@ -3,6 +3,7 @@ on load like the playbook: a broken scenario names its file, its line and the fi
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -157,8 +158,9 @@ def load_scenario_file(path: Path) -> Scenario:
     return parse_scenario(text, str(path))
 
 
+@cache
 def builtin_scenarios() -> dict[str, Scenario]:
-    """The shipped scenarios by id, in file-name order."""
+    """The shipped scenarios by id, in file-name order (read once: they are frozen; do not change the dict)."""
     folder = resources.files("empathy_engine") / "practice" / "scenarios"
     found: dict[str, Scenario] = {}
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):

@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from empathy_engine.cli import app
 from tests.conftest import REPO
 from tests.practice.scripts import GOOD, POOR
 
@@ -36,22 +39,34 @@ def test_practice_json_report_from_a_replies_file(tmp_path: Path) -> None:
 
 
 def test_practice_lists_scenarios_and_refuses_bad_input_clearly(tmp_path: Path) -> None:
-    listed = empathy("practice", "--format", "json")
-    assert listed.returncode == 0, listed.stderr
+    """In-process (the refusals come before any model loads): each names the file and the fix."""
+    runner = CliRunner()
+    listed = runner.invoke(app, ["practice", "--format", "json"])
+    assert listed.exit_code == 0, listed.output
     assert {"co_alarm", "christmas_furnace"} <= {s["id"] for s in json.loads(listed.stdout)}
-    unknown = empathy("practice", "no_such_scenario", "--replies", str(tmp_path / "r.txt"))
-    assert unknown.returncode == 2 and "no scenario 'no_such_scenario'" in unknown.stderr
-    assert "Traceback" not in unknown.stderr
+    unknown = runner.invoke(app, ["practice", "no_such_scenario", "--replies", str(tmp_path / "r.txt")])
+    assert unknown.exit_code == 2 and "no scenario 'no_such_scenario'" in unknown.stderr
+    assert unknown.exception is None or isinstance(unknown.exception, SystemExit)  # no traceback
     empty = tmp_path / "empty.txt"
     empty.write_text("\n\n")
-    refused = empathy("practice", "co_alarm", "--replies", str(empty), "--format", "json")
-    assert refused.returncode == 2 and "no replies; write one agent reply a line" in refused.stderr
+    refused = runner.invoke(app, ["practice", "co_alarm", "--replies", str(empty), "--format", "json"])
+    assert refused.exit_code == 2 and "no replies; write one agent reply a line" in refused.stderr
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: x\ntitle: y\ntrains: [anger]\n")
-    broken = empathy("practice", str(bad), "--replies", str(empty))
-    assert broken.returncode == 2 and "bad.yaml:3: trains: unknown state 'anger'" in broken.stderr
-    no_file = empathy("practice", "co_alarm", "--format", "json")
-    assert no_file.returncode == 2 and "add --replies FILE" in no_file.stderr
+    broken = runner.invoke(app, ["practice", str(bad), "--replies", str(empty)])
+    assert broken.exit_code == 2 and "bad.yaml:3: trains: unknown state 'anger'" in broken.stderr
+    no_file = runner.invoke(app, ["practice", "co_alarm", "--format", "json"])
+    assert no_file.exit_code == 2 and "add --replies FILE" in no_file.stderr
+    plan = tmp_path / "plan.json"
+    plan.write_text('{"version": 1, "agent": "a-1", "scenarios": ["nope"]}')
+    no_scenario = runner.invoke(app, ["practice", "--plan", str(plan), "--replies", str(empty)])
+    assert (
+        no_scenario.exit_code == 2 and "plan.json: field 'scenarios': no built-in scenario 'nope'" in no_scenario.stderr
+    )
+    records = tmp_path / "records.jsonl"
+    records.write_text('{"agent": "a-1", "scenario": "co_alarm", "score": 5, "at": "x"}\nnot json\n')
+    history = runner.invoke(app, ["practice", "--history", str(records)])
+    assert history.exit_code == 2 and "records.jsonl:2: not a practice record" in history.stderr
 
 
 def test_plans_from_a_real_audit_are_run_by_practice_and_the_history_shows_the_trend(tmp_path: Path) -> None:

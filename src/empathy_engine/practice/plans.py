@@ -4,6 +4,7 @@ runs go to a JSON-lines file, so a later look (`empathy practice --history`) sho
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -41,7 +42,8 @@ def _step_of(playbook: Playbook, state: str, do: str) -> str | None:
     path = playbook.states.get(state)  # type: ignore[call-overload]
     if path is None:
         return None
-    return next((s.id for s in path.steps if do.startswith(s.do.split("{")[0].strip())), None)
+    prefixes = [(s.id, s.do.split("{")[0].strip()) for s in path.steps]
+    return next((step for step, prefix in prefixes if prefix and do.startswith(prefix)), None)
 
 
 def _skill(miss: Mapping[str, Any], playbook: Playbook) -> dict[str, Any]:
@@ -93,8 +95,12 @@ def plan_for(agent: Mapping[str, Any], playbook: Playbook, scenarios: Mapping[st
 
 
 def file_name(agent: str) -> str:
-    """A plan's file name: the agent id made safe for any file system."""
-    return f"plan-{_UNSAFE.sub('_', agent)[:80] or 'agent'}.json"
+    """A plan's file name: the agent id made safe for any file system (with a short hash of the id
+    when that changed it, so "a/1" and "a_1" never share a file)."""
+    safe = _UNSAFE.sub("_", agent)[:80] or "agent"
+    if safe != agent:
+        safe += "-" + hashlib.sha256(agent.encode("utf-8")).hexdigest()[:8]
+    return f"plan-{safe}.json"
 
 
 def write_plans(folder: Path, summary: Mapping[str, Any], playbook_path: Path | None = None) -> list[Path]:

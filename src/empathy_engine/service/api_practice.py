@@ -120,7 +120,7 @@ async def start(body: StartIn, principal: MayPractise, s: ServicesDep, request: 
     scenario = builtin_scenarios().get(body.scenario)
     if scenario is None:
         raise HTTPException(422, f"scenario: no built-in scenario {body.scenario!r} (GET /v1/practice/scenarios)")
-    session = PracticeSession(s.engine, scenario)
+    session = await s.off_loop(lambda: PracticeSession(s.engine, scenario))  # engine work: off the event loop
     prompt = await s.off_loop(session.start)
     sid = _rooms(request).add(_owner(principal), session, body.exam)
     customer = scenario.call.customer

@@ -150,3 +150,29 @@ def stored_turn(
         )
     ).first()
     return (str(row.speaker), dict(row.result or {})) if row else None
+
+
+def turn_text(connection: Connection, tenant_id: str, call_id: str, turn_index: int) -> str | None:
+    """The (already redacted) words of one stored turn."""
+    found: str | None = connection.execute(
+        select(_turns.c.text).where(
+            mine(_turns, tenant_id), _turns.c.call_id == call_id, _turns.c.turn_index == turn_index
+        )
+    ).scalar_one_or_none()
+    return found
+
+
+def agent_text_before(connection: Connection, tenant_id: str, call_id: str, turn_index: int) -> str | None:
+    """The agent's last words before this turn of the call, if the agent spoke before it."""
+    found: str | None = connection.execute(
+        select(_turns.c.text)
+        .where(
+            mine(_turns, tenant_id),
+            _turns.c.call_id == call_id,
+            _turns.c.turn_index < turn_index,
+            _turns.c.speaker == "agent",
+        )
+        .order_by(_turns.c.turn_index.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return found

@@ -132,6 +132,7 @@ def audit(
         csv=csv_out,
         inputs=tuple([*(paths or ([] if database else ["-"])), *([f"database {database}"] if database else [])]),
         engine=_engine(playbook, exemplars, holiday_country, err),
+        feedback_from=(database, tenant) if database else None,
     )
     run = _run(source, options, total, err)
     _print_outcome(run, options, err)

@@ -51,6 +51,8 @@ class AuditOptions:
     inputs: tuple[str, ...] = ()  # what was audited, as the user named it (for the report's header)
     #: Engine settings for calls that bring none (files); stored live calls replay with their own.
     engine: EngineRecord | None = None
+    #: (database URL, tenant) when the calls come from the service's database: agents' feedback too.
+    feedback_from: tuple[str, str] | None = None
 
 
 @dataclass(slots=True)
@@ -157,6 +159,10 @@ def _summary(
     settings = SummarySettings(options.period, options.repeat_window_days, options.review_link_days, options.min_calls)
     summary = summarise(aggregate, store.kpis(), settings, calculate(options.roi), store.failed)
     summary["audit"] = header
+    if options.feedback_from is not None:  # issue 16: readings agents called wrong (audit/feedback_rates.py)
+        from empathy_engine.audit.feedback_rates import feedback_rates
+
+        summary["feedback"] = feedback_rates(*options.feedback_from)
     summary["run"] = {
         "workers": options.workers,
         "calls_per_s": round(stats.calls / stats.map_s, 1) if stats.map_s else None,

@@ -6,6 +6,7 @@ names it, and on PostgreSQL the transaction must be bound to it (row-level secur
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast
@@ -14,7 +15,7 @@ from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from empathy_engine.store.models import FeedbackRow, TurnRow, utcnow
+from empathy_engine.store.models import CallRow, FeedbackRow, TurnRow, utcnow
 from empathy_engine.store.tenancy import mine
 
 Kind = Literal["helpful", "wrong_read"]
@@ -176,3 +177,22 @@ def agent_text_before(connection: Connection, tenant_id: str, call_id: str, turn
         .limit(1)
     ).scalar_one_or_none()
     return found
+
+
+def card_turns(connection: Connection, tenant_id: str) -> Iterator[tuple[str, int, dict[str, Any]]]:
+    """(call id, turn index, result) of every customer turn of the tenant's ended calls that showed a
+    card: the cards agents could judge, read in pages so memory stays flat however many there are."""
+    calls = cast(Table, CallRow.__table__)
+    query = (
+        select(_turns.c.call_id, _turns.c.turn_index, _turns.c.result)
+        .join(calls, (calls.c.tenant_id == _turns.c.tenant_id) & (calls.c.id == _turns.c.call_id))
+        .where(
+            mine(_turns, tenant_id), mine(calls, tenant_id), calls.c.status == "ended", _turns.c.speaker == "customer"
+        )
+        .order_by(_turns.c.call_id, _turns.c.turn_index)
+        .execution_options(yield_per=1000)
+    )
+    for row in connection.execute(query):
+        result = row.result or {}
+        if result.get("cues"):
+            yield str(row.call_id), int(row.turn_index), dict(result)

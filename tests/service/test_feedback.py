@@ -139,3 +139,18 @@ def test_feedback_is_in_the_openapi_document(client: TestClient) -> None:
     body = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
     assert spec["components"]["schemas"][body]["properties"]["kind"]["enum"] == ["helpful", "wrong_read"]
     assert {"201", "200", "429"} <= set(operation["responses"])
+
+
+def test_feedback_the_same_press_twice_at_once_lands_on_the_key(make_client: Any, database_url: str) -> None:
+    """Two requests that both found no row yet: the second insert writes nothing and raises nothing."""
+    start_call(make_client(database_url), "race-1")
+    db = open_database(database_url)
+    try:
+        record = feedback_store.new_record("race-1", 0, "urgency/acknowledge", "helpful", "user:a-1", "a-1", None)
+        with db.begin() as connection:
+            bind_tenant(connection, DEFAULT_TENANT)
+            assert feedback_store.add_feedback(connection, DEFAULT_TENANT, record) is True
+            assert feedback_store.add_feedback(connection, DEFAULT_TENANT, record) is False
+    finally:
+        db.dispose()
+    assert len(stored(database_url)) == 1

@@ -58,6 +58,15 @@ Roi = Annotated[
     typer.Option("--roi", help="An ROI assumption as NAME=VALUE (repeatable), e.g. --roi retention_lift=0.01."),
 ]
 Workers = Annotated[int | None, typer.Option(min=1, help="Processes (default: one per core).")]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Run on a Dask cluster: its scheduler's address, tcp://HOST:PORT or tls://... (the 'cluster' extra; "
+        "--workers is then ignored).",
+        envvar="EMPATHY_DASK_SCHEDULER",
+    ),
+]
 Stats = Annotated[bool, typer.Option("--stats", help="Print throughput figures on stderr at the end.")]
 Database = Annotated[
     str | None,
@@ -95,6 +104,7 @@ def audit(
     min_calls: MinCalls = 10,
     roi: Roi = None,
     workers: Workers = None,
+    scheduler: Scheduler = None,
     stats: Stats = False,
     database: Database = None,
     tenant: TenantOpt = "default",
@@ -114,7 +124,7 @@ def audit(
     """
     from empathy_engine.audit.job import AuditOptions
 
-    err = _stderr_once_extras_checked(report, database)
+    err = _stderr_once_extras_checked(report, database, scheduler)
     t0 = time.perf_counter()
     _check_files([*(outcomes or []), *(reviews or [])], [report, json_out, csv_out], err)
     source, total = _source(paths, database, tenant, err, _reading(input_format, csv_columns, speaker, err))
@@ -124,6 +134,7 @@ def audit(
         review_link_days=review_window,
         min_calls=min_calls,
         workers=workers or _cores(),
+        scheduler=scheduler,
         outcomes=tuple(outcomes or ()),
         reviews=tuple(reviews or ()),
         roi=_roi(roi, err),
@@ -155,7 +166,7 @@ def _cores() -> int:
     return os.cpu_count() or 1
 
 
-def _stderr_once_extras_checked(report: Path | None, database: str | None) -> Console:
+def _stderr_once_extras_checked(report: Path | None, database: str | None, scheduler: str | None = None) -> Console:
     """The console for errors, once the extras the options need are known to be there: the audit
     is core, its HTML charts and the service's database are extras (exit 2 without)."""
     from rich.console import Console
@@ -166,6 +177,8 @@ def _stderr_once_extras_checked(report: Path | None, database: str | None) -> Co
         command_needs("report", "empathy audit --report")
     if database is not None:
         command_needs("serve", "empathy audit --database")
+    if scheduler is not None:
+        command_needs("cluster", "empathy audit --scheduler")
     return Console(stderr=True, soft_wrap=True, highlight=False)
 
 
@@ -263,6 +276,9 @@ def _run(source: Iterable[Any], options: AuditOptions, total: int | None, err: C
             return run_audit(source, options, advance, failure)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
+    except ConnectionError as e:  # --scheduler: no Dask scheduler there (the message says how to start one)
+        err.print(f"[bold red]error:[/] {escape(str(e))}")
+        raise typer.Exit(2) from None
     except BrokenProcessPool as e:
         err.print(f"[bold red]error:[/] a worker process died ({e}); try fewer --workers or more memory")
         raise typer.Exit(1) from None
@@ -303,7 +319,8 @@ def _print_outcome(run: AuditRun, options: AuditOptions, err: Console) -> None:
 def _print_stats(run: AuditRun, options: AuditOptions, wall: float, err: Console) -> None:
     err.print(
         f"stats: {run.stats.calls:,} calls in {wall:.1f} s end to end = {run.stats.calls / wall:,.1f} calls/s "
-        f"({options.workers} workers; calls through the pool {run.stats.map_s:.1f} s; report {run.report_s:.1f} s)"
+        f"({run.summary['run']['workers']} workers; calls through the pool {run.stats.map_s:.1f} s; "
+        f"report {run.report_s:.1f} s)"
     )
 
 

@@ -6,8 +6,8 @@
         slim rows -> JoinStore (SQLite on disk)  (the keyed reduce for cross-call KPIs)
 
 The executor is the only thing that knows about processes: `SerialExecutor` runs in this
-process, `PoolExecutor` on a local process pool. A distributed engine is one more executor with
-the same `map(fn, chunks)` (the worker function and the merge stay as they are).
+process, `PoolExecutor` on a local process pool, `DaskExecutor` (audit/dask_executor.py) on a Dask
+cluster, all with the same `map(fn, chunks)` (the worker function and the merge stay as they are).
 """
 
 from __future__ import annotations
@@ -201,7 +201,12 @@ class PoolExecutor:
                     future.cancel()
 
 
-def executor_for(workers: int) -> Executor:
+def executor_for(workers: int, scheduler: str | None = None) -> Executor:
+    """A Dask cluster's workers when a scheduler address is given, else this machine's cores."""
+    if scheduler:
+        from empathy_engine.audit.dask_executor import DaskExecutor
+
+        return DaskExecutor(scheduler)
     return SerialExecutor() if workers <= 1 else PoolExecutor(workers)
 
 

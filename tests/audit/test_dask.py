@@ -1,0 +1,136 @@
+"""`empathy audit --scheduler`: the same audit on a real Dask cluster (a scheduler and two worker
+processes), equal to the local run, also when a worker is killed mid-audit (issue 15)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("distributed")
+
+from distributed import Client  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+CALLS = 300
+
+
+@pytest.fixture(scope="module")
+def calls(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("calls")
+    generator = [sys.executable, str(REPO / "benchmarks" / "generate_calls.py"), str(out), "--calls", str(CALLS)]
+    subprocess.run(generator, check=True, capture_output=True)
+    return out
+
+
+def _audit(calls: Path, json_out: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "empathy_engine", "audit", str(calls / "calls-000.jsonl"), "--json", str(json_out)]
+    cmd += ["--outcomes", str(calls / "outcomes.csv"), "--reviews", str(calls / "reviews.csv"), *options]
+    env = {**os.environ, "NO_COLOR": "1"}
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # type: ignore[return-value]
+
+
+def _finished(process: Any, timeout: float = 240) -> tuple[int, str]:
+    _, stderr = process.communicate(timeout=timeout)
+    return process.returncode, stderr
+
+
+def _comparable(path: Path) -> dict[str, Any]:
+    """The audit JSON without what differs between any two runs: when it ran, and how fast."""
+    doc = json.loads(path.read_text())
+    for part in (doc, doc.get("summary", {})):
+        part.get("audit", {}).pop("generated_at", None)
+        part.pop("run", None)
+    return doc
+
+
+@pytest.fixture(scope="module")
+def local_run(calls: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("local") / "audit.json"
+    code, stderr = _finished(_audit(calls, out, "--workers", "1"))
+    assert code == 0, stderr
+    return _comparable(out)
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[tuple[str, dict[str, int]]]:
+    """A scheduler and two single-threaded workers ("a", "b"), each its own process, on loopback."""
+    address_file = tmp_path / "scheduler.json"
+    common = ["--host", "127.0.0.1", "--no-dashboard"]
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", *common]
+        + ["--port", "0", "--scheduler-file", str(address_file)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file", str(address_file), *common]
+            + ["--nthreads", "1", "--no-nanny", "--name", name, "--memory-limit", "0"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for name in ("a", "b")
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while not address_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        address = json.loads(address_file.read_text())["address"]
+        with Client(address, timeout=30, set_as_default=False) as client:
+            client.wait_for_workers(2, timeout=60)
+        yield address, {"a": workers[0].pid, "b": workers[1].pid}  # --no-nanny: the process is the worker
+    finally:
+        for p in [*workers, scheduler]:
+            p.kill()
+            p.wait(timeout=30)
+
+
+def test_dask_audit_equals_the_local_run(calls: Path, local_run: dict[str, Any], cluster: Any, tmp_path: Path) -> None:
+    address, _ = cluster
+    out = tmp_path / "audit.json"
+    code, stderr = _finished(_audit(calls, out, "--scheduler", address, "--stats"))
+    assert code == 0, stderr
+    assert "2 workers" in stderr  # the cluster's workers, not this machine's cores
+    distributed = _comparable(out)
+    assert distributed["summary"]["calls"] == CALLS
+    assert distributed == local_run
+
+
+def test_dask_audit_survives_a_worker_killed_midway(
+    calls: Path, local_run: dict[str, Any], cluster: Any, tmp_path: Path
+) -> None:
+    address, pids = cluster
+    out = tmp_path / "audit.json"
+    audit = _audit(calls, out, "--scheduler", address)
+    with Client(address, timeout=30, set_as_default=False) as client:
+        held = _wait_until_worker_holds_tasks(client, "a", audit)
+        os.kill(pids["a"], signal.SIGKILL)  # no goodbye: the scheduler finds out when the connection drops
+    code, stderr = _finished(audit)
+    assert code == 0, stderr
+    assert held > 0  # the killed worker had chunks in hand, so they were moved to "b" and redone
+    assert _comparable(out) == local_run
+
+
+def _wait_until_worker_holds_tasks(client: Client, name: str, audit: Any) -> int:
+    """How many chunks worker `name` is working on, once it has worked on some for a while (so the
+    kill lands mid-audit, after the workers loaded their engines), or fail if the audit ends first."""
+    first_seen = None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and audit.poll() is None:
+        by_name = {w["name"]: addr for addr, w in client.scheduler_info()["workers"].items()}
+        held = len(client.processing().get(by_name.get(name, ""), ()))
+        if held and first_seen is None:
+            first_seen = time.monotonic()
+        if held and first_seen is not None and time.monotonic() - first_seen > 2.0:
+            return held
+        time.sleep(0.1)
+    pytest.fail("the audit ended (or never started) before the worker could be killed mid-audit")

@@ -134,3 +134,26 @@ def _wait_until_worker_holds_tasks(client: Client, name: str, audit: Any) -> int
             return held
         time.sleep(0.1)
     pytest.fail("the audit ended (or never started) before the worker could be killed mid-audit")
+
+
+def test_dask_audit_with_no_scheduler_there_is_a_clear_error(
+    calls: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from typer.testing import CliRunner
+
+    from empathy_engine.audit import dask_executor
+    from empathy_engine.cli import app
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setattr(dask_executor, "CONNECT_TIMEOUT_S", 1.0)
+    out = tmp_path / "audit.json"
+    args = ["audit", str(calls / "calls-000.jsonl"), "--json", str(out), "--scheduler", f"tcp://127.0.0.1:{port}"]
+    run = CliRunner().invoke(app, args)
+    assert run.exit_code == 2, run.output
+    assert f"no Dask scheduler answered at tcp://127.0.0.1:{port}" in run.output
+    assert "dask scheduler" in run.output and "Traceback" not in run.output
+    assert not out.exists()  # nothing half-written

@@ -157,3 +157,59 @@ def test_dask_audit_with_no_scheduler_there_is_a_clear_error(
     assert f"no Dask scheduler answered at tcp://127.0.0.1:{port}" in run.output
     assert "dask scheduler" in run.output and "Traceback" not in run.output
     assert not out.exists()  # nothing half-written
+
+
+@pytest.fixture(scope="module")
+def service_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A service database (SQLite) holding 130 ended calls: three pages of ids for the workers."""
+    from empathy_engine.service.app import create_app
+    from empathy_engine.service.settings import Settings
+    from tests.service.auth import admin_client
+    from tests.service.helpers import demo_conversation, header
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('service') / 'service.db'}"
+    names = ["cost_worry", "flooded_basement", "holiday_furnace", "resigned_customer"]
+    with admin_client(create_app(Settings(database_url=url))) as client:
+        for n in range(130):
+            conversation = demo_conversation(names[n % len(names)])
+            with client.websocket_connect(f"/v1/calls/stored-{n:03d}/stream") as ws:
+                ws.send_text(json.dumps({"type": "start", "call": header(conversation)}))
+                ws.receive_json()
+                for turn in conversation["turns"][:6]:
+                    ws.send_text(json.dumps({"type": "utterance", "speaker": turn["speaker"], "text": turn["text"]}))
+                    ws.receive_json()
+                ws.send_text(json.dumps({"type": "end"}))
+                ws.receive_json()
+        deadline = time.monotonic() + 120
+        while client.get("/v1/calls", params={"status": "ended", "limit": 1}).json()["total"] < 130:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    return url
+
+
+def test_dask_audit_of_the_database_has_workers_read_their_pages(
+    service_database: str, cluster: Any, tmp_path: Path
+) -> None:
+    address, _ = cluster
+    outputs = {}
+    for name, options in (("local", ["--workers", "1"]), ("dask", ["--scheduler", address])):
+        out = tmp_path / f"{name}.json"
+        cmd = [sys.executable, "-m", "empathy_engine", "audit", "--database", service_database, "--json", str(out)]
+        run = subprocess.run([*cmd, *options], capture_output=True, text=True, timeout=240, check=False)
+        assert run.returncode == 0, run.stderr
+        outputs[name] = _comparable(out)
+    assert outputs["dask"]["summary"]["calls"] == 130
+    assert outputs["dask"] == outputs["local"]
+
+
+def test_dask_pages_of_ids_go_to_workers_as_they_are_and_a_vanished_call_is_reported(service_database: str) -> None:
+    from empathy_engine.audit.runner import audit_chunk, chunks
+    from empathy_engine.audit.sources import StoredRange, store_ranges
+
+    pages = list(store_ranges(service_database, "default", 64))
+    assert [len(p.ids) for p in pages] == [64, 64, 2]
+    assert list(chunks(iter(pages), 64, lambda f: None)) == pages  # ids only: no transcript leaves the driver
+    gone = StoredRange(service_database, "default", (pages[2].ids[0], "no-such-call"))
+    result = audit_chunk(gone)
+    assert result.calls == 1
+    assert [(f.id, f.reason) for f in result.failures] == [("no-such-call", "it is no longer in the database")]

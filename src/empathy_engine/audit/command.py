@@ -127,7 +127,8 @@ def audit(
     err = _stderr_once_extras_checked(report, database, scheduler)
     t0 = time.perf_counter()
     _check_files([*(outcomes or []), *(reviews or [])], [report, json_out, csv_out], err)
-    source, total = _source(paths, database, tenant, err, _reading(input_format, csv_columns, speaker, err))
+    reading, on_cluster = _reading(input_format, csv_columns, speaker, err), scheduler is not None
+    source, total = _source(paths, database, tenant, err, reading, on_cluster)
     options = AuditOptions(
         period=period.value,
         repeat_window_days=repeat_window,
@@ -144,10 +145,14 @@ def audit(
         inputs=tuple([*(paths or ([] if database else ["-"])), *([f"database {database}"] if database else [])]),
         engine=_engine(playbook, exemplars, holiday_country, err),
     )
-    run = _run(source, options, total, err)
+    _finish(_run(source, options, total, err), options, err, t0 if stats else None)
+
+
+def _finish(run: AuditRun, options: AuditOptions, err: Console, stats_since: float | None) -> None:
+    """What the audit found, where its outputs went, the throughput if asked; exit 1 if inputs failed."""
     _print_outcome(run, options, err)
-    if stats:
-        _print_stats(run, options, time.perf_counter() - t0, err)
+    if stats_since is not None:
+        _print_stats(run, options, time.perf_counter() - stats_since, err)
     if run.failed:
         err.print(f"{run.failed} input(s) could not be read or analysed and were skipped; the others were audited.")
         raise typer.Exit(1)
@@ -206,10 +211,17 @@ def _source(
     tenant: str,
     err: Console,
     reading: tuple[Any, Any] = (InputFormat.auto, None),
+    on_cluster: bool = False,
 ) -> tuple[Iterable[Any], int | None]:
     """The calls to audit (files, the service's database, or both) and how many there are, if known.
-    `reading`: the input format and reading options for the files."""
-    from empathy_engine.audit.sources import count_inputs, count_store, from_files, from_store
+    `reading`: the input format and reading options for the files. `on_cluster`: the database's
+    calls go out as pages of ids, and each worker reads its page itself."""
+    from empathy_engine.audit.runner import CHUNK
+    from empathy_engine.audit.sources import count_inputs, count_store, from_files, from_store, store_ranges
+
+    def stored() -> Iterable[Any]:
+        assert database is not None
+        return store_ranges(database, tenant, CHUNK) if on_cluster else from_store(database, tenant)
 
     database_errors: tuple[type[Exception], ...] = ()
     if database:  # the store needs the serve extra (checked): files alone must not import it
@@ -218,12 +230,12 @@ def _source(
         database_errors = (DatabaseError,)
     try:
         if database and not paths:  # only the service's database
-            source: Iterable[Any] = from_store(database, tenant)
+            source: Iterable[Any] = stored()
             total: int | None = count_store(database, tenant)
         else:
             source, total = from_files(paths or [], *reading), count_inputs(paths or [], reading[0])
             if database:
-                source = itertools.chain(source, from_store(database, tenant))
+                source = itertools.chain(source, stored())
                 total = None if total is None else total + count_store(database, tenant)
     except database_errors as e:
         raise _usage_error(err, str(e)) from None

@@ -378,6 +378,9 @@ from empathy_engine.service.accounts_command import keys_app, users_app  # noqa:
 
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
+from empathy_engine.service.feedback_command import feedback_app  # noqa: E402
+
+app.add_typer(feedback_app, name="feedback")
 from empathy_engine.practice.command import practice  # noqa: E402
 
 app.command()(practice)

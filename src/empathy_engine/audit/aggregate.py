@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from empathy_engine.audit.mix import MixTally
 from empathy_engine.audit.records import CallRecord, Miss, Moment, plain
 from empathy_engine.audit.tallies import CallBrief, StateTally, Tally, TopK, Trajectories, band_of, period_of
 
@@ -45,6 +46,8 @@ class Aggregate:
     agent_worst: dict[str, TopK[CallBrief]] = field(default_factory=dict)
     first_day: str | None = None
     last_day: str | None = None
+    #: Scored calls by agent and call mix, for the mix-adjusted verdicts (audit/mix.py).
+    mix: MixTally = field(default_factory=MixTally)
 
     def add(self, r: CallRecord) -> None:
         period = period_of(r.day, self.period)
@@ -54,6 +57,7 @@ class Aggregate:
         _get(self.agent_periods, (r.agent, period), Tally).add(r)
         _get(self.bands, band_of(r.empathy_score), Tally).add(r)
         self.states.add(r)
+        self.mix.add(r)
         _get(self.agent_states, r.agent, StateTally).add(r)
         self.trajectories.add(r)
         if r.start and r.end:
@@ -88,6 +92,7 @@ class Aggregate:
             for key, value in theirs.items():
                 _get(mine, key, make).merge(value)
         self.states.merge(o.states)
+        self.mix.merge(o.mix)
         self.trajectories.merge(o.trajectories)
         self.transitions.update(o.transitions)
         self.services.update(o.services)
@@ -120,6 +125,7 @@ class Aggregate:
             "agent_periods": {f"{a} {p}": self.agent_periods[(a, p)].to_dict() for a, p in sorted(self.agent_periods)},
             "bands": {k: self.bands[k].to_dict() for k in sorted(self.bands)},
             "states": self.states.to_dict(),
+            "mix": self.mix.to_dict(),
             "agent_states": {k: self.agent_states[k].to_dict() for k in sorted(self.agent_states)},
             "trajectories": self.trajectories.to_dict(),
             "transitions": {f"{a}->{b}": c for (a, b), c in sorted(self.transitions.items())},

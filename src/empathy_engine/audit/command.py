@@ -58,6 +58,15 @@ Roi = Annotated[
     typer.Option("--roi", help="An ROI assumption as NAME=VALUE (repeatable), e.g. --roi retention_lift=0.01."),
 ]
 Workers = Annotated[int | None, typer.Option(min=1, help="Processes (default: one per core).")]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Run on a Dask cluster: its scheduler's address, tcp://HOST:PORT or tls://... (the 'cluster' extra; "
+        "--workers is then ignored).",
+        envvar="EMPATHY_DASK_SCHEDULER",
+    ),
+]
 Stats = Annotated[bool, typer.Option("--stats", help="Print throughput figures on stderr at the end.")]
 Database = Annotated[
     str | None,
@@ -99,6 +108,7 @@ def audit(
     min_calls: MinCalls = 10,
     roi: Roi = None,
     workers: Workers = None,
+    scheduler: Scheduler = None,
     stats: Stats = False,
     database: Database = None,
     tenant: TenantOpt = "default",
@@ -119,16 +129,18 @@ def audit(
     """
     from empathy_engine.audit.job import AuditOptions
 
-    err = _stderr_once_extras_checked(report, database)
+    err = _stderr_once_extras_checked(report, database, scheduler)
     t0 = time.perf_counter()
     _check_files([*(outcomes or []), *(reviews or [])], [report, json_out, csv_out, plans], err)
-    source, total = _source(paths, database, tenant, err, _reading(input_format, csv_columns, speaker, err))
+    reading, on_cluster = _reading(input_format, csv_columns, speaker, err), scheduler is not None
+    source, total = _source(paths, database, tenant, err, reading, on_cluster)
     options = AuditOptions(
         period=period.value,
         repeat_window_days=repeat_window,
         review_link_days=review_window,
         min_calls=min_calls,
         workers=workers or _cores(),
+        scheduler=scheduler,
         outcomes=tuple(outcomes or ()),
         reviews=tuple(reviews or ()),
         roi=_roi(roi, err),
@@ -137,12 +149,18 @@ def audit(
         csv=csv_out,
         inputs=tuple([*(paths or ([] if database else ["-"])), *([f"database {database}"] if database else [])]),
         engine=_engine(playbook, exemplars, holiday_country, err),
+        feedback_from=(database, tenant) if database else None,
     )
     run = _run(source, options, total, err)
-    _print_outcome(run, options, err)
     _write_plans(plans, run, playbook, err)
-    if stats:
-        _print_stats(run, options, time.perf_counter() - t0, err)
+    _finish(run, options, err, t0 if stats else None)
+
+
+def _finish(run: AuditRun, options: AuditOptions, err: Console, stats_since: float | None) -> None:
+    """What the audit found, where its outputs went, the throughput if asked; exit 1 if inputs failed."""
+    _print_outcome(run, options, err)
+    if stats_since is not None:
+        _print_stats(run, options, time.perf_counter() - stats_since, err)
     if run.failed:
         err.print(f"{run.failed} input(s) could not be read or analysed and were skipped; the others were audited.")
         raise typer.Exit(1)
@@ -161,7 +179,7 @@ def _cores() -> int:
     return os.cpu_count() or 1
 
 
-def _stderr_once_extras_checked(report: Path | None, database: str | None) -> Console:
+def _stderr_once_extras_checked(report: Path | None, database: str | None, scheduler: str | None = None) -> Console:
     """The console for errors, once the extras the options need are known to be there: the audit
     is core, its HTML charts and the service's database are extras (exit 2 without)."""
     from rich.console import Console
@@ -172,6 +190,8 @@ def _stderr_once_extras_checked(report: Path | None, database: str | None) -> Co
         command_needs("report", "empathy audit --report")
     if database is not None:
         command_needs("serve", "empathy audit --database")
+    if scheduler is not None:
+        command_needs("cluster", "empathy audit --scheduler")
     return Console(stderr=True, soft_wrap=True, highlight=False)
 
 
@@ -199,10 +219,17 @@ def _source(
     tenant: str,
     err: Console,
     reading: tuple[Any, Any] = (InputFormat.auto, None),
+    on_cluster: bool = False,
 ) -> tuple[Iterable[Any], int | None]:
     """The calls to audit (files, the service's database, or both) and how many there are, if known.
-    `reading`: the input format and reading options for the files."""
-    from empathy_engine.audit.sources import count_inputs, count_store, from_files, from_store
+    `reading`: the input format and reading options for the files. `on_cluster`: the database's
+    calls go out as pages of ids, and each worker reads its page itself."""
+    from empathy_engine.audit.runner import CHUNK
+    from empathy_engine.audit.sources import count_inputs, count_store, from_files, from_store, store_ranges
+
+    def stored() -> Iterable[Any]:
+        assert database is not None
+        return store_ranges(database, tenant, CHUNK) if on_cluster else from_store(database, tenant)
 
     database_errors: tuple[type[Exception], ...] = ()
     if database:  # the store needs the serve extra (checked): files alone must not import it
@@ -211,12 +238,12 @@ def _source(
         database_errors = (DatabaseError,)
     try:
         if database and not paths:  # only the service's database
-            source: Iterable[Any] = from_store(database, tenant)
+            source: Iterable[Any] = stored()
             total: int | None = count_store(database, tenant)
         else:
             source, total = from_files(paths or [], *reading), count_inputs(paths or [], reading[0])
             if database:
-                source = itertools.chain(source, from_store(database, tenant))
+                source = itertools.chain(source, stored())
                 total = None if total is None else total + count_store(database, tenant)
     except database_errors as e:
         raise _usage_error(err, str(e)) from None
@@ -269,6 +296,9 @@ def _run(source: Iterable[Any], options: AuditOptions, total: int | None, err: C
             return run_audit(source, options, advance, failure)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
+    except ConnectionError as e:  # --scheduler: no Dask scheduler there (the message says how to start one)
+        err.print(f"[bold red]error:[/] {escape(str(e))}")
+        raise typer.Exit(2) from None
     except BrokenProcessPool as e:
         err.print(f"[bold red]error:[/] a worker process died ({e}); try fewer --workers or more memory")
         raise typer.Exit(1) from None
@@ -323,7 +353,8 @@ def _write_plans(folder: Path | None, run: AuditRun, playbook: Path | None, err:
 def _print_stats(run: AuditRun, options: AuditOptions, wall: float, err: Console) -> None:
     err.print(
         f"stats: {run.stats.calls:,} calls in {wall:.1f} s end to end = {run.stats.calls / wall:,.1f} calls/s "
-        f"({options.workers} workers; calls through the pool {run.stats.map_s:.1f} s; report {run.report_s:.1f} s)"
+        f"({run.summary['run']['workers']} workers; calls through the pool {run.stats.map_s:.1f} s; "
+        f"report {run.report_s:.1f} s)"
     )
 
 

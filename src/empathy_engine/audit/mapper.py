@@ -216,4 +216,5 @@ def _record(start: CallStarted, result: ConversationResult, walk: _Walk, where: 
         escalated=escalation is not None,
         escalation_reason=escalation.reason if escalation else None,
         escalation_turn=escalation.at_turn if escalation else None,
+        repeat_caller=bool(start.customer.prior_contacts),
     )

@@ -116,6 +116,8 @@ class CallRecord:
     escalated: bool
     escalation_reason: str | None
     escalation_turn: int | None
+    #: The customer had earlier contacts (CRM prior contacts): part of the call mix (audit/mix.py).
+    repeat_caller: bool = False
 
     @property
     def sentiment_start(self) -> float | None:

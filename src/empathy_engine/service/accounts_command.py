@@ -100,7 +100,9 @@ def keys_create(
     role: Annotated[str, typer.Option(help="integration, admin, qa_lead, supervisor or agent.")] = "integration",
     scope: Annotated[
         list[str] | None,
-        typer.Option(help="What an integration key may do (repeat it): stream, telephony, customers, outcomes."),
+        typer.Option(
+            help="What an integration key may do (repeat it): stream, telephony, customers, outcomes, metrics, feedback"
+        ),
     ] = None,
     name: Annotated[str, typer.Option(help="What the key is for, shown by `keys list`.")] = "",
     team: Annotated[str | None, typer.Option(help="A supervisor key's team.")] = None,

@@ -107,6 +107,7 @@ def _wire(app: FastAPI, settings: Settings, metrics: Metrics, open_demo: bool) -
         api_calls,
         api_customers,
         api_docs,
+        api_feedback,
         api_health,
         api_metrics,
         pages,
@@ -120,6 +121,7 @@ def _wire(app: FastAPI, settings: Settings, metrics: Metrics, open_demo: bool) -
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: it sees every refusal
     for module in (api_calls, api_customers, api_health, api_accounts, api_metrics, stream, telephony, watch, pages):
         app.include_router(module.router)
+    app.include_router(api_feedback.router)  # issue 16: agents' feedback on cards
     from empathy_engine.service import api_practice  # practice mode (docs/practice.md)
 
     app.include_router(api_practice.router)

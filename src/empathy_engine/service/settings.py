@@ -97,6 +97,19 @@ class Settings(BaseSettings):
         description="Most live calls per tenant; a start beyond it gets a too_many_calls refusal.",
     )
 
+    feedback_per_call: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description="Most card feedback (helpful / wrong read) one agent may give on one call; more gets 429.",
+    )
+    feedback_per_hour: int = Field(
+        default=120,
+        ge=1,
+        le=100_000,
+        description="Most card feedback one agent may give in any hour, over all calls; more gets 429.",
+    )
+
     health_min_free_mb: int = Field(
         default=64,
         ge=0,

@@ -9,8 +9,8 @@ from empathy_engine.audit.records import FailedInput
 
 def render(summary: dict[str, Any], failures: list[FailedInput]) -> str:
     """The whole report page for an audit summary (see `summary.summarise`)."""
+    from empathy_engine.audit.report import feedback, trust
     from empathy_engine.audit.report import sections as sec
-    from empathy_engine.audit.report import trust
     from empathy_engine.audit.report.fmt import e, plural
     from empathy_engine.audit.report.style import CSS
 
@@ -26,6 +26,7 @@ def render(summary: dict[str, Any], failures: list[FailedInput]) -> str:
             sec.actions(s),
             sec.agents(s),
             sec.states(s),
+            feedback.section(s),
             sec.trajectories(s),
             trust.trends(s),
             trust.link(s),
@@ -42,6 +43,7 @@ def render(summary: dict[str, Any], failures: list[FailedInput]) -> str:
             ("overview", "Overview"),
             ("agents", "Agents"),
             ("states", "Missed feelings"),
+            *([(feedback.ANCHOR, "Called wrong")] if s.get("feedback") else []),
             ("trajectories", "Trajectories"),
             ("trends", "Trust KPIs"),
             ("link", "Empathy and trust"),

@@ -53,8 +53,8 @@ class Entry(BaseModel):
     after: Literal["bad_news"] | None = None
     #: Phrases that mark a literal use anywhere in the turn ("works fine now"): then quiet.
     unless: list[str] = []
-    #: A user file switches a shipped entry off with `off: true` (the other fields may then be left out).
-    off: bool = False
+    #: A user file switches a shipped entry off with `disabled: true` (its other fields may then be left out).
+    disabled: bool = False
 
     @field_validator("phrases", "unless")
     @classmethod
@@ -73,16 +73,6 @@ class Lexicon(BaseModel):
     version: Literal[1]
     entries: list[Entry]
 
-    @field_validator("entries")
-    @classmethod
-    def _unique_ids(cls, entries: list[Entry]) -> list[Entry]:
-        seen: set[str] = set()
-        for entry in entries:
-            if entry.id in seen:
-                raise ValueError(f"id {entry.id!r} is used twice; give each entry its own id")
-            seen.add(entry.id)
-        return entries
-
 
 def shipped_text() -> str:
     return (resources.files("empathy_engine") / "coaching" / "lexicon.yaml").read_text(encoding="utf-8")
@@ -90,7 +80,7 @@ def shipped_text() -> str:
 
 def load_lexicon(path: str | Path | None = None) -> list[Entry]:
     """The shipped entries, extended and overridden (by id) by `path` (or $EMPATHY_LEXICON), in
-    order: shipped first, then the user's new ones. Entries switched `off` are left out."""
+    order: shipped first, then the user's new ones. Entries `disabled` are left out."""
     path = path or os.environ.get("EMPATHY_LEXICON") or None
     entries = {e.id: e for e in _shipped()}
     if path is not None:
@@ -103,7 +93,7 @@ def load_lexicon(path: str | Path | None = None) -> list[Entry]:
             raise LexiconError(f"{file}: not UTF-8 text; save the lexicon as UTF-8") from None
         for entry in _parse(text, str(file), shipped=entries).entries:
             entries[entry.id] = entry
-    return [e for e in entries.values() if not e.off]
+    return [e for e in entries.values() if not e.disabled]
 
 
 @lru_cache(maxsize=1)
@@ -129,6 +119,7 @@ def _parse(text: str, name: str, shipped: dict[str, Entry] | None = None, checke
         raise LexiconError(f"{name}:1: a lexicon is a mapping with 'version: 1' and 'entries' (a list)")
     if shipped is not None:
         data = _with_shipped_fields(data, shipped)
+    _check_unique_ids(data, name, text)
     try:
         return Lexicon.model_validate(data)
     except ValidationError as e:
@@ -137,17 +128,32 @@ def _parse(text: str, name: str, shipped: dict[str, Entry] | None = None, checke
 
 
 def _with_shipped_fields(data: dict[str, Any], shipped: dict[str, Entry]) -> dict[str, Any]:
-    """`- {id: you_people, off: true}` needs no other field: a switched-off shipped entry keeps its own."""
+    """`- {id: you_people, disabled: true}` needs no other field: a disabled shipped entry keeps its own."""
     entries = data.get("entries")
     if not isinstance(entries, list):
         return data
     filled = []
     for entry in entries:
         base = shipped.get(str(entry.get("id"))) if isinstance(entry, dict) else None
-        if base is not None and entry.get("off") is True:
+        if base is not None and entry.get("disabled") is True:
             entry = {**base.model_dump(exclude_defaults=True), **entry}
         filled.append(entry)
     return {**data, "entries": filled}
+
+
+def _check_unique_ids(data: dict[str, Any], name: str, text: str) -> None:
+    """Two entries with one id: the second would silently replace the first, so it is an error at its line."""
+    entries = data.get("entries")
+    seen: set[str] = set()
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        entry_id = entry.get("id") if isinstance(entry, dict) else None
+        if isinstance(entry_id, str) and entry_id in seen:
+            line = _line_of(yaml.compose(text, Loader=_LOADER), ("entries", i))
+            raise LexiconError(
+                f"{name}:{line}: entries[{i}].id: {entry_id!r} is used twice; give each entry its own id"
+            )
+        if isinstance(entry_id, str):
+            seen.add(entry_id)
 
 
 def _describe(error: ValidationError, name: str, node: yaml.Node | None) -> str:

@@ -7,7 +7,7 @@ import pytest
 
 from empathy_engine.advice import CueCard
 from empathy_engine.coaching.explainer import Explainer
-from empathy_engine.coaching.phrases import normalize
+from empathy_engine.coaching.phrases import PhraseError, compile_phrase, normalize, words_of
 from empathy_engine.pipeline import Engine
 from empathy_engine.results import CustomerTurn
 from empathy_engine.taxonomy import STATES, CustomerState
@@ -184,3 +184,30 @@ def test_the_shipped_lexicon_is_large_and_every_line_is_one_short_line(explainer
     assert all(len(c.entry.means) <= 160 for c in explainer.entries)
     assert all(c.entry.after == "bad_news" for c in explainer.entries if c.entry.kind == "sarcasm" and
                any(p.startswith("^") for p in c.entry.phrases))  # fmt: skip
+
+
+def test_every_shipped_phrase_matches_itself_said_each_way_it_allows(explainer: Explainer) -> None:
+    """Each phrase, written out with each of its choices (optional words left out), is found by
+    the word index and matched: a phrase the language reads differently from what its author
+    meant ("that's/that is" is two positions, not one) fails here."""
+    missed = []
+    for index, compiled in enumerate(explainer.entries):
+        for number, phrase in enumerate(compiled.entry.phrases):
+            tokens = [t for t in phrase.strip("^$").replace("-", " ").split() if not t.startswith("[")]
+            for k in range(max(len(t.split("/")) for t in tokens)):
+                said = words_of(" ".join(t.split("/")[min(k, len(t.split("/")) - 1)] for t in tokens))
+                found = explainer._candidates(frozenset(said)).get(index, set())
+                if number not in found or compiled.phrases[number].search(said) is None:
+                    missed.append((compiled.entry.id, phrase, " ".join(said)))
+    assert missed == []
+
+
+def test_matching_takes_small_variations_and_no_regex(explainer: Explainer) -> None:
+    upset = reading("frustration")
+    assert explainer.explain(upset, "they keep on giving me the uh run around", None) is not None  # inserted words
+    assert explainer.explain(upset, "I'm at my WITS' END!!!", None) is not None  # case, punctuation
+    assert explainer.explain(upset, "im at my wits end", None) is not None  # recogniser text
+    said = explainer.explain(reading("dejection"), "I guess that'll be okay", None)  # a contraction
+    assert said is not None and said.quote == "i guess that will be okay"
+    with pytest.raises(PhraseError, match="not a word, a/b or"):
+        compile_phrase("(you|ya) people+")  # a regular expression is refused, never run

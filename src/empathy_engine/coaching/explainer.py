@@ -5,20 +5,18 @@ is a closed ticket; said flatly after bad news it is a customer giving up. The l
 when the engine's own reading agrees (the entry's states, at its level; for sarcasm, bad news
 just before), so a literal "the heater works fine now, thanks" stays quiet.
 
-Cost: a turn is normalized once (coaching/phrases.py) and searched once with the whole lexicon
-joined into one RE2 pattern; only a turn that hits is asked entry by entry.
+Cost: a turn is normalized once (coaching/phrases.py) and its words looked up once in an index of
+the lexicon's key words; only the entries found there are asked, cheapest check first (the
+engine's reading, then bad news, then the full phrase, word by word).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from empathy_engine.coaching.coach import _any_of
 from empathy_engine.coaching.lexicon import Entry, load_lexicon
-from empathy_engine.coaching.phrases import normalize, phrase_pattern
-from empathy_engine.coaching.playbook import compile_pattern
+from empathy_engine.coaching.phrases import Phrase, Turn, compile_phrase, words_of
 from empathy_engine.perception.patterns import BAD_NEWS
 from empathy_engine.results import CustomerTurn
 from empathy_engine.taxonomy import LEVELS, Level, level
@@ -29,8 +27,16 @@ RANK: dict[Level, int] = {name: i for i, (name, _) in enumerate(LEVELS)}
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     entry: Entry
-    phrases: Any  # one RE2 pattern for all of the entry's phrases
-    unless: Any | None
+    phrases: tuple[Phrase, ...]
+    unless: tuple[Phrase, ...]
+
+    def search(self, turn: Turn, phrases: list[int]) -> tuple[int, int] | None:
+        """Where the first of `phrases` (the entry's, by index) that matches does; None on none,
+        or when one of the entry's `unless` phrases marks the turn as a literal use."""
+        found = next((m for i in phrases if (m := self.phrases[i].search(turn.words, turn))), None)
+        if found is None or any(p.search(turn.words, turn) for p in self.unless):
+            return None
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +50,19 @@ class Explainer:
     """The lexicon, compiled once and shared (read-only) by every call."""
 
     def __init__(self, entries: list[Entry]) -> None:
-        self.entries = [_Compiled(e, _joined(e.phrases), _joined(e.unless) if e.unless else None) for e in entries]
-        # One pass for the common turn with no idiom in it. Built from the same patterns as the
-        # entries, so it can only ever let through more, never less.
-        self.any_phrase = _any_of([phrase_pattern(p) for e in entries for p in e.phrases])
+        self.entries = [_Compiled(e, _compiled(e.phrases), _compiled(e.unless)) for e in entries]
+        # Which entries could match at all, by word: each phrase has key words the turn must hold
+        # (coaching/phrases.py key_words), so the common turn with no idiom costs one dictionary
+        # look-up per word, and a turn with one asks only its candidates for the full phrase. (One
+        # RE2 pattern or RE2 set of the whole lexicon was measured first: its lazily built DFA made
+        # unseen turns cost 0.2-1 ms at p50 and several ms at p99; see benchmarks/explainer.py.)
+        self.by_word: dict[str, list[tuple[int, int, tuple[frozenset[str], ...]]]] = {}
+        for index, compiled in enumerate(self.entries):
+            for number, phrase in enumerate(compiled.phrases):
+                for form in phrase.needs[0]:  # indexed by its most telling word, in every inflected form
+                    self.by_word.setdefault(form, []).append((index, number, phrase.needs[1:]))
+        self.keys = frozenset(self.by_word)
+        self.signalled = frozenset(s for c in self.entries for s in c.entry.signals)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Explainer:
@@ -56,27 +71,39 @@ class Explainer:
     def explain(self, turn: CustomerTurn, text: str, agent_before: str | None) -> Explanation | None:
         """The line for this customer turn, or None: no phrase of the lexicon, a literal use, or an
         engine reading that does not agree. `agent_before`: the agent's turn just before, if any."""
-        said = normalize(text)
-        if not said or (self.any_phrase is not None and not self.any_phrase.search(said)):
-            return None
+        if not any(s in self.signalled for s in turn.detected):
+            return None  # the cheapest check first: a calm or satisfied turn stops here
+        words = words_of(text)
+        indexed = Turn.of(words)
         bad_news: bool | None = None  # read only when an entry asks for it
         best: tuple[int, Explanation] | None = None
-        for compiled in self.entries:
-            match = compiled.phrases.search(said)
-            if match is None or (compiled.unless is not None and compiled.unless.search(said)):
+        candidates = self._candidates(indexed.present)
+        for index in sorted(candidates):  # lexicon order: ties resolve alike
+            compiled = self.entries[index]
+            if not _agrees(compiled.entry, turn):
                 continue
-            entry = compiled.entry
-            if not _agrees(entry, turn):
-                continue
-            if entry.after == "bad_news":
+            if compiled.entry.after == "bad_news":
                 if bad_news is None:
                     bad_news = bool(agent_before and BAD_NEWS.search(agent_before[:2000]))
                 if not bad_news:
                     continue
-            quote = match.group(0).strip()
+            match = compiled.search(indexed, sorted(candidates[index]))
+            if match is None:
+                continue
+            quote = " ".join(words[match[0] : match[1]])
             if best is None or len(quote) > best[0]:  # the longest phrase is the most specific
-                best = (len(quote), Explanation(entry.id, entry.means, quote))
+                best = (len(quote), Explanation(compiled.entry.id, compiled.entry.means, quote))
         return best[1] if best else None
+
+    def _candidates(self, words: frozenset[str]) -> dict[int, set[int]]:
+        """The entries, and which of their phrases, that have all their words in the turn (one
+        look-up a key word, then set tests): only these can match, so only these are walked."""
+        found: dict[int, set[int]] = {}
+        for word in words & self.keys:  # the intersection runs in C; the loop sees only key words
+            for index, number, needs in self.by_word[word]:
+                if all(not words.isdisjoint(n) for n in needs):
+                    found.setdefault(index, set()).add(number)
+        return found
 
 
 def _agrees(entry: Entry, turn: CustomerTurn) -> bool:
@@ -85,5 +112,5 @@ def _agrees(entry: Entry, turn: CustomerTurn) -> bool:
     return any(s in turn.detected and RANK[level(turn.intensity_of(s))] >= floor for s in entry.signals)
 
 
-def _joined(phrases: list[str]) -> Any:
-    return compile_pattern("|".join(f"(?:{phrase_pattern(p)})" for p in phrases))
+def _compiled(phrases: list[str]) -> tuple[Phrase, ...]:
+    return tuple(compile_phrase(p) for p in phrases)

@@ -17,8 +17,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from empathy_engine.coaching.phrases import PhraseError, phrase_pattern
-from empathy_engine.coaching.playbook import PlaybookError, _check_structure, _line_of, compile_pattern
+from empathy_engine.coaching.phrases import PhraseError, compile_phrase
+from empathy_engine.coaching.playbook import PlaybookError, _check_structure, _line_of
 from empathy_engine.taxonomy import Level
 
 Kind = Literal[
@@ -61,7 +61,7 @@ class Entry(BaseModel):
     def _phrases_read(cls, phrases: list[str]) -> list[str]:
         for phrase in phrases:
             try:
-                compile_pattern(phrase_pattern(phrase))
+                compile_phrase(phrase)
             except PhraseError as e:
                 raise ValueError(str(e)) from None
         return phrases

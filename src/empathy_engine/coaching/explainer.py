@@ -75,12 +75,16 @@ class Explainer:
             return None  # the cheapest check first: a calm or satisfied turn stops here
         words = words_of(text)
         indexed = Turn.of(words)
+        candidates = self._candidates(indexed.present)
+        if not candidates:
+            return None
+        # The reading's levels once a turn, not once an entry (an intensity is a logarithm away).
+        read: dict[str, int] = {s: RANK[level(turn.intensity_of(s))] for s in turn.detected if s in self.signalled}
         bad_news: bool | None = None  # read only when an entry asks for it
         best: tuple[int, Explanation] | None = None
-        candidates = self._candidates(indexed.present)
         for index in sorted(candidates):  # lexicon order: ties resolve alike
             compiled = self.entries[index]
-            if not _agrees(compiled.entry, turn):
+            if not _agrees(compiled.entry, read):
                 continue
             if compiled.entry.after == "bad_news":
                 if bad_news is None:
@@ -101,15 +105,16 @@ class Explainer:
         found: dict[int, set[int]] = {}
         for word in words & self.keys:  # the intersection runs in C; the loop sees only key words
             for index, number, needs in self.by_word[word]:
-                if all(not words.isdisjoint(n) for n in needs):
+                if not needs or all(not words.isdisjoint(n) for n in needs):
                     found.setdefault(index, set()).add(number)
         return found
 
 
-def _agrees(entry: Entry, turn: CustomerTurn) -> bool:
-    """The engine reads one of the entry's states on this turn, at the entry's level or stronger."""
+def _agrees(entry: Entry, read: dict[str, int]) -> bool:
+    """The engine reads one of the entry's states on this turn (`read`: state -> level rank), at
+    the entry's level or stronger."""
     floor = RANK[entry.at_least]
-    return any(s in turn.detected and RANK[level(turn.intensity_of(s))] >= floor for s in entry.signals)
+    return any(read.get(s, -1) >= floor for s in entry.signals)
 
 
 def _compiled(phrases: list[str]) -> tuple[Phrase, ...]:

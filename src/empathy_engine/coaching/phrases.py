@@ -39,6 +39,8 @@ WORDS = {
     "ok": "okay", "alright": "all right", "youd": "you would", "itll": "it will", "thatll": "that will",
     "ill": "i will", "id": "i would", "youll": "you will", "theyll": "they will",
 }  # fmt: skip
+#: The words `words_of` respells or drops: a turn with none of them is taken as it is split.
+RESPELT = frozenset(WORDS) | FILLERS
 #: Contractions spelt out while their apostrophe still tells them apart ("i'll" is not "ill").
 SPELT = {"n't": " not", "'ll": " will", "'re": " are", "'ve": " have", "'d": " would", "'m": " am"}
 #: Starts with a character class, not `\b`: the scan skips to each apostrophe or "n" at C speed.
@@ -66,8 +68,11 @@ def words_of(text: str) -> list[str]:
     if "'" in text:  # recogniser text has none: skip the contraction pass
         text = text.replace("won't", "will not").replace("can't", "can not")  # before n't: not "wo not"
         text = CONTRACTION.sub(lambda m: SPELT[m.group(0)], text).replace("'", "")
+    words = text.translate(SPACES).split()
+    if RESPELT.isdisjoint(words):  # most written turns: nothing to respell or drop
+        return words
     get = WORDS.get
-    return " ".join([get(w, w) for w in text.translate(SPACES).split() if w not in FILLERS]).split()
+    return " ".join([get(w, w) for w in words if w not in FILLERS]).split()
 
 
 class PhraseError(ValueError):

@@ -333,19 +333,8 @@ def start_server(database_url: str | None, log: Path) -> tuple[subprocess.Popen[
     # The server needs a credential and the calls send it (CallStream reads EMPATHY_API_KEY).
     made = subprocess.run(
         # stream for the calls, customers for the import disturbance
-        [
-            sys.executable,
-            "-m",
-            "empathy_engine",
-            "keys",
-            "create",
-            "--scope",
-            "stream",
-            "--scope",
-            "customers",
-            "--name",
-            "load benchmark",
-        ],
+        [sys.executable, "-m", "empathy_engine", "keys", "create", "--scope", "stream", "--scope", "customers",
+         "--name", "load benchmark"],
         env=env,
         capture_output=True,
         text=True,

@@ -55,7 +55,7 @@ def test_cards_user_playbook_changes_the_cards(tmp_path: Path) -> None:
         "      - id: right_now\n"
         "        do: Say we are on our way\n"
         "        expects: [urgency_ack]\n"
-        '        say: ["Summit Heating is on it, {name} - a van leaves in ten minutes."]\n'
+        "        say: [\"Summit Heating is on it, {name} - a van leaves in ten minutes.\"]\n"
     )
     out = run(str(DEMO / "holiday_furnace.json"), "--format", "json", "--playbook", str(custom))
     assert out.returncode == 0, out.stderr
@@ -92,10 +92,7 @@ def test_exemplars_build_then_used_by_analyze(tmp_path: Path) -> None:
     library = tmp_path / "exemplars.jsonl"
     built = subprocess.run(
         [sys.executable, "-m", "empathy_engine", "exemplars", "build", str(DEMO), "-o", str(library)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        capture_output=True, text=True, timeout=120, check=False,
     )
     assert built.returncode == 0, built.stderr
     rows = [json.loads(line) for line in library.read_text().splitlines()]

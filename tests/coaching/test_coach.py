@@ -119,11 +119,7 @@ def test_coach_personalises_from_notes_prior_contacts_and_holiday() -> None:
     )
     facts = call_facts(call)
     assert facts.values() == {
-        "name": "Dana",
-        "person": "your mother",
-        "relation": "mother",
-        "occasion": "Christmas Day",
-        "issue": "no heat",
+        "name": "Dana", "person": "your mother", "relation": "mother", "occasion": "Christmas Day", "issue": "no heat"
     }
     coach, memory = Coach(PLAYBOOK), fresh(facts)
     urgent = coach.card_for(turn("urgency"), "text", FP, memory)
@@ -147,14 +143,8 @@ def test_coach_night_and_weekend_occasions() -> None:
 
 
 def test_coach_uses_a_close_exemplar_and_falls_back_to_the_playbook() -> None:
-    proven = Exemplar(
-        "cost_anxiety",
-        "acknowledge_budget",
-        "is this going to cost a lot?",
-        "I know money's tight right now, so let's find the option that fits.",
-        "call-7#3",
-        FP,
-    )
+    proven = Exemplar("cost_anxiety", "acknowledge_budget", "is this going to cost a lot?",
+                      "I know money's tight right now, so let's find the option that fits.", "call-7#3", FP)
     coach = Coach(PLAYBOOK, ExemplarLibrary([proven]))
     close = coach.card_for(turn("cost_anxiety"), "text", FP, fresh())
     assert close is not None and close.source == "exemplar" and close.say == proven.agent

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -16,6 +17,8 @@ from empathy_engine.service.live_call import LiveCallService
 from empathy_engine.store import accounts, tenancy
 from empathy_engine.store.models import DEFAULT_TENANT
 from tests.service.helpers import demo_conversation
+from tests.service.servers import free_port
+from tests.store.databases import sqlite_url  # noqa: F401  (fixture)
 
 PASSWORD = "correct horse battery"
 
@@ -80,3 +83,16 @@ def test_the_mark_belongs_to_its_tenant(client: TestClient) -> None:
     services.write("acme", mark_in_acme)
     assert explained_lines(client, "tenant-1", "agent-7", tenant="acme")  # acme's agent-7 is marked
     assert explained_lines(client, "tenant-2", "agent-7") == []  # the default tenant's agent-7 is not
+
+
+def test_serve_refuses_a_broken_lexicon_naming_the_setting_and_the_line(sqlite_url: str, tmp_path: Path) -> None:  # noqa: F811
+    broken = tmp_path / "ours.yaml"
+    broken.write_text(
+        "version: 1\nentries:\n  - id: x\n    kind: idiom\n    phrases: [you people]\n"
+        "    signals: [anger]\n    means: m\n"
+    )
+    env = {"EMPATHY_DATABASE_URL": sqlite_url, "EMPATHY_LEXICON": str(broken)}
+    result = CliRunner().invoke(app, ["serve", "--port", str(free_port())], env=env)
+    assert result.exit_code == 1
+    assert f"EMPATHY_LEXICON: {broken}:6: entries[0].signals[0]" in result.output
+    assert "Traceback" not in result.output

@@ -91,7 +91,8 @@ class Explainer:
                     bad_news = bool(agent_before and BAD_NEWS.search(agent_before[:2000]))
                 if not bad_news:
                     continue
-            match = compiled.search(indexed, sorted(candidates[index]))
+            phrases = candidates[index]
+            match = compiled.search(indexed, sorted(phrases) if len(phrases) > 1 else list(phrases))
             if match is None:
                 continue
             quote = " ".join(words[match[0] : match[1]])

@@ -114,9 +114,9 @@ class Phrase:
         if self.at_start:
             starts = [0]
         else:
-            starts = sorted(p for w in self.first & turn.present for p in turn.positions(w))
+            starts = turn.positions_of(self.first)
             if len(starts) > 1:  # "i ..." starts everywhere: only where its telling word follows close enough
-                keys = sorted(p for w in self.needs[0] & turn.present for p in turn.positions(w))
+                keys = turn.positions_of(self.needs[0])
                 starts = [p for p in starts if _within(keys, p, p + self.span)]
         for start in starts:
             if (end := self._from(words, start)) is not None:
@@ -141,24 +141,35 @@ class Phrase:
 
 @dataclass(frozen=True, slots=True)
 class Turn:
-    """A turn's words, with the set of them, for every phrase tried on it."""
+    """A turn's words, with the set of them and where each occurs, for every phrase tried on it."""
 
     words: list[str]
     present: frozenset[str]
+    _positions: dict[str, list[int]]
 
     @classmethod
     def of(cls, words: list[str]) -> Turn:
-        return cls(words, frozenset(words))
+        return cls(words, frozenset(words), {})
 
     def positions(self, word: str) -> list[int]:
-        """Where `word` occurs (list.index does the scanning, in C)."""
-        found, at = [], -1
-        try:
-            while True:
-                at = self.words.index(word, at + 1)
-                found.append(at)
-        except ValueError:
-            return found
+        """Where `word` occurs, in order (found once a turn; list.index does the scanning, in C)."""
+        found = self._positions.get(word)
+        if found is None:
+            found, at = [], -1
+            try:
+                while True:
+                    at = self.words.index(word, at + 1)
+                    found.append(at)
+            except ValueError:
+                self._positions[word] = found
+        return found
+
+    def positions_of(self, words: frozenset[str]) -> list[int]:
+        """Where any of `words` occurs, in order."""
+        hits = words & self.present
+        if len(hits) == 1:
+            return self.positions(next(iter(hits)))
+        return sorted(p for w in hits for p in self.positions(w))
 
 
 def _fits(words: list[str], at: int, choice: Choice) -> bool:

@@ -30,6 +30,8 @@ class CueCard:
     expects: tuple[AgentBehaviour, ...]  # behaviours that count as following the card
     source: CardSource = "playbook"
     exemplar: str | None = None  # where a proven phrasing came from ("call-17#4")
+    #: The idiom explainer's line on what the customer's phrase usually means (coaching/explainer.py).
+    explain: str | None = None
 
     def to_dict(self, followed: bool | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -45,12 +47,14 @@ class CueCard:
         }
         if self.exemplar:
             out["exemplar"] = self.exemplar
+        if self.explain:
+            out["explain"] = self.explain
         return out
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> CueCard:
         """A card read back from a stored result. `expects` is not part of the output, so it stays empty."""
-        exemplar = d.get("exemplar")
+        exemplar, explain = d.get("exemplar"), d.get("explain")
         return cls(
             id=str(d["id"]),
             state=str(d["state"]),
@@ -62,6 +66,7 @@ class CueCard:
             expects=(),
             source=cast(CardSource, d.get("source", "playbook")),
             exemplar=str(exemplar) if exemplar else None,
+            explain=str(explain) if explain else None,
         )
 
     @property

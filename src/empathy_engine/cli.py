@@ -78,6 +78,8 @@ def analyze(
     input_format: InputFormatOpt = InputFormat.auto,
     csv_columns: CsvColumnsOpt = None,
     speaker: SpeakerOpt = None,
+    explain: Annotated[bool, typer.Option("--explain", help=EXPLAIN_HELP)] = False,
+    lexicon: Annotated[Path | None, typer.Option(help=LEXICON_HELP, envvar="EMPATHY_LEXICON")] = None,
 ) -> None:
     """Analyse recorded conversations turn by turn, exactly as a live call would be.
 
@@ -90,7 +92,8 @@ def analyze(
     files = _transcript_files(paths, input_format)
     reading = _reading(input_format, csv_columns, speaker)
     total = _count(files, input_format) if err.is_terminal else 0  # nobody sees a bar in a pipe
-    failures = _analyze_files(_engine(playbook, exemplars, model), reading(files), chosen, out, total)
+    engine = _engine(playbook, exemplars, model, explain=explain, lexicon=lexicon)
+    failures = _analyze_files(engine, reading(files), chosen, out, total)
     if failures:
         err.print(f"{failures} conversation(s) could not be read; the others were analysed.")
         raise typer.Exit(1)
@@ -172,16 +175,32 @@ MODEL_HELP = (
 )
 
 
-def _engine(playbook: Path | None = None, exemplars: Path | None = None, model: str | None = None) -> Any:
-    """The engine, or a clear exit-2 error when the playbook or the exemplar file is unusable."""
+EXPLAIN_HELP = (
+    "The idiom explainer: a line on the card saying what the customer's phrase usually means in American "
+    "English ('I guess it's fine' usually means it isn't), when the engine's reading agrees."
+)
+LEXICON_HELP = "A lexicon YAML extending or overriding the shipped idioms (see docs/practice.md, 'Lexicon files')."
+
+
+def _engine(
+    playbook: Path | None = None,
+    exemplars: Path | None = None,
+    model: str | None = None,
+    explain: bool = False,
+    lexicon: Path | None = None,
+) -> Any:
+    """The engine, or a clear exit-2 error when the playbook, lexicon or exemplar file is unusable."""
     from dataclasses import replace
 
+    from empathy_engine.coaching.lexicon import LexiconError
     from empathy_engine.coaching.playbook import PlaybookError
     from empathy_engine.pipeline import Engine, EngineSettings
 
     try:
-        chosen = EngineSettings(playbook=playbook, exemplars=exemplars)
+        chosen = EngineSettings(playbook=playbook, exemplars=exemplars, explain=explain, lexicon=lexicon)
         return Engine(replace(chosen, model=model) if model else chosen)
+    except LexiconError as e:
+        raise _fail(f"lexicon: {e}") from None
     except PlaybookError as e:
         raise _fail(f"playbook: {e}") from None
     except OSError as e:

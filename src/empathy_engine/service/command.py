@@ -73,6 +73,7 @@ def _checked_settings(err: Console, overrides: dict[str, Any], demo: bool = Fals
     from pydantic import ValidationError
     from rich.markup import escape
 
+    from empathy_engine.coaching.lexicon import LexiconError, load_lexicon
     from empathy_engine.coaching.playbook import PlaybookError, load_playbook
     from empathy_engine.service.settings import Settings
     from empathy_engine.store.accounts import has_credentials
@@ -96,6 +97,10 @@ def _checked_settings(err: Console, overrides: dict[str, Any], demo: bool = Fals
         load_playbook(settings.playbook)
     except PlaybookError as e:
         raise fail(f"EMPATHY_PLAYBOOK: {e}") from None
+    try:
+        load_lexicon(settings.lexicon)
+    except LexiconError as e:
+        raise fail(f"EMPATHY_LEXICON: {e}") from None
     if settings.exemplars is not None and not settings.exemplars.is_file():
         raise fail(f"EMPATHY_EXEMPLARS: no such file {settings.exemplars}")
     if demo and not is_loopback(settings.host):

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     exemplars: Path | None = Field(
         default=None, description="An exemplar library from `empathy exemplars build`: proven phrasings for the cards."
     )
+    lexicon: Path | None = Field(
+        default=None,
+        description="A lexicon YAML extending the idiom explainer's shipped one (docs/practice.md, 'Lexicon files').",
+    )
     board_interval_s: float = Field(
         default=0.5, gt=0, le=10, description="Least time between two supervisor board updates."
     )

@@ -66,6 +66,7 @@ function renderCard() {
   const todo = document.getElementById("card-do");
   const avoid = document.getElementById("card-avoid");
   const why = document.getElementById("card-why");
+  const explain = document.getElementById("card-explain");
   const head = document.getElementById("card-state");
   const follow = document.getElementById("card-follow");
   if (card) {
@@ -77,6 +78,7 @@ function renderCard() {
     todo.textContent = card.do || "";
     avoid.replaceChildren(...(card.avoid || []).map((a) => el("li", {}, a)));
     why.textContent = card.why ? `Why: “${card.why}”` : "";
+    explain.textContent = card.explain ? `Means: ${card.explain}` : ""; // the idiom explainer, as text
     const followed = followThrough(card.id);
     follow.textContent = followed === true ? "✓ done" : followed === false ? "not yet done" : "";
     follow.dataset.followed = String(followed);
@@ -95,6 +97,7 @@ function renderCard() {
     : primary ? "Nothing to respond to: carry on." : "Waiting for the customer to speak…";
   todo.textContent = "";
   avoid.replaceChildren();
+  explain.textContent = "";
   why.textContent = mood && mood.why && mood.why.length ? `Why: ${mood.why.map((e) => `“${e.quote}”`).join(" · ")}` : "";
   follow.textContent = "";
 }

@@ -75,6 +75,9 @@ class LiveCall:
     next_turn: int = 0
     ended: bool = False
     producer: object | None = None  # the stream connection that holds the call
+    #: The epoch this replica holds the call at in the database (migration 0008): its writes name
+    #: it and are refused once another replica has taken the call over. None: not held (restored).
+    epoch: int | None = None
     #: Entries kept as JSON text: one object per turn instead of dozens, so a thousand live calls
     #: give the garbage collector little to walk (its full passes were the latency tail).
     transcript: deque[str] = field(default_factory=lambda: deque(maxlen=TRANSCRIPT_KEPT))
@@ -98,6 +101,10 @@ class LiveCall:
 
     def touch(self) -> None:
         self.last_event = time.monotonic()
+
+    def idle_s(self) -> float:
+        """Seconds since the call's last event here."""
+        return time.monotonic() - self.last_event
 
     def charge(self, engine_s: float) -> None:
         """Count engine time this call used."""

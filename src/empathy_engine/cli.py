@@ -378,6 +378,9 @@ from empathy_engine.service.accounts_command import keys_app, users_app  # noqa:
 
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
+from empathy_engine.cluster.command import cluster_app  # noqa: E402
+
+app.add_typer(cluster_app, name="cluster")
 
 
 def main() -> None:

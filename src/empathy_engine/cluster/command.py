@@ -80,9 +80,10 @@ def _up(folder: Path, replicas: int, port: int, started: list[Process]) -> dict[
     redis_url = f"redis://127.0.0.1:{redis.port}/0"
     servers = [_start_replica(i + 1, database, redis_url, logs) for i in range(replicas)]
     started.extend(servers)
-    front = _start_haproxy(folder, logs, port or free_port(), servers)
+    _wait(servers, logs)  # before HAProxy: it must see every replica up from the start, or the
+    front = _start_haproxy(folder, logs, port or free_port(), servers)  # hash moves calls as they rise
     started.append(front)
-    _wait(servers, front, logs)
+    _wait_front(folder, front, len(servers), logs)
     return _write_state(folder, front, servers, started, database, redis_url, admin_key)
 
 
@@ -161,12 +162,28 @@ def _start_haproxy(folder: Path, logs: Path, port: int, servers: list[Process]) 
     return process
 
 
-def _wait(servers: list[Process], front: Process, logs: Path) -> None:
+def _wait(servers: list[Process], logs: Path) -> None:
     from empathy_engine.cluster.processes import wait_healthy
 
     for server in servers:  # loading the engine takes a few seconds each, in parallel
         wait_healthy(server.name, f"http://127.0.0.1:{server.port}/v1/health", 120, logs / f"{server.name}.log", server)
+
+
+def _wait_front(folder: Path, front: Process, replicas: int, logs: Path) -> None:
+    """Until HAProxy answers and counts every replica up in every backend (its admin socket)."""
+    import time
+
+    from empathy_engine.cluster.haproxy import servers_up
+    from empathy_engine.cluster.processes import wait_healthy
+
     wait_healthy("haproxy", f"http://127.0.0.1:{front.port}/v1/health", 20, logs / "haproxy.log", front)
+    deadline = time.monotonic() + 20
+    while (up := servers_up(folder / "haproxy.sock")) < 3 * replicas:
+        if time.monotonic() > deadline:
+            raise ClusterError(
+                f"HAProxy sees {up} of {3 * replicas} replica servers up; its log: {logs / 'haproxy.log'}"
+            )
+        time.sleep(0.2)
 
 
 def _write_state(

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 HEALTH = "/v1/health"
 
@@ -46,6 +47,9 @@ global
 defaults
     mode http
     option http-server-close
+    # A replica that died refuses connections before its health checks fail: try another one.
+    retries 3
+    option redispatch 1
     timeout connect 5s
     timeout client 60s
     timeout server 60s
@@ -74,7 +78,27 @@ def _backend(name: str, balance: str, replicas: list[Backend]) -> str:
         "    option httpchk",
         f"    http-check send meth GET uri {HEALTH} ver HTTP/1.1 hdr Host 127.0.0.1",
         "    http-check expect status 200",
-        "    default-server inter 1s fall 2 rise 2",
+        "    timeout check 5s",  # a busy replica answers late; it is not down
+        "    default-server inter 1s fall 3 rise 2",
     ]
     lines += [f"    server {r.name} {r.host}:{r.port} check" for r in replicas]
     return "\n".join(lines) + "\n"
+
+
+def servers_up(admin_socket: Path) -> int:
+    """How many servers, over every backend, HAProxy counts as up (`show servers state` on its
+    admin socket: srv_op_state 2 is running); 0 when the socket does not answer yet."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(2)
+            s.connect(str(admin_socket))
+            s.sendall(b"show servers state\n")
+            answer = b""
+            while chunk := s.recv(65536):
+                answer += chunk
+    except OSError:
+        return 0
+    rows = [line.split() for line in answer.decode(errors="replace").splitlines() if line and line[0].isdigit()]
+    return sum(1 for row in rows if len(row) > 5 and row[5] == "2")

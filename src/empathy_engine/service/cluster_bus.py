@@ -1,8 +1,9 @@
 """Several replicas, one board: board rows and watchers' frames between replicas over Redis pub/sub.
 
 With EMPATHY_REDIS_URL set, every replica publishes, per tenant, the board rows of the calls it
-holds (when they change, at most once per board interval, and again every HEARTBEAT_S), and
-every frame it sends a call's watchers. Every replica takes the other replicas' rows into its
+holds (the BOARD_ROWS riskiest, since no board lists more, and how many it holds in all; when
+they change, at most once per board interval, and again every HEARTBEAT_S), and every frame it
+sends a call's watchers. Every replica takes the other replicas' rows into its
 boards, so a supervisor sees every call whichever replica the board's socket reached; a row
 carries an expiry (ROWS_TTL_S), so a lost message heals at the next heartbeat and the rows of a
 replica that died age out. Frames of a call go to the call's own channel, which a replica
@@ -61,8 +62,8 @@ class ClusterBus:
         self.metrics = metrics
         self._out: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(queue)
         self._prefix = (replica_id + "\n").encode()  # every message starts with its sender
-        #: tenant -> replica -> (time.monotonic() it expires, its rows)
-        self._remote: dict[str, dict[str, tuple[float, list[dict[str, Any]]]]] = {}
+        #: tenant -> replica -> (time.monotonic() it expires, its rows, how many calls it holds)
+        self._remote: dict[str, dict[str, tuple[float, list[dict[str, Any]], int]]] = {}
         self._dirty: set[str] = set()  # tenants whose own rows changed since last published
         self._published: set[str] = set()  # tenants this replica has published rows for
         self._wake = asyncio.Event()
@@ -83,19 +84,21 @@ class ClusterBus:
         channel = call_channel(tenant_id, call_id)
         (self._wanted.add if following else self._wanted.discard)(channel)
 
-    def rows_of(self, tenant_id: str) -> dict[str, dict[str, Any]]:
+    def rows_of(self, tenant_id: str) -> tuple[dict[str, dict[str, Any]], int]:
         """The other replicas' live rows of a tenant by call id (of two for one call, during a
-        take-over, the later one)."""
+        take-over, the later one), and how many calls they hold beyond the rows they sent."""
         now = time.monotonic()
         rows: dict[str, dict[str, Any]] = {}
-        for expires, replica_rows in self._remote.get(tenant_id, {}).values():
+        unlisted = 0
+        for expires, replica_rows, total in self._remote.get(tenant_id, {}).values():
             if expires < now:
                 continue
+            unlisted += max(0, total - len(replica_rows))
             for row in replica_rows:
                 known = rows.get(row["call_id"])
                 if known is None or row.get("updated_at", 0) > known.get("updated_at", 0):
                     rows[row["call_id"]] = row
-        return rows
+        return rows, unlisted
 
     def _send(self, channel: str, data: bytes) -> None:
         try:
@@ -186,7 +189,8 @@ class ClusterBus:
     def _take_rows(self, tenant_id: str, replica: str, message: dict[str, Any]) -> None:
         ttl = min(float(message.get("ttl", ROWS_TTL_S)), 60.0)
         rows = [r for r in message["rows"] if isinstance(r, dict) and "call_id" in r]
-        self._remote.setdefault(tenant_id, {})[replica] = (time.monotonic() + ttl, rows)
+        total = max(len(rows), int(message.get("total", len(rows))))
+        self._remote.setdefault(tenant_id, {})[replica] = (time.monotonic() + ttl, rows, total)
         self.live.remote_changed(tenant_id)
 
     async def _heartbeat(self) -> None:
@@ -208,17 +212,17 @@ class ClusterBus:
             await asyncio.sleep(self.interval_s)
 
     def _publish_rows(self, tenant_id: str) -> None:
-        rows = self.live.own_rows(tenant_id)
+        rows, total = self.live.own_rows(tenant_id)
         if rows:
             self._published.add(tenant_id)
         else:
             self._published.discard(tenant_id)  # one empty message takes this replica's rows off
-        message = {"ttl": ROWS_TTL_S, "rows": rows}
+        message = {"ttl": ROWS_TTL_S, "rows": rows, "total": total}
         self._send(BOARD + tenant_id, self._prefix + json.dumps(message).encode())
 
     def _expire(self, now: float) -> None:
         for tenant_id, replicas in self._remote.items():
-            gone = [r for r, (expires, _) in replicas.items() if expires < now]
+            gone = [r for r, (expires, _, _) in replicas.items() if expires < now]
             for replica in gone:
                 del replicas[replica]
             if gone:

@@ -226,12 +226,16 @@ def on_board(calls: list[LiveCall], dropped_grace_s: float | None = None) -> lis
 
 
 def board_frame(
-    calls: list[LiveCall], dropped_grace_s: float | None = None, others: list[dict[str, Any]] | None = None
+    calls: list[LiveCall],
+    dropped_grace_s: float | None = None,
+    others: list[dict[str, Any]] | None = None,
+    unlisted: int = 0,
 ) -> dict[str, Any]:
-    """The board: live calls riskiest first (`others`: rows other replicas hold, service/cluster_bus.py)."""
+    """The board: live calls riskiest first (`others`: rows other replicas hold, service/cluster_bus.py;
+    `unlisted`: calls they hold beyond the rows they sent)."""
     listed = [c.board_row() for c in on_board(calls, dropped_grace_s)] + (others or [])
     rows = sorted(listed, key=lambda r: (-r["risk"], -r["updated_at"], r["call_id"]))
-    return {"type": "board", "total": len(rows), "calls": rows[:BOARD_ROWS], "at": time.time()}
+    return {"type": "board", "total": len(rows) + unlisted, "calls": rows[:BOARD_ROWS], "at": time.time()}
 
 
 class LiveRegistry:
@@ -348,10 +352,13 @@ class LiveRegistry:
         self._dirty_tenants.add(tenant_id)
         self._board_dirty.set()
 
-    def own_rows(self, tenant_id: str) -> list[dict[str, Any]]:
-        """The board rows of the calls this replica holds (what it publishes to the others)."""
+    def own_rows(self, tenant_id: str) -> tuple[list[dict[str, Any]], int]:
+        """The board rows of the calls this replica holds (what it publishes to the others): the
+        BOARD_ROWS riskiest, since no board lists more, and how many there are in all. The cap keeps
+        the fan-out per replica constant however many calls it holds."""
         held = [c for c in self.of_tenant(tenant_id) if c.epoch is not None]
-        return [c.board_row() for c in on_board(held, self.dropped_grace_s)]
+        frame = board_frame(held, self.dropped_grace_s)
+        return frame["calls"], frame["total"]
 
     def board_text(self, tenant_id: str) -> str:
         """The tenant's board (JSON text): its calls here and, with a bus, every other replica's.
@@ -359,11 +366,11 @@ class LiveRegistry:
         calls = self.of_tenant(tenant_id)
         if self.bus is None:
             return json.dumps(board_frame(calls, self.dropped_grace_s))
-        others = self.bus.rows_of(tenant_id)
+        others, unlisted = self.bus.rows_of(tenant_id)
         held = {c.id for c in calls if c.epoch is not None}
         calls = [c for c in calls if c.id in held or c.id not in others]
         rows = [row for call_id, row in others.items() if call_id not in held]
-        return json.dumps(board_frame(calls, self.dropped_grace_s, rows))
+        return json.dumps(board_frame(calls, self.dropped_grace_s, rows, unlisted))
 
     async def run_board(self, interval: float) -> None:
         """Push each tenant's sorted board at most once per `interval`, and only when it changed."""

@@ -221,7 +221,10 @@ def _stop_quietly(started: list[Process]) -> None:
 
 
 @cluster_app.command("down")
-def down(folder: Folder) -> None:
+def down(
+    folder: Folder,
+    grace: Annotated[float, typer.Option("--grace", min=0, max=300, help="Seconds to stop before SIGKILL.")] = 10.0,
+) -> None:
     """Stop exactly the processes `up` started there (front first, database last), then forget them."""
     from empathy_engine.cluster.processes import stop
 
@@ -236,7 +239,7 @@ def down(folder: Folder) -> None:
     order = [p for p in processes if p.name == "haproxy"] + [p for p in processes if p.name.startswith("replica")]
     order += [p for p in reversed(processes) if p not in order]  # redis, then the database
     try:
-        stopped = stop(order)
+        stopped = stop(order, grace)
     except ClusterError as e:
         raise _fail(str(e)) from None
     path.unlink()

@@ -124,13 +124,14 @@ def wait_healthy(name: str, url: str, within_s: float, log: Path, process: Proce
 
 
 def stop(processes: list[Process], grace_s: float = 10.0) -> list[Process]:
-    """Stop these processes (in this order), each with its stop signal, then SIGKILL what is
-    left after `grace_s`; returns those that were still running and got stopped."""
+    """Stop these processes in this order (the front first, the database last), each with its stop
+    signal, then SIGKILL what is left after `grace_s` in all; returns those that were running."""
+    deadline = time.monotonic() + grace_s
     running = [p for p in processes if alive(p)]
     for process in running:
         _signal(process, process.stop_signal)
-        _wait_gone([process], min(grace_s, 5.0))  # in order: the front first, the database last
-    left = _wait_gone(running, grace_s)
+        _wait_gone([process], min(2.0, deadline - time.monotonic()))  # the next one after this one
+    left = _wait_gone(running, deadline - time.monotonic())
     for process in left:
         _signal(process, signal.SIGKILL)
     still = _wait_gone(left, 5.0)

@@ -23,6 +23,7 @@ import contextlib
 import json
 import logging
 import time
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from empathy_engine.service.metrics import Metrics
@@ -44,8 +45,9 @@ BOARD = "empathy:board:"
 CALL = "empathy:call:"
 
 
+@lru_cache(maxsize=20_000)
 def call_channel(tenant_id: str, call_id: str) -> str:
-    """One call's channel: JSON keeps any tenant or call id unambiguous."""
+    """One call's channel: JSON keeps any tenant or call id unambiguous (built once per live call)."""
     return CALL + json.dumps([tenant_id, call_id], separators=(",", ":"))
 
 

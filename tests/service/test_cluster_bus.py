@@ -10,7 +10,11 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from empathy_engine.pipeline import Engine
+from empathy_engine.service.app import create_app
+from empathy_engine.service.settings import Settings
 from tests.cluster.redis_server import redis_url  # noqa: F401  (fixture)
+from tests.service.auth import ADMIN_HEADERS
 from tests.service.conftest import ClientFactory
 from tests.service.helpers import utterance
 
@@ -71,3 +75,30 @@ def test_redis_down_drops_and_counts_but_turns_go_on(
         line for line in metrics.splitlines() if line.startswith('empathy_redis_messages_total{outcome="dropped"}')
     ]
     assert dropped and float(dropped[0].split()[-1]) > 0
+
+
+def test_a_dead_replicas_rows_age_out_of_the_other_boards(
+    make_client: ClientFactory,
+    sqlite_url: str,
+    redis_url: str,  # noqa: F811
+    engine: Engine,
+) -> None:
+    from empathy_engine.service.cluster_bus import ROWS_TTL_S
+
+    a: TestClient = make_client(sqlite_url, replica_id="a", redis_url=redis_url, board_interval_s=0.1)
+    settings = Settings(database_url=sqlite_url, replica_id="b", redis_url=redis_url, board_interval_s=0.1)
+    with TestClient(create_app(settings, engine=engine), headers=ADMIN_HEADERS) as b:  # b dies at the block's end
+        with a.websocket_connect("/v1/board/watch") as board, b.websocket_connect(CALL.format("gone-b")) as on_b:
+            board.receive_json()
+            ask(on_b, {"type": "start"})
+            assert "gone-b" in _board_until(board, {"gone-b"}, within_s=1.0)
+    # b stopped without a word (its stream closed, its process gone as far as Redis can tell):
+    # a's board drops b's row once it expires, with no message from b.
+    deadline = time.monotonic() + ROWS_TTL_S + 2.0
+    while True:  # a new board each time: its first frame is the board now (no waiting on a push)
+        with a.websocket_connect("/v1/board/watch") as board:
+            rows = {row["call_id"] for row in board.receive_json()["calls"]}
+        if "gone-b" not in rows or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
+    assert "gone-b" not in rows

@@ -403,6 +403,9 @@ app.add_typer(feedback_app, name="feedback")
 from empathy_engine.practice.command import practice  # noqa: E402
 
 app.command()(practice)
+from empathy_engine.cluster.command import cluster_app  # noqa: E402
+
+app.add_typer(cluster_app, name="cluster")
 
 
 def main() -> None:

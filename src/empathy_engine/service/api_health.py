@@ -52,6 +52,7 @@ def health(s: ServicesDep, response: Response) -> dict[str, Any]:
         "disk": disk,
         "live_calls": len(s.live.calls),
         "version": __version__,
+        "replica": s.settings.replica_id,
     }
 
 

@@ -29,6 +29,7 @@ from empathy_engine.service.expiry import run_expiry
 from empathy_engine.service.live import LiveCall, LiveRegistry
 from empathy_engine.service.login_throttle import LoginThrottle
 from empathy_engine.service.metrics import Metrics, MetricsMiddleware, registry_of
+from empathy_engine.service.replica_header import ReplicaHeader
 from empathy_engine.service.services import Services
 from empathy_engine.service.settings import Settings
 from empathy_engine.service.webhook import Webhook
@@ -66,10 +67,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             services.webhook.start()
         board = asyncio.create_task(services.live.run_board(settings.board_interval_s))
         expiry = asyncio.create_task(run_expiry(services, settings.idle_call_minutes))
+        bus = services.live.bus
+        tasks = [board, expiry] + ([asyncio.create_task(bus.run())] if bus is not None else [])
         try:
             yield
         finally:
-            for task in (board, expiry):
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -118,6 +121,7 @@ def _wire(app: FastAPI, settings: Settings, metrics: Metrics, open_demo: bool) -
     from empathy_engine.service.guard import Guard
 
     app.add_middleware(Guard, settings=settings, open_demo=open_demo)
+    app.add_middleware(ReplicaHeader, replica_id=settings.replica_id)  # refusals say who refused too
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: it sees every refusal
     for module in (api_calls, api_customers, api_health, api_accounts, api_metrics, stream, telephony, watch, pages):
         app.include_router(module.router)
@@ -150,6 +154,13 @@ async def _start(settings: Settings, engine: Engine | None, metrics: Metrics) ->
     writer = GroupCommitWriter(db)
     writer.start()
     live = LiveRegistry(settings.board_dropped_s)
+    if settings.redis_url is not None:  # several replicas: one board (service/cluster_bus.py)
+        from empathy_engine.extras import require
+        from empathy_engine.service.cluster_bus import ClusterBus
+
+        require("cluster", "EMPATHY_REDIS_URL")
+        url, replica = settings.redis_url.get_secret_value(), settings.replica_id
+        live.bus = ClusterBus(url, replica, live, metrics, settings.redis_queue, settings.board_interval_s)
     webhook = Webhook(settings, metrics) if settings.webhook_url else None
     services = Services(
         settings, db, writer, engine, live, EngineRecord.of(engine.settings), metrics=metrics, webhook=webhook

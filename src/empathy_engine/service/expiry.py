@@ -39,6 +39,8 @@ async def end_abandoned(services: Services, live: LiveCall, idle_s: float) -> bo
     try:
         return await call.finish(live, note) is not None
     except ProtocolError as e:  # database_busy: it stays live and is tried again next round
+        if e.code == "taken_over":  # another replica streams it: not idle, and not this one's
+            return False
         log.warning("idle call %s could not be ended yet: %s", live.id, e.message)
     except Exception:
         log.exception("idle call %s could not be ended", live.id)

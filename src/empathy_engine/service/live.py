@@ -15,12 +15,15 @@ import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from empathy_engine.events import CallStarted
 from empathy_engine.pipeline import CallSession
 from empathy_engine.service.mood import Mood
 from empathy_engine.store.calls import TurnRecord
+
+if TYPE_CHECKING:
+    from empathy_engine.service.cluster_bus import ClusterBus
 
 #: Turns a live call keeps in memory for cockpits that open mid-call; older ones are in the DB.
 TRANSCRIPT_KEPT = 200
@@ -75,6 +78,9 @@ class LiveCall:
     next_turn: int = 0
     ended: bool = False
     producer: object | None = None  # the stream connection that holds the call
+    #: The epoch this replica holds the call at in the database (migration 0008): its writes name
+    #: it and are refused once another replica has taken the call over. None: not held (restored).
+    epoch: int | None = None
     #: Entries kept as JSON text: one object per turn instead of dozens, so a thousand live calls
     #: give the garbage collector little to walk (its full passes were the latency tail).
     transcript: deque[str] = field(default_factory=lambda: deque(maxlen=TRANSCRIPT_KEPT))
@@ -98,6 +104,10 @@ class LiveCall:
 
     def touch(self) -> None:
         self.last_event = time.monotonic()
+
+    def idle_s(self) -> float:
+        """Seconds since the call's last event here."""
+        return time.monotonic() - self.last_event
 
     def charge(self, engine_s: float) -> None:
         """Count engine time this call used."""
@@ -206,14 +216,26 @@ def call_view(call_id: str, header: dict[str, Any], status: str, connected: bool
     }
 
 
-def board_frame(calls: list[LiveCall], dropped_grace_s: float | None = None) -> dict[str, Any]:
-    """The board: live calls riskiest first, less those whose connection dropped more than
-    `dropped_grace_s` ago (abandoned, as far as anyone watching can tell)."""
-    if dropped_grace_s is not None:
-        gone = time.monotonic() - dropped_grace_s
-        calls = [c for c in calls if c.dropped_at is None or c.dropped_at > gone]
-    rows = sorted((c.board_row() for c in calls), key=lambda r: (-r["risk"], -r["updated_at"], r["call_id"]))
-    return {"type": "board", "total": len(rows), "calls": rows[:BOARD_ROWS], "at": time.time()}
+def on_board(calls: list[LiveCall], dropped_grace_s: float | None = None) -> list[LiveCall]:
+    """The calls a board lists: less those whose connection dropped more than `dropped_grace_s`
+    ago (abandoned, as far as anyone watching can tell)."""
+    if dropped_grace_s is None:
+        return calls
+    gone = time.monotonic() - dropped_grace_s
+    return [c for c in calls if c.dropped_at is None or c.dropped_at > gone]
+
+
+def board_frame(
+    calls: list[LiveCall],
+    dropped_grace_s: float | None = None,
+    others: list[dict[str, Any]] | None = None,
+    unlisted: int = 0,
+) -> dict[str, Any]:
+    """The board: live calls riskiest first (`others`: rows other replicas hold, service/cluster_bus.py;
+    `unlisted`: calls they hold beyond the rows they sent)."""
+    listed = [c.board_row() for c in on_board(calls, dropped_grace_s)] + (others or [])
+    rows = sorted(listed, key=lambda r: (-r["risk"], -r["updated_at"], r["call_id"]))
+    return {"type": "board", "total": len(rows) + unlisted, "calls": rows[:BOARD_ROWS], "at": time.time()}
 
 
 class LiveRegistry:
@@ -229,6 +251,8 @@ class LiveRegistry:
         self._board_watchers: dict[str, set[Watcher]] = {}  # by tenant
         self._board_dirty = asyncio.Event()
         self._dirty_tenants: set[str] = set()
+        #: The other replicas' rows and frames (EMPATHY_REDIS_URL); None: this process is alone.
+        self.bus: ClusterBus | None = None
 
     # --- calls ---
     def get(self, tenant_id: str, call_id: str) -> LiveCall | None:
@@ -277,6 +301,8 @@ class LiveRegistry:
     def watch_call(self, tenant_id: str, call_id: str) -> Watcher:
         watcher = Watcher()
         self._call_watchers.setdefault((tenant_id, call_id), set()).add(watcher)
+        if self.bus is not None:
+            self.bus.follow(tenant_id, call_id, True)
         return watcher
 
     def unwatch_call(self, tenant_id: str, call_id: str, watcher: Watcher) -> None:
@@ -285,12 +311,14 @@ class LiveRegistry:
             watchers.discard(watcher)
             if not watchers:
                 del self._call_watchers[(tenant_id, call_id)]
+                if self.bus is not None:
+                    self.bus.follow(tenant_id, call_id, False)
 
     def watch_board(self, tenant_id: str, watcher: Watcher | None = None) -> Watcher:
         """A board watcher of one tenant (`watcher`: one of a kind that filters what it is pushed,
         a supervisor's team board), with that tenant's board now: it sees no other tenant's calls."""
         watcher = watcher or Watcher()
-        watcher.push(json.dumps(board_frame(self.of_tenant(tenant_id), self.dropped_grace_s)))
+        watcher.push(self.board_text(tenant_id))
         self._board_watchers.setdefault(tenant_id, set()).add(watcher)
         return watcher
 
@@ -302,15 +330,47 @@ class LiveRegistry:
                 del self._board_watchers[tenant_id]
 
     def publish(self, tenant_id: str, call_id: str, frame: dict[str, Any] | str) -> None:
+        """Send a frame to the call's watchers here, and (with a bus) on the other replicas."""
         watchers = self._call_watchers.get((tenant_id, call_id))
-        if watchers:
+        if watchers or self.bus is not None:
             text = frame if isinstance(frame, str) else json.dumps(frame)
-            for watcher in watchers:
-                watcher.push(text)
+            self.publish_local(tenant_id, call_id, text)
+            if self.bus is not None:
+                self.bus.frame(tenant_id, call_id, text)
+
+    def publish_local(self, tenant_id: str, call_id: str, text: str) -> None:
+        for watcher in self._call_watchers.get((tenant_id, call_id), ()):
+            watcher.push(text)
 
     def board_changed(self, tenant_id: str) -> None:
+        self.remote_changed(tenant_id)
+        if self.bus is not None:
+            self.bus.board_changed(tenant_id)
+
+    def remote_changed(self, tenant_id: str) -> None:
+        """The tenant's board changed (here, or another replica's rows): pushed at the next round."""
         self._dirty_tenants.add(tenant_id)
         self._board_dirty.set()
+
+    def own_rows(self, tenant_id: str) -> tuple[list[dict[str, Any]], int]:
+        """The board rows of the calls this replica holds (what it publishes to the others): the
+        BOARD_ROWS riskiest, since no board lists more, and how many there are in all. The cap keeps
+        the fan-out per replica constant however many calls it holds."""
+        held = [c for c in self.of_tenant(tenant_id) if c.epoch is not None]
+        frame = board_frame(held, self.dropped_grace_s)
+        return frame["calls"], frame["total"]
+
+    def board_text(self, tenant_id: str) -> str:
+        """The tenant's board (JSON text): its calls here and, with a bus, every other replica's.
+        A call restored here that nobody resumed here shows as the replica holding it says."""
+        calls = self.of_tenant(tenant_id)
+        if self.bus is None:
+            return json.dumps(board_frame(calls, self.dropped_grace_s))
+        others, unlisted = self.bus.rows_of(tenant_id)
+        held = {c.id for c in calls if c.epoch is not None}
+        calls = [c for c in calls if c.id in held or c.id not in others]
+        rows = [row for call_id, row in others.items() if call_id not in held]
+        return json.dumps(board_frame(calls, self.dropped_grace_s, rows, unlisted))
 
     async def run_board(self, interval: float) -> None:
         """Push each tenant's sorted board at most once per `interval`, and only when it changed."""
@@ -321,7 +381,7 @@ class LiveRegistry:
             for tenant_id in dirty:
                 watchers = self._board_watchers.get(tenant_id)
                 if watchers:
-                    text = json.dumps(board_frame(self.of_tenant(tenant_id), self.dropped_grace_s))
+                    text = self.board_text(tenant_id)
                     for watcher in list(watchers):
                         watcher.push(text)
             await asyncio.sleep(interval)

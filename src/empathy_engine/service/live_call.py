@@ -14,6 +14,7 @@ import copy
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import DataError
@@ -32,6 +33,7 @@ from empathy_engine.service.webhook import after_turn
 from empathy_engine.store import accounts
 from empathy_engine.store import calls as store
 from empathy_engine.store.customers import get_customer, trim_for_call
+from empathy_engine.store.models import utcnow
 from empathy_engine.store.replay import (
     EngineRecord,
     ReplayError,
@@ -139,10 +141,11 @@ class LiveCallService:
         header = header_of(call)  # masked (privacy/): CRM text stored before redaction never reaches the store
         explain = await self._explains(call)
         session = await self.s.off_loop(lambda: self.s.engine.open(call, explain))  # reading the notes takes a while
-        job = store.create_call(self.tenant_id, self.call_id, header, customer_id, self.s.engine_record.to_json())
+        record = self.s.engine_record.to_json()
+        job = store.create_call(self.tenant_id, self.call_id, header, customer_id, record, self.s.settings.replica_id)
         if not await self._write(job, "start", "the call"):
             raise ProtocolError("already_started", f"call {self.call_id} was started by another connection", "start")
-        live = LiveCall(self.tenant_id, self.call_id, header, call, session=session, producer=self)
+        live = LiveCall(self.tenant_id, self.call_id, header, call, session=session, producer=self, epoch=1)
         self.live = live
         self.s.live.add(live)
         self.s.metrics.calls_started[self.tenant_id] += 1
@@ -168,6 +171,7 @@ class LiveCallService:
         async with live.lock:  # waits for an utterance the previous connection is still storing
             if live.ended:
                 raise self._ended("resume")
+            live = await self._take_over(live)
             if live.session is None:
                 await self._rebuild(live)
             live.producer = self  # a reconnecting client takes the call over from its dead connection
@@ -176,6 +180,36 @@ class LiveCallService:
             self.live = live
         self.s.live.board_changed(self.tenant_id)
         return Opened("resumed", self.call_id, live.next_turn, call_view(self.call_id, live.header, "live"))
+
+    async def _take_over(self, live: LiveCall) -> LiveCall:
+        """Hold the call in the database at the next epoch (the fence: whoever held it before, on
+        this replica or another, has its writes refused from now on). When another replica stored
+        turns since this one last saw the call, its in-memory view is stale: rebuilt from the store."""
+        job = store.take_over(self.tenant_id, self.call_id, self.s.settings.replica_id)
+        taken = await self._write(job, "resume", "the take-over")
+        if taken is None:  # ended meanwhile, by the replica that held it
+            self._lost(live)
+            raise self._ended("resume")
+        epoch, stored = taken
+        if stored != live.next_turn:
+            self._lost(live)
+            live = await self._find_live("resume")
+        live.epoch = epoch
+        return live
+
+    def _lost(self, live: LiveCall) -> None:
+        """Another replica holds the call now (or ended it): this one forgets it, and the connection
+        that streamed it here gets `taken_over` on its next event."""
+        live.session = None
+        live.producer = None
+        live.epoch = None
+        if self.s.live.get(self.tenant_id, self.call_id) is live:
+            self.s.live.remove(live)
+
+    def _taken_over(self, live: LiveCall, event: str) -> ProtocolError:
+        self._lost(live)
+        log.info("call taken over by another replica", extra=self._where)
+        return ProtocolError("taken_over", f"call {self.call_id} was resumed on another connection", event)
 
     async def _find_live(self, event: str) -> LiveCall:
         live = self.s.live.get(self.tenant_id, self.call_id)
@@ -310,9 +344,17 @@ class LiveCallService:
             end=utterance.end,
             voice=stored_voice,
         )
+        await self._append(live, turn)
+        return turn
+
+    async def _append(self, live: LiveCall, turn: store.TurnRecord) -> None:
+        """Store a turn the session has heard, at the epoch this replica holds the call; the session
+        is dropped (to be rebuilt from the store) when the turn is not stored."""
         try:
-            job = store.append_turn(self.tenant_id, self.call_id, turn)
+            job = store.append_turn(self.tenant_id, self.call_id, turn, live.epoch)
             accepted = await self._write(job, "utterance", f"turn {turn.index}")
+            if accepted == store.TAKEN_OVER:
+                raise self._taken_over(live, "utterance")
         except ProtocolError:
             live.session = None  # the session saw a turn the database does not have
             raise
@@ -336,7 +378,6 @@ class LiveCallService:
         if not accepted:  # cannot happen while one server owns the call; never store twice
             live.session = None
             raise ProtocolError("duplicate", f"turn {turn.index} of call {self.call_id} is already stored", "utterance")
-        return turn
 
     async def _resent(self, live: LiveCall, utterance: Utterance, wanted: int, received: float) -> TurnReply:
         """An utterance for a turn already stored (a resend after a crash): its stored answer, or a refusal."""
@@ -403,8 +444,15 @@ class LiveCallService:
             done = await self.s.off_loop(lambda: session.result().to_dict())
             summary = done.pop("summary")
             extra = {k: v for k, v in done.items() if k not in ("id", "turns")} | note
-            job = store.end_call(self.tenant_id, self.call_id, summary, extra)
+            # Held: only at this replica's epoch. Not held (restored, nobody resumed it): only if the
+            # stored call has had no event since this replica's last one (no other replica streams it).
+            idle_since = None if live.epoch is not None else utcnow() - timedelta(seconds=live.idle_s() - 1)
+            job = store.end_call(self.tenant_id, self.call_id, summary, extra, live.epoch, idle_since)
             if not await self._write(job, "end", "the end of the call"):
+                record = await self.s.aread(self.tenant_id, lambda c: store.get_call(c, self.tenant_id, self.call_id))
+                if record is not None and record.status == "live":  # held, or streamed, by another replica
+                    raise self._taken_over(live, "end")
+                self._lost(live)
                 return None
             live.ended = True
         self.s.live.remove(live)

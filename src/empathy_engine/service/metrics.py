@@ -45,6 +45,8 @@ class Metrics:
         self.auth_refusals: Counter[str] = Counter()  # by reason
         self.webhook: Counter[tuple[str, str]] = Counter()  # (event type, outcome)
         self.webhook_failed_attempts = 0
+        #: Messages between replicas (service/cluster_bus.py) by outcome: published, dropped, received.
+        self.redis: Counter[str] = Counter()
         #: The webhook queue's length now (set by service/webhook.py when it starts).
         self.webhook_queued: Callable[[], int] = lambda: 0
 
@@ -94,6 +96,13 @@ class Collector:
             m.auth_refusals,
         )
         yield from self._webhook()
+        yield _by(
+            CounterMetricFamily,
+            "empathy_redis_messages",
+            "Board rows and watchers' frames between replicas: published, dropped (Redis slow or down), received.",
+            "outcome",
+            m.redis,
+        )
 
     def _latency(self) -> HistogramMetricFamily:
         cumulative, buckets = 0, []

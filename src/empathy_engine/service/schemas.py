@@ -132,6 +132,7 @@ class Health(BaseModel):
     )
     live_calls: int
     version: str
+    replica: str = Field(description="the replica that answered (EMPATHY_REPLICA_ID)")
 
 
 class WhoAmI(BaseModel):

@@ -5,6 +5,8 @@ Every setting is documented in docs/protocol.md ("Settings"); a test fails when 
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -206,6 +208,28 @@ class Settings(BaseSettings):
         ge=1,
         le=100_000,
         description="Webhook events waiting to be delivered; one beyond it is dropped (counted and logged).",
+    )
+
+    # --- several replicas (docs/deploy.md) ---
+    replica_id: str = Field(
+        default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9._:@-]+$",
+        description="The name this process holds live calls under in the database (their owner) and says in "
+        "/v1/health and the X-Empathy-Replica header; default host name:process id.",
+    )
+    redis_url: SecretStr | None = Field(
+        default=None,
+        description="redis://host:port/db shared by the replicas: board rows and watchers' frames are published "
+        "there, so a board on any replica shows every replica's calls. Unset: one process, nothing published.",
+    )
+    redis_queue: int = Field(
+        default=10_000,
+        ge=100,
+        le=1_000_000,
+        description="Messages waiting to be published to Redis; one beyond it (Redis slow or down) is dropped "
+        "and counted in /metrics.",
     )
 
     @field_validator("public_base_url")

@@ -13,9 +13,9 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, Literal, cast
 
-from sqlalchemy import ColumnElement, Connection, Executable, Table, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Executable, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -28,6 +28,9 @@ from empathy_engine.store.tenancy import mine, mine_bound
 _calls = cast(Table, CallRow.__table__)
 _turns = cast(Table, TurnRow.__table__)
 _outcomes = cast(Table, OutcomeRow.__table__)
+
+#: What a fenced write job returns when another replica has taken the call over (a higher epoch).
+TAKEN_OVER: Literal["taken_over"] = "taken_over"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,9 @@ class CallRecord:
     ended_at: datetime | None
     #: The engine settings the call ran with (store/replay.py EngineRecord); None for older calls.
     engine: dict[str, Any] | None = None
+    #: The replica holding it and its epoch (migration 0008); not part of the API.
+    owner: str | None = None
+    epoch: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -115,9 +121,10 @@ def create_call(
     header: dict[str, Any],
     customer_id: str | None,
     engine: dict[str, Any] | None = None,
+    owner: str | None = None,
 ) -> Callable[[Connection], bool]:
-    """Job: store a new live call and the engine settings it runs with; False (nothing written) if the
-    tenant already has a call with that id."""
+    """Job: store a new live call and the engine settings it runs with, held by `owner` at epoch 1;
+    False (nothing written) if the tenant already has a call with that id."""
     if not is_call_id(call_id):  # the last wall: every source checks the rule before it gets here
         raise ValueError(f"call id {call_id[:60]!r} refused: {BAD_CALL_ID}")
 
@@ -132,6 +139,8 @@ def create_call(
                 header=header,
                 customer_id=customer_id,
                 engine=engine,
+                owner=owner,
+                epoch=1,
                 status="live",
                 turn_count=0,
                 created_at=now,
@@ -143,12 +152,16 @@ def create_call(
     return job
 
 
-def append_turn(tenant_id: str, call_id: str, turn: TurnRecord) -> Callable[[Connection], bool]:
-    """Job: store one turn of a live call; False (nothing written) if that turn is already stored."""
+def append_turn(
+    tenant_id: str, call_id: str, turn: TurnRecord, epoch: int | None = None
+) -> Callable[[Connection], bool | Literal["taken_over"]]:
+    """Job: store one turn of a live call; False (nothing written) if that turn is already stored.
+    `epoch`: the one the writer holds the call at; TAKEN_OVER (nothing written) once it has been
+    taken over by another replica. None: unfenced (a single process)."""
 
-    def job(connection: Connection) -> bool:
+    def job(connection: Connection) -> bool | Literal["taken_over"]:
         sqlite = connection.dialect.name == "sqlite"
-        insert_turn, count_turn = _turn_statements(sqlite, tenancy.FILTER_ON)
+        insert_turn, count_turn = _turn_statements(sqlite, tenancy.FILTER_ON, epoch is not None)
         now = utcnow()
         row = {
             "tenant_id": tenant_id,
@@ -166,47 +179,96 @@ def append_turn(tenant_id: str, call_id: str, turn: TurnRecord) -> Callable[[Con
         done = connection.execute(insert_turn, row)
         # SQLite counts the row it inserted; psycopg reports no count here, so PostgreSQL returns it.
         if (done.rowcount != 1) if sqlite else (done.first() is None):
-            return False  # that turn is already stored: nothing written
+            # Already stored: by this holder (a duplicate), or by the one that took the call over.
+            return False if epoch is None or held_at(connection, tenant_id, call_id) == epoch else TAKEN_OVER
         key = {"b_tenant_id": tenant_id, "b_call_id": call_id}
-        connection.execute(count_turn, {**key, "turn_count": turn.index + 1, "updated_at": now})
+        fence = {} if epoch is None else {"b_epoch": epoch}
+        counted = connection.execute(count_turn, {**key, **fence, "turn_count": turn.index + 1, "updated_at": now})
+        if epoch is not None and counted.rowcount != 1:
+            # The fence: the call's row names a later epoch. Take the turn back out (the rare path;
+            # the hot path stays two statements) so the shared transaction commits only others' work.
+            connection.execute(
+                delete(_turns).where(
+                    mine(_turns, tenant_id), _turns.c.call_id == call_id, _turns.c.turn_index == turn.index
+                )
+            )
+            return TAKEN_OVER
         return True
 
     return job
 
 
-@lru_cache(maxsize=4)
-def _turn_statements(sqlite: bool, filter_on: bool) -> tuple[Executable, Executable]:
-    """append_turn's two statements, built once (per database and state of the tenant filter) and
-    run with parameters. Building a SQLAlchemy statement and its cache key for every turn cost
+def held_at(connection: Connection, tenant_id: str, call_id: str) -> int | None:
+    """The epoch a call is held at now (None: no such call)."""
+    row = connection.execute(select(_calls.c.epoch).where(mine(_calls, tenant_id), _calls.c.id == call_id)).first()
+    return None if row is None else int(row.epoch)
+
+
+@lru_cache(maxsize=8)
+def _turn_statements(sqlite: bool, filter_on: bool, fenced: bool = False) -> tuple[Executable, Executable]:
+    """append_turn's two statements, built once (per database, state of the tenant filter and
+    fencing) and run with parameters. Building a SQLAlchemy statement and its cache key for every turn cost
     more CPU than SQLite spent running it (0.8 ms a turn); and each statement the writer thread
     runs makes it wait for the GIL again behind a busy event loop, so a duplicate turn is left to
-    the primary key (ON CONFLICT DO NOTHING) instead of a SELECT first."""
+    the primary key (ON CONFLICT DO NOTHING) instead of a SELECT first. Fenced, the count's UPDATE
+    also matches only the epoch the writer holds: on PostgreSQL it waits for a take-over's row
+    lock and then sees the new epoch, so the old holder's turn is refused, never interleaved."""
     insert_turn: Executable
     if sqlite:
         insert_turn = sqlite_insert(_turns).on_conflict_do_nothing()
     else:
         insert_turn = postgresql_insert(_turns).on_conflict_do_nothing().returning(_turns.c.turn_index)
+    where = [mine_bound(_calls), _calls.c.id == bindparam("b_call_id")]
+    if fenced:
+        where.append(_calls.c.epoch == bindparam("b_epoch"))
     count_turn = (
-        update(_calls)
-        .where(mine_bound(_calls), _calls.c.id == bindparam("b_call_id"))
-        .values(turn_count=bindparam("turn_count"), updated_at=bindparam("updated_at"))
+        update(_calls).where(*where).values(turn_count=bindparam("turn_count"), updated_at=bindparam("updated_at"))
     )
     return insert_turn, count_turn
 
 
 def end_call(
-    tenant_id: str, call_id: str, summary: dict[str, Any], extra: dict[str, Any] | None = None
+    tenant_id: str,
+    call_id: str,
+    summary: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+    epoch: int | None = None,
+    idle_since: datetime | None = None,
 ) -> Callable[[Connection], bool]:
-    """Job: mark a live call ended with its summary (and extra results); False if it was not live."""
+    """Job: mark a live call ended with its summary (and extra results); False if it was not live,
+    or (`epoch`) is held at another epoch now, or (`idle_since`) has had an event since then."""
 
     def job(connection: Connection) -> bool:
         now = utcnow()
+        where = [mine(_calls, tenant_id), _calls.c.id == call_id, _calls.c.status == "live"]
+        if epoch is not None:
+            where.append(_calls.c.epoch == epoch)
+        if idle_since is not None:
+            where.append(_calls.c.updated_at <= idle_since)
         done = connection.execute(
             update(_calls)
-            .where(mine(_calls, tenant_id), _calls.c.id == call_id, _calls.c.status == "live")
+            .where(*where)
             .values(status="ended", summary=summary, extra=extra or None, ended_at=now, updated_at=now)
         )
         return done.rowcount == 1
+
+    return job
+
+
+def take_over(tenant_id: str, call_id: str, owner: str) -> Callable[[Connection], tuple[int, int] | None]:
+    """Job: `owner` holds the live call from now on, at the next epoch: one conditional UPDATE, so
+    of two replicas resuming at once each gets its own epoch and only the later one's writes pass.
+    Returns (the new epoch, the turns stored), or None when the call is not live (ended, unknown)."""
+
+    def job(connection: Connection) -> tuple[int, int] | None:
+        here = [mine(_calls, tenant_id), _calls.c.id == call_id, _calls.c.status == "live"]
+        done = connection.execute(
+            update(_calls).where(*here).values(epoch=_calls.c.epoch + 1, owner=owner, updated_at=utcnow())
+        )
+        if done.rowcount != 1:
+            return None
+        row = connection.execute(select(_calls.c.epoch, _calls.c.turn_count).where(*here)).one()
+        return int(row.epoch), int(row.turn_count)  # this transaction holds the row: nobody moved it since
 
     return job
 
@@ -227,6 +289,8 @@ def _call(row: Any) -> CallRecord:
         row.updated_at,
         row.ended_at,
         row.engine,
+        row.owner,
+        row.epoch,
     )
 
 

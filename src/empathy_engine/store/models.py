@@ -134,6 +134,10 @@ class CallRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The replica holding the live call (EMPATHY_REPLICA_ID) and how often it was taken over
+    #: (migration 0008): a holder's writes name its epoch, so a replaced holder's are refused.
+    owner: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
         CheckConstraint("status IN ('live', 'ended')", name="ck_calls_status"),

@@ -157,8 +157,8 @@ def test_health_is_503_when_the_sqlite_file_is_deleted(make_client: ClientFactor
     path.unlink()
     response = client.get("/v1/health")
     assert response.status_code == 503
-    assert response.json() | {"version": "", "live_calls": 0} == {
-        "status": "degraded", "database": "missing", "disk": "ok", "version": "", "live_calls": 0
+    assert response.json() | {"version": "", "live_calls": 0, "replica": ""} == {
+        "status": "degraded", "database": "missing", "disk": "ok", "version": "", "live_calls": 0, "replica": ""
     }  # fmt: skip
     assert str(tmp_path) not in response.text
 
@@ -182,8 +182,8 @@ def test_health_hides_the_host_and_driver_error_of_a_database_gone(
     urls = fresh_database_url("postgresql", tmp_path)
     url = next(urls)
     client = make_client(url)
-    assert client.get("/v1/health").json() | {"version": "", "live_calls": 0} == {
-        "status": "ok", "database": "ok", "disk": "not checked", "version": "", "live_calls": 0
+    assert client.get("/v1/health").json() | {"version": "", "live_calls": 0, "replica": ""} == {
+        "status": "ok", "database": "ok", "disk": "not checked", "version": "", "live_calls": 0, "replica": ""
     }  # fmt: skip
     next(urls, None)  # drops the database (WITH FORCE): the server's connections are cut
     response = client.get("/v1/health")
@@ -203,9 +203,9 @@ def test_a_turn_the_database_refuses_is_storage_refused_not_send_it_again(
 
     real = live_call.store.append_turn
 
-    def refusing(tenant_id: str, call_id: str, turn: Any) -> Any:
+    def refusing(tenant_id: str, call_id: str, turn: Any, epoch: int | None = None) -> Any:
         if "refuse me" not in turn.text:
-            return real(tenant_id, call_id, turn)
+            return real(tenant_id, call_id, turn, epoch)
 
         def job(connection: Any) -> bool:
             raise DataError("INSERT INTO turns ...", {}, ValueError("value out of range"))

@@ -30,6 +30,10 @@ class CueCard:
     expects: tuple[AgentBehaviour, ...]  # behaviours that count as following the card
     source: CardSource = "playbook"
     exemplar: str | None = None  # where a proven phrasing came from ("call-17#4")
+    #: The phrasing shown, as a stable id ("frustration/validate#1a2b3c", coaching/choice.py), and
+    #: the probability the coach's draw gave it: every card is an experiment (docs/learning.md).
+    variant: str | None = None
+    propensity: float | None = None
 
     def to_dict(self, followed: bool | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -45,12 +49,16 @@ class CueCard:
         }
         if self.exemplar:
             out["exemplar"] = self.exemplar
+        if self.variant is not None:
+            out["variant"] = self.variant
+        if self.propensity is not None:
+            out["propensity"] = round(self.propensity, 6)
         return out
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> CueCard:
         """A card read back from a stored result. `expects` is not part of the output, so it stays empty."""
-        exemplar = d.get("exemplar")
+        exemplar, variant, propensity = d.get("exemplar"), d.get("variant"), d.get("propensity")
         return cls(
             id=str(d["id"]),
             state=str(d["state"]),
@@ -62,6 +70,8 @@ class CueCard:
             expects=(),
             source=cast(CardSource, d.get("source", "playbook")),
             exemplar=str(exemplar) if exemplar else None,
+            variant=str(variant) if variant is not None else None,
+            propensity=float(propensity) if propensity is not None else None,
         )
 
     @property

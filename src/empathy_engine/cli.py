@@ -75,6 +75,7 @@ def analyze(
     playbook: Annotated[Path | None, typer.Option(help=PLAYBOOK_HELP, envvar="EMPATHY_PLAYBOOK")] = None,
     exemplars: Annotated[Path | None, typer.Option(help=EXEMPLARS_HELP)] = None,
     model: Annotated[str | None, typer.Option(help=MODEL_HELP, envvar="EMPATHY_MODEL")] = None,
+    policy: Annotated[Path | None, typer.Option(help=POLICY_HELP)] = None,
     input_format: InputFormatOpt = InputFormat.auto,
     csv_columns: CsvColumnsOpt = None,
     speaker: SpeakerOpt = None,
@@ -90,7 +91,7 @@ def analyze(
     files = _transcript_files(paths, input_format)
     reading = _reading(input_format, csv_columns, speaker)
     total = _count(files, input_format) if err.is_terminal else 0  # nobody sees a bar in a pipe
-    failures = _analyze_files(_engine(playbook, exemplars, model), reading(files), chosen, out, total)
+    failures = _analyze_files(_engine(playbook, exemplars, model, policy), reading(files), chosen, out, total)
     if failures:
         err.print(f"{failures} conversation(s) could not be read; the others were analysed.")
         raise typer.Exit(1)
@@ -166,13 +167,16 @@ def _analyze_files(engine: Any, items: Any, chosen: Format, out: Console, total:
 
 PLAYBOOK_HELP = "A playbook YAML overriding the shipped one (see `empathy playbook`)."
 EXEMPLARS_HELP = "An exemplar library from `empathy exemplars build`: proven phrasings for the cards."
+POLICY_HELP = "A cue policy from `empathy learn fit`: which phrasing each card shows (docs/learning.md)."
 MODEL_HELP = (
     "The bundled text model: text-emotion-v2 (default) or text-emotion-v3 (reads real text and the turn "
     "each turn answers far better; opt-in until its escalation thresholds are refitted, see the README)."
 )
 
 
-def _engine(playbook: Path | None = None, exemplars: Path | None = None, model: str | None = None) -> Any:
+def _engine(
+    playbook: Path | None = None, exemplars: Path | None = None, model: str | None = None, policy: Path | None = None
+) -> Any:
     """The engine, or a clear exit-2 error when the playbook or the exemplar file is unusable."""
     from dataclasses import replace
 
@@ -180,13 +184,22 @@ def _engine(playbook: Path | None = None, exemplars: Path | None = None, model: 
     from empathy_engine.pipeline import Engine, EngineSettings
 
     try:
-        chosen = EngineSettings(playbook=playbook, exemplars=exemplars)
+        chosen = EngineSettings(playbook=playbook, exemplars=exemplars, policy=policy)
         return Engine(replace(chosen, model=model) if model else chosen)
     except PlaybookError as e:
         raise _fail(f"playbook: {e}") from None
     except OSError as e:
         raise _fail(f"{e.filename}: {e.strerror}") from None
     except ValueError as e:
+        raise _fail(str(e)) from None
+
+
+def _check_policy(policy: Path) -> None:
+    from empathy_engine.learning.policy import Policy, PolicyError
+
+    try:
+        Policy.load(policy)
+    except PolicyError as e:
         raise _fail(str(e)) from None
 
 
@@ -283,6 +296,7 @@ def bench(
     redaction: Annotated[
         bool, typer.Option("--redaction", help="Time the PII redactor alone, per utterance (budget: p99 ≤ 1 ms).")
     ] = False,
+    policy: Annotated[Path | None, typer.Option(help=POLICY_HELP + " Timed with it loaded.")] = None,
 ) -> None:
     """Measure latency, throughput, memory and per-call state against the budgets ('voice' extra).
 
@@ -296,7 +310,9 @@ def bench(
         command_needs("voice", "empathy bench")
 
     try:
-        figures, checks = run(calls, model, redaction)
+        if policy is not None:
+            _check_policy(policy)  # a broken policy file: a clear error here, not in the child
+        figures, checks = run(calls, model, redaction, policy.resolve() if policy else None)
     except RuntimeError as e:
         raise _fail(f"benchmark failed: {e}", 1) from None
     if as_json:

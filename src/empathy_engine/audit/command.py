@@ -77,6 +77,13 @@ Playbook = Annotated[
     ),
 ]
 Exemplars = Annotated[Path | None, typer.Option(help="An exemplar library for the conversation files.")]
+PolicyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy",
+        help="A cue policy from `empathy learn fit` for the conversation files (stored calls keep theirs).",
+    ),
+]
 HolidayCountry = Annotated[
     str, typer.Option(help="Public-holiday calendar for the conversation files (stored calls keep theirs).")
 ]
@@ -101,6 +108,7 @@ def audit(
     playbook: Playbook = None,
     exemplars: Exemplars = None,
     holiday_country: HolidayCountry = "US",
+    policy: PolicyOpt = None,
     input_format: InputFormatOpt = InputFormat.auto,
     csv_columns: CsvColumnsOpt = None,
     speaker: SpeakerOpt = None,
@@ -131,7 +139,7 @@ def audit(
         json=json_out,
         csv=csv_out,
         inputs=tuple([*(paths or ([] if database else ["-"])), *([f"database {database}"] if database else [])]),
-        engine=_engine(playbook, exemplars, holiday_country, err),
+        engine=_engine(playbook, exemplars, holiday_country, err, policy),
     )
     run = _run(source, options, total, err)
     _print_outcome(run, options, err)
@@ -230,7 +238,9 @@ def _roi(assumptions: list[str] | None, err: Console) -> Any:
         raise _usage_error(err, str(e)) from None
 
 
-def _engine(playbook: Path | None, exemplars: Path | None, country: str, err: Console) -> EngineRecord:
+def _engine(
+    playbook: Path | None, exemplars: Path | None, country: str, err: Console, policy: Path | None = None
+) -> EngineRecord:
     """The engine settings for conversation files, checked here: a bad playbook is a usage error, not a
     failure in every worker."""
     from empathy_engine.coaching.playbook import PlaybookError, load_playbook
@@ -240,10 +250,13 @@ def _engine(playbook: Path | None, exemplars: Path | None, country: str, err: Co
 
     try:
         load_playbook(playbook)
-        settings = EngineSettings(context=ContextSettings(country), playbook=playbook, exemplars=exemplars)
+        context = ContextSettings(country)
+        settings = EngineSettings(context=context, playbook=playbook, exemplars=exemplars, policy=policy)
         return EngineRecord.of(settings)
     except PlaybookError as e:
         raise _usage_error(err, f"playbook: {e}") from None
+    except ValueError as e:  # a broken cue policy (learning/policy.py PolicyError names file and field)
+        raise _usage_error(err, str(e)) from None
     except OSError as e:
         raise _usage_error(err, f"{e.filename}: {e.strerror}") from None
 

@@ -138,7 +138,9 @@ async def _start(settings: Settings, engine: Engine | None, metrics: Metrics) ->
         from empathy_engine.perception.context import ContextSettings
 
         context = ContextSettings(settings.holiday_country, settings.holiday_subdivision)
-        chosen = EngineSettings(context=context, playbook=settings.playbook, exemplars=settings.exemplars)
+        chosen = EngineSettings(
+            context=context, playbook=settings.playbook, exemplars=settings.exemplars, policy=settings.policy
+        )
         engine = await asyncio.to_thread(Engine, chosen)
     writer = GroupCommitWriter(db)
     writer.start()

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     exemplars: Path | None = Field(
         default=None, description="An exemplar library from `empathy exemplars build`: proven phrasings for the cards."
     )
+    policy: Path | None = Field(
+        default=None, description="A cue policy from `empathy learn fit`: which phrasing each card shows."
+    )
     board_interval_s: float = Field(
         default=0.5, gt=0, le=10, description="Least time between two supervisor board updates."
     )

@@ -387,6 +387,9 @@ def show_playbook() -> None:
 from empathy_engine.audit.command import audit  # noqa: E402
 
 app.command()(audit)
+from empathy_engine.learning.command import learn_app  # noqa: E402
+
+app.add_typer(learn_app, name="learn")
 from empathy_engine.service.command import serve  # noqa: E402
 
 app.command()(serve)

@@ -1,0 +1,134 @@
+"""`empathy learn ...`: fit a cue policy, evaluate one off-policy, simulate the loop (docs/learning.md)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+learn_app = typer.Typer(
+    help="The learning loop: which phrasing of each card works, learned from outcomes.", no_args_is_help=True
+)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+Results = Annotated[list[Path], typer.Argument(help="Results: JSONL from `empathy analyze` (or audit --json).")]
+OutcomesOpt = Annotated[
+    list[Path] | None, typer.Option("--outcomes", help="Outcomes CSV (call_id, csat, resolved, referral, ...).")
+]
+RewardOpt = Annotated[
+    str,
+    typer.Option(
+        help="The reward: auto (mean of eased, csat, resolved where known), eased, followed, csat, resolved, "
+        "referral or no_repeat."
+    ),
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    return typer.Exit(2)
+
+
+def _scored(results: list[Path], outcomes: list[Path] | None, kind: str) -> list[Any]:
+    from empathy_engine.learning.fit import scored
+    from empathy_engine.learning.rewards import REWARDS, ResultsError, read_outcomes, read_results
+
+    if kind not in REWARDS:
+        raise _fail(f"--reward: {kind!r} is not one of {', '.join(REWARDS)}")
+    for path in [*results, *(outcomes or [])]:
+        if not path.is_file():
+            raise _fail(f"no such file: {path}")
+    found, problems = read_outcomes(outcomes or [])
+    for problem in problems[:20]:
+        err.print(f"warning: {problem} (row skipped)", markup=False)
+    try:
+        rows = scored(read_results(results), found, kind)
+    except ResultsError as e:
+        raise _fail(str(e)) from None
+    if not rows:
+        raise _fail(
+            "no card with a variant, a propensity and a known reward in the results; analyse calls with this "
+            "version (cards carry `variant` and `propensity`) and give --outcomes for the distal rewards"
+        )
+    return rows
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@learn_app.command("fit")
+def fit_command(
+    results: Results,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the policy JSON.")],
+    outcomes: OutcomesOpt = None,
+    reward: RewardOpt = "auto",
+    floor: Annotated[float, typer.Option(min=0.001, max=0.5, help="Least probability of any variant.")] = 0.05,
+) -> None:
+    """Fit a cue policy: per state, step and context, how often to show each phrasing.
+
+    Writes it with `adopt: false` (and exits 1) when, on held-out calls, it does not beat the
+    policy the calls were logged under."""
+    from empathy_engine.learning.fit import fit
+
+    rows = _scored(results, outcomes, reward)
+    header = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "method": "beta-bernoulli per (state/step, context); P(best) by seeded Monte Carlo, mixed with the floor",
+        "reward": reward,
+        "data": [{"path": str(p), "sha256": _sha256(p)} for p in [*results, *(outcomes or [])]],
+        "cards": len(rows),
+        "calls": len({r.card.call_id for r in rows}),
+    }
+    result = fit(rows, floor, header)
+    result.policy.save(output)
+    _print_comparison("held-out calls (30%)", result.holdout)
+    err.print(f"wrote {output} (version {result.policy.to_json()['header']['version']}, {len(rows)} cards)")
+    if not result.adopt:
+        err.print("adopt: false: the policy does not beat the one the calls were logged under; keep the current one")
+        raise typer.Exit(1)
+
+
+@learn_app.command("evaluate")
+def evaluate_command(
+    results: Results,
+    policy: Annotated[Path, typer.Option("--policy", help="The policy to evaluate (from `learn fit`).")],
+    outcomes: OutcomesOpt = None,
+    reward: RewardOpt = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """The off-policy estimate (SNIPS, 95% bootstrap interval over calls) of a policy against the
+    policy the results were logged under, and whether to adopt it (the difference's interval above 0)."""
+    from empathy_engine.learning.fit import evaluate
+    from empathy_engine.learning.policy import Policy, PolicyError
+
+    try:
+        chosen = Policy.load(policy)
+    except PolicyError as e:
+        raise _fail(str(e)) from None
+    comparison = evaluate(chosen, _scored(results, outcomes, reward))
+    if as_json:
+        print(json.dumps({"policy": chosen.version, "reward": reward, **comparison.to_dict()}, indent=2))
+    else:
+        _print_comparison(f"policy {chosen.version}", comparison, out=Console(highlight=False))
+
+
+def _print_comparison(title: str, c: Any, out: Console = err) -> None:
+    if c is None:
+        out.print(f"{title}: too few cards to estimate; adopt: no", markup=False)
+        return
+
+    def show(i: Any) -> str:
+        return f"{i.value:.3f} [{i.lo:.3f}, {i.hi:.3f}]"
+
+    out.print(f"{title}: {c.cards} cards in {c.calls} calls, reward per card (SNIPS, 95% interval)", markup=False)
+    out.print(f"  new policy      {show(c.new)}", markup=False)
+    out.print(f"  logging policy  {show(c.logging)}", markup=False)
+    out.print(f"  difference      {show(c.difference)}", markup=False)
+    verdict = "adopt" if c.beats else "do not adopt (the interval of the difference does not clear 0)"
+    out.print(f"  verdict: {verdict}", markup=False)

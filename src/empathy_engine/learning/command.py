@@ -132,3 +132,77 @@ def _print_comparison(title: str, c: Any, out: Console = err) -> None:
     out.print(f"  difference      {show(c.difference)}", markup=False)
     verdict = "adopt" if c.beats else "do not adopt (the interval of the difference does not clear 0)"
     out.print(f"  verdict: {verdict}", markup=False)
+
+
+@learn_app.command("simulate")
+def simulate_command(
+    seeds: Annotated[int, typer.Option(min=1, max=200, help="Worlds to simulate.")] = 20,
+    calls: Annotated[int, typer.Option(min=500, max=500_000, help="Calls per world.")] = 20_000,
+    null: Annotated[bool, typer.Option("--null", help="Only the null world (no true differences).")] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="A folder for simulation.json and regret.png.")
+    ] = None,
+) -> None:
+    """Run the loop in contact centres with known truths, against uniform and epsilon-greedy choice,
+    and in a null world; print the figures (docs/learning.md, "Simulate")."""
+    from rich.progress import Progress
+
+    from empathy_engine.learning.simulate import simulate
+
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("simulating", total=1 if null else 2)
+        found = {} if null else {"world": simulate(seeds, calls)}
+        progress.advance(task)
+        found["null"] = simulate(seeds, calls, null=True)
+        progress.advance(task)
+    out = Console(highlight=False)
+    _print_simulation(found, out)
+    if output is not None:
+        output.mkdir(parents=True, exist_ok=True)
+        (output / "simulation.json").write_text(json.dumps(found, indent=1) + "\n", encoding="utf-8")
+        if "world" in found:
+            _plot(found["world"], output / "regret.png")
+        out.print(f"wrote {output / 'simulation.json'}", markup=False)
+
+
+def _print_simulation(found: dict[str, Any], out: Console) -> None:
+    if world := found.get("world"):
+        out.print(f"{world['seeds']} worlds x {world['calls']:,} calls, best variant 5 points ahead:", markup=False)
+        within = world["found_best_90_within_calls"]
+        out.print(f"  best variant of a state ranked first in >= 90% of (world, state): within {within} calls")
+        regret = world["total_regret_mean"]
+        out.print("  total regret (mean over worlds): " + ", ".join(f"{k} {v:,.1f}" for k, v in regret.items()))
+        for other in ("uniform", "epsilon_greedy"):
+            d = world[f"loop_minus_{other}"]
+            share = world[f"loop_below_{other}_share_of_seeds"]
+            out.print(
+                f"  loop minus {other}: {d['mean']:+,.1f} [{d['lo']:+,.1f}, {d['hi']:+,.1f}] (95%, over worlds); "
+                f"below it in {share:.0%} of worlds",
+                markup=False,
+            )
+    null = found["null"]
+    out.print(f"null world: a winner declared in {null['declared_winner_share']:.0%} of {null['seeds']} worlds")
+
+
+def _plot(world: dict[str, Any], path: Path) -> None:
+    """Cumulative regret with a 10-90% band over worlds ('report' extra: matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib.figure import Figure
+    except ImportError:
+        err.print("note: no regret.png without matplotlib: pip install 'empathy-engine[report]'", markup=False)
+        return
+    figure = Figure(figsize=(7, 4))
+    axes = figure.subplots()
+    x = world["calls_axis"]
+    for name, band in world["regret"].items():
+        axes.plot(x, band["median"], label=name.replace("_", "-"))
+        axes.fill_between(x, band["p10"], band["p90"], alpha=0.2)
+    axes.set_xlabel("calls")
+    axes.set_ylabel("cumulative regret (successes lost)")
+    axes.set_title(f"Regret over {world['seeds']} simulated worlds (median, 10-90% band)")
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)

@@ -20,7 +20,7 @@ from typing import Any
 
 FORMAT = "empathy-policy/1"
 #: The least probability a fitted policy gives any variant it knows.
-DEFAULT_FLOOR = 0.05
+DEFAULT_FLOOR = 0.02
 MAX_POLICY_BYTES = 16 * 1024 * 1024
 _SUM_TOLERANCE = 1e-6
 

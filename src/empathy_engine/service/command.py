@@ -70,6 +70,18 @@ def serve(
         raise typer.Exit(130) from None
 
 
+def _policy_problem(path: Path | None) -> str | None:
+    """Why the cue policy file cannot be used (None: it can, or there is none)."""
+    from empathy_engine.learning.policy import Policy, PolicyError
+
+    try:
+        if path is not None:
+            Policy.load(path)
+    except PolicyError as e:
+        return str(e)
+    return None
+
+
 def _checked_settings(err: Console, overrides: dict[str, Any], demo: bool = False) -> Settings:
     """The settings, once everything a user can get wrong has been checked: each fails now, clearly,
     instead of inside uvicorn (a bad setting, a taken port, the database, the playbook)."""
@@ -103,13 +115,8 @@ def _checked_settings(err: Console, overrides: dict[str, Any], demo: bool = Fals
         raise fail(f"EMPATHY_PLAYBOOK: {e}") from None
     if settings.exemplars is not None and not settings.exemplars.is_file():
         raise fail(f"EMPATHY_EXEMPLARS: no such file {settings.exemplars}")
-    if settings.policy is not None:
-        from empathy_engine.learning.policy import Policy, PolicyError
-
-        try:
-            Policy.load(settings.policy)
-        except PolicyError as e:
-            raise fail(f"EMPATHY_POLICY: {e}") from None
+    if problem := _policy_problem(settings.policy):
+        raise fail(f"EMPATHY_POLICY: {problem}")
     if demo and not is_loopback(settings.host):
         raise fail(
             f"--demo runs without credentials, so only on a loopback host (127.0.0.1, ::1, localhost), "

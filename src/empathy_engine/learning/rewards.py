@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from empathy_engine.results import AgentTurn, ConversationResult, CustomerInsight
 from empathy_engine.taxonomy import intensity_of
 
 #: How far a state's intensity must fall (on the 0.33 mild / 0.66 clear / 1.0 strong scale) to count as eased.
@@ -64,12 +65,39 @@ class CallOutcome:
 
 def eased(turns: Sequence[Mapping[str, Any]], at: int, state: str) -> bool | None:
     """Did `state` ease within LOOKAHEAD customer turns after turns[at]? None: no customer turn followed."""
-    before = intensity_of(float((turns[at].get("states") or {}).get(state, 0.0)))
     later = [t for t in turns[at + 1 :] if t.get("speaker") == "customer"][:LOOKAHEAD]
+    before = float((turns[at].get("states") or {}).get(state, 0.0))
+    return eased_scores(before, [float((t.get("states") or {}).get(state, 0.0)) for t in later])
+
+
+def eased_scores(before: float, later: Sequence[float]) -> bool | None:
+    """The definition on the state's scores: the card's turn, then the next LOOKAHEAD customer turns."""
     if not later:
         return None
-    after = min(intensity_of(float((t.get("states") or {}).get(state, 0.0))) for t in later)
-    return after == 0.0 or after <= before - EASE_DROP
+    after = min(intensity_of(score) for score in later)
+    return after == 0.0 or after <= intensity_of(before) - EASE_DROP
+
+
+def typed_cards(result: ConversationResult) -> Iterator[Card]:
+    """`cards_of` for the engine's own result (the audit's map step: no JSON in between)."""
+    turns = result.turns
+    for i, turn in enumerate(turns):
+        if not isinstance(turn, CustomerInsight):
+            continue
+        later = [t for t in turns[i + 1 :] if isinstance(t, CustomerInsight)][:LOOKAHEAD]
+        answer = turns[i + 1] if i + 1 < len(turns) and isinstance(turns[i + 1], AgentTurn) else None
+        follow = answer.follow_through if isinstance(answer, AgentTurn) else None
+        for card in turn.cues:
+            if card.variant is None or card.propensity is None or card.source != "playbook":
+                continue
+            state, _, step = card.id.partition("/")
+            before = turn.states.get(card.state, 0.0)  # type: ignore[call-overload]
+            after = [t.states.get(card.state, 0.0) for t in later]  # type: ignore[call-overload]
+            followed = follow[1] if follow is not None and follow[0] == card.id else None
+            yield Card(
+                result.id, turn.index, state, step, result.context or "default", card.variant, card.propensity,
+                followed, eased_scores(before, after),
+            )
 
 
 def cards_of(result: Mapping[str, Any]) -> Iterator[Card]:
@@ -141,22 +169,29 @@ def _audit_cards(record: Mapping[str, Any]) -> Iterator[Card]:
 
 
 def _objects(path: Path) -> Iterator[tuple[str, Any]]:
+    """Each result in the file: JSONL (analyze), a JSON list (analyze -f json), or the audit's JSON
+    document, whose `calls` it writes one a line (read so, memory stays flat)."""
     try:
         with path.open(encoding="utf-8") as f:
-            first = f.read(1)
-            f.seek(0)
-            if first == "[":
+            first = f.readline()
+            if first.startswith("["):
+                f.seek(0)
                 if path.stat().st_size > MAX_LINE_BYTES * 4:
                     raise ResultsError(f"{path}: a JSON document over 64 MiB; write JSONL (`analyze -f jsonl`) instead")
                 yield from ((f"{path}[{i}]", o) for i, o in enumerate(json.load(f)))
                 return
-            for n, line in enumerate(f, 1):
+            audit = first.startswith('{"audit"')
+            for n, line in enumerate([first, *f] if not audit else f, 1 if not audit else 2):
                 if len(line) > MAX_LINE_BYTES:
                     raise ResultsError(f"{path}:{n}: a line over {MAX_LINE_BYTES // 2**20} MiB")
+                if audit and not line.startswith('{"id"'):
+                    if line.startswith("]"):
+                        return  # the end of `calls`: the failures and the summary follow
+                    continue
                 if line.strip():
-                    yield f"{path}:{n}", _json_line(line, f"{path}:{n}")
+                    yield f"{path}:{n}", _json_line(line.rstrip().removesuffix(","), f"{path}:{n}")
     except json.JSONDecodeError as e:
-        raise ResultsError(f"{path}:{e.lineno}: not JSON or JSONL ({e.msg}); give `empathy analyze` output") from None
+        raise ResultsError(f"{path}:{e.lineno}: not JSON ({e.msg}); give `empathy analyze` output") from None
     except UnicodeDecodeError:
         raise ResultsError(f"{path}: not UTF-8 text") from None
     except OSError as e:

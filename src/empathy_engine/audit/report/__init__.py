@@ -9,8 +9,8 @@ from empathy_engine.audit.records import FailedInput
 
 def render(summary: dict[str, Any], failures: list[FailedInput]) -> str:
     """The whole report page for an audit summary (see `summary.summarise`)."""
+    from empathy_engine.audit.report import learning, trust
     from empathy_engine.audit.report import sections as sec
-    from empathy_engine.audit.report import trust
     from empathy_engine.audit.report.fmt import e, plural
     from empathy_engine.audit.report.style import CSS
 
@@ -27,6 +27,7 @@ def render(summary: dict[str, Any], failures: list[FailedInput]) -> str:
             sec.agents(s),
             sec.states(s),
             sec.trajectories(s),
+            learning.what_builds_trust(s),
             trust.trends(s),
             trust.link(s),
             _team_quotes(s),
@@ -43,6 +44,7 @@ def render(summary: dict[str, Any], failures: list[FailedInput]) -> str:
             ("agents", "Agents"),
             ("states", "Missed feelings"),
             ("trajectories", "Trajectories"),
+            ("builds-trust", "What builds trust"),
             ("trends", "Trust KPIs"),
             ("link", "Empathy and trust"),
             ("quotes", "Quotes"),

@@ -115,7 +115,7 @@ def evaluate_command(
     if as_json:
         print(json.dumps({"policy": chosen.version, "reward": reward, **comparison.to_dict()}, indent=2))
     else:
-        _print_comparison(f"policy {chosen.version}", comparison, out=Console(highlight=False))
+        _print_comparison(f"policy {chosen.version}", comparison, out=Console(highlight=False, soft_wrap=True))
 
 
 def _print_comparison(title: str, c: Any, out: Console = err) -> None:
@@ -155,7 +155,7 @@ def simulate_command(
         progress.advance(task)
         found["null"] = simulate(seeds, calls, null=True)
         progress.advance(task)
-    out = Console(highlight=False)
+    out = Console(highlight=False, soft_wrap=True)
     _print_simulation(found, out)
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,9 @@ falls to zero: p = floor + (1 - k * floor) * P(best) for k variants.
 Each context's evidence is its own cards plus the step's cards in every context, the latter
 scaled down to at most PRIOR_CARDS cards (`shrunk`): a context borrows strength until its own
 cards outweigh it. A context the policy has no entry for uses the "default" entry. The choice
-odds use a sharpened posterior (SHARPEN). Before a policy is adopted, it is fitted on 70% of the calls
+odds use a sharpened posterior (SHARPEN). A winner is only declared by `ips_winner`.
+
+Before a policy is adopted, it is fitted on 70% of the calls
 and its SNIPS estimate on the other 30% must beat the logging policy (the interval of the
 difference above 0); the policy written is then refitted on all calls.
 """
@@ -17,9 +19,11 @@ difference above 0); the policy written is then refitted on all calls.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
@@ -35,9 +39,7 @@ SHARPEN = 0.25
 #: A context's prior is the step's evidence in every context, worth at most this many cards.
 PRIOR_CARDS = 50
 HOLDOUT = 0.3
-#: A winner is declared only when P(best) >= 1 - WINNER_ERROR / m and the (1 - WINNER_ERROR / m)
-#: interval of its gap to the runner-up clears 0, for m steps and contexts judged at once
-#: (Bonferroni: over all of them, a false winner at most about 5% of the time).
+#: The chance of a false winner over everything judged at once (see `ips_winner`).
 WINNER_ERROR = 0.05
 
 
@@ -91,17 +93,28 @@ def with_floor(best: np.ndarray, floor: float) -> np.ndarray:
     return floor + (1 - k * floor) * best
 
 
-def winner(samples: np.ndarray, tests: int = 1) -> int | None:
-    """The variant declared best, or None: the conservative rule (WINNER_ERROR), for `tests` judged at once."""
-    if samples.shape[1] < 2:
+def ips_winner(variants: Sequence[str], rows: Sequence[Scored], tests: int = 1) -> str | None:
+    """The variant declared best among `rows` (one step and context), or None.
+
+    Each variant's value is its IPS estimate, mean of 1[shown] * reward / propensity over all the
+    cards: unbiased whatever the logging policy did and however the base rate drifted while it
+    changed (a plain success rate is not: a variant shown more in good weeks looks better). The
+    top variant is declared only when, against every other one, the difference's interval (normal,
+    Bonferroni over `tests` x the others) lies above 0: a false winner at most WINNER_ERROR of the
+    time over everything judged at once."""
+    if len(variants) < 2 or len(rows) < 2:
         return None
-    alpha = WINNER_ERROR / max(1, tests)
-    best = p_best(samples)
-    top = int(np.argmax(best))
-    if best[top] < 1 - alpha:
-        return None
-    others = np.delete(samples, top, axis=1).max(axis=1)
-    return top if np.quantile(samples[:, top] - others, alpha / 2) > 0 else None
+    x = np.zeros((len(rows), len(variants)))
+    for i, r in enumerate(rows):
+        x[i, variants.index(r.card.variant)] = r.reward / r.card.propensity
+    mean, second = x.mean(axis=0), (x**2).mean(axis=0)
+    top = int(np.argmax(mean))
+    z = NormalDist().inv_cdf(1 - WINNER_ERROR / (max(1, tests) * (len(variants) - 1)) / 2)
+    for k in range(len(variants)):
+        d = mean[top] - mean[k]
+        if k != top and d - z * math.sqrt(max(second[top] + second[k] - d * d, 0.0) / len(rows)) <= 0:
+            return None
+    return variants[top]
 
 
 def fit_choices(
@@ -139,7 +152,7 @@ def _fit_step(
         sharp = posterior_samples(s / SHARPEN, f / SHARPEN, _seed(key, context))
         probs = with_floor(p_best(sharp), floor)
         choices[context] = {v: float(p) for v, p in zip(variants, probs / probs.sum(), strict=True)}
-        won = winner(posterior_samples(s, f, _seed("winner", key, context)), tests)
+        won = ips_winner(variants, [r for r in rows if r.card.context == context], tests)
         figures[context] = {
             "cards": int(cards[c].sum()),
             "variants": {
@@ -147,7 +160,7 @@ def _fit_step(
                 for k, v in enumerate(variants)
                 if cards[c, k]
             },
-            "winner": variants[won] if won is not None else None,
+            "winner": won,
         }
     return choices, figures
 

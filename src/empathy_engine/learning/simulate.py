@@ -16,6 +16,7 @@ once, so 20 seeds of 20,000 calls take seconds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -61,9 +62,12 @@ class Ledger:
     wins: np.ndarray = field(init=False)
     cards: np.ndarray = field(init=False)
 
+    ips: np.ndarray = field(init=False)  # sums of reward / propensity, and of its square (fit.ips_winner)
+    ips_sq: np.ndarray = field(init=False)
+
     def __post_init__(self) -> None:
-        self.wins = np.zeros((self.seeds, STATES, CONTEXTS, VARIANTS))
-        self.cards = np.zeros((self.seeds, STATES, CONTEXTS, VARIANTS))
+        shape = (self.seeds, STATES, CONTEXTS, VARIANTS)
+        self.wins, self.cards, self.ips, self.ips_sq = (np.zeros(shape) for _ in range(4))
 
     def pooled(self) -> tuple[np.ndarray, np.ndarray]:
         """Each context's own cards plus the state's cards in every context, shrunk to at most
@@ -95,48 +99,54 @@ def uniform_probs(ledger: Ledger, rng: np.random.Generator) -> np.ndarray:
 STRATEGIES = {"loop": loop_probs, "uniform": uniform_probs, "epsilon_greedy": greedy_probs}
 
 
-def declares_winner(ledger: Ledger, rng: np.random.Generator) -> np.ndarray:
-    """Per seed: does the conservative rule (fit.winner) name a winner in any state and context?"""
-    wins, cards = ledger.pooled()
-    tests = STATES * CONTEXTS
-    alpha = WINNER_ERROR / tests
-    samples = rng.beta(1 + wins, 1 + cards - wins, size=(DRAWS, *wins.shape))
-    best = np.argmax(samples, axis=-1)
-    p_best = np.stack([(best == k).mean(axis=0) for k in range(VARIANTS)], axis=-1)
-    top = np.argmax(p_best, axis=-1)
-    top_samples = np.take_along_axis(samples, np.broadcast_to(top[None, ..., None], (*samples.shape[:-1], 1)), -1)
-    others = np.where(np.arange(VARIANTS) == top[None, ..., None], -np.inf, samples).max(axis=-1)
-    gap_lo = np.quantile(top_samples[..., 0] - others, alpha / 2, axis=0)
-    declared = (p_best.max(axis=-1) >= 1 - alpha) & (gap_lo > 0)
+def declares_winner(ledger: Ledger) -> np.ndarray:
+    """Per seed: does the conservative rule (fit.ips_winner) name a winner in any state and context?"""
+    n = ledger.cards.sum(axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean, second = ledger.ips / n, ledger.ips_sq / n
+    top = np.argmax(np.nan_to_num(mean, nan=-1.0), axis=-1)[..., None]
+    d = np.take_along_axis(mean, top, -1) - mean  # the top variant against each other one
+    spread = np.take_along_axis(second, top, -1) + second - d**2
+    z = NormalDist().inv_cdf(1 - WINNER_ERROR / (STATES * CONTEXTS * (VARIANTS - 1)) / 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        clears = d - z * np.sqrt(np.maximum(spread, 0) / n) > 0
+    clears = np.where(np.arange(VARIANTS) == top, True, clears) & (n >= 2)
+    declared = clears.all(axis=-1)
     return declared.reshape(declared.shape[0], -1).any(axis=1)
 
 
 def _batch(
-    world: World, drift: np.ndarray, probs: np.ndarray, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """One batch of calls: state, context and (variant, eased) per card (seeds, BATCH, CARDS); regret per call."""
+    world: World, drift: np.ndarray, probs: np.ndarray, rng: np.random.Generator, choice: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One batch of calls: state, context, (variant, eased) and propensity per card (seeds, BATCH,
+    CARDS); regret per call."""
     seeds = world.theta.shape[0]
     context = rng.choice(CONTEXTS, size=(seeds, BATCH, 1), p=CONTEXT_SHARE).repeat(CARDS, axis=2)
     state = rng.integers(0, STATES, (seeds, BATCH, CARDS))
     seed_ix = np.arange(seeds)[:, None, None]
     pi = probs[seed_ix, state, context]  # (seeds, BATCH, CARDS, VARIANTS)
-    variant = (rng.random((seeds, BATCH, CARDS, 1)) > pi.cumsum(axis=-1)).sum(axis=-1).clip(max=VARIANTS - 1)
+    variant = (choice.random((seeds, BATCH, CARDS, 1)) > pi.cumsum(axis=-1)).sum(axis=-1).clip(max=VARIANTS - 1)
     theta = np.clip(world.theta + drift[..., None, None], 0.01, 0.99)[seed_ix, state, context]
     followed = rng.random((seeds, BATCH, CARDS)) < COMPLIANCE
     middle = np.median(theta, axis=-1)  # a card not followed: no variant effect
     rate = np.where(followed, np.take_along_axis(theta, variant[..., None], -1)[..., 0], middle)
     eased = rng.random((seeds, BATCH, CARDS)) < rate
     regret = COMPLIANCE * (theta.max(axis=-1) - (pi * theta).sum(axis=-1))
-    return state, context, np.stack([variant, eased.astype(int)]), regret.sum(axis=-1)
+    shown = np.take_along_axis(pi, variant[..., None], -1)[..., 0]  # each card's propensity
+    return state, context, np.stack([variant, eased.astype(int)]), shown, regret.sum(axis=-1)
 
 
-def _record(ledger: Ledger, state: np.ndarray, context: np.ndarray, outcome: np.ndarray, delta: np.ndarray) -> None:
-    """Add a batch's cards to the ledger: each card once, with reward `outcome[1] + delta`."""
-    seeds = ledger.seeds
-    seed_ix = np.broadcast_to(np.arange(seeds)[:, None, None], state.shape)
-    index = (seed_ix.ravel(), state.ravel(), context.ravel(), outcome[0].ravel())
-    np.add.at(ledger.cards, index, 1)
-    np.add.at(ledger.wins, index, outcome[1].ravel() + delta.ravel())
+def _record(ledger: Ledger, state: np.ndarray, context: np.ndarray, variant: np.ndarray, shown: np.ndarray,
+            reward: np.ndarray, before: np.ndarray | None = None) -> None:  # fmt: skip
+    """Add a batch's cards to the ledger, or (`before`: their earlier rewards) update their rewards."""
+    seed_ix = np.broadcast_to(np.arange(ledger.seeds)[:, None, None], state.shape)
+    index = (seed_ix.ravel(), state.ravel(), context.ravel(), variant.ravel())
+    old = np.zeros(state.shape) if before is None else before
+    if before is None:
+        np.add.at(ledger.cards, index, 1)
+    np.add.at(ledger.wins, index, (reward - old).ravel())
+    np.add.at(ledger.ips, index, ((reward - old) / shown).ravel())
+    np.add.at(ledger.ips_sq, index, ((reward**2 - old**2) / shown**2).ravel())
 
 
 def _csat(outcome: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -149,32 +159,28 @@ def _csat(outcome: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.where(answered, (satisfied - eased) / 2, 0.0)
 
 
-def run(strategy: str, world: World, drift: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+def run(strategy: str, world: World, drift: np.ndarray, seed: int, world_seed: int = 0) -> dict[str, np.ndarray]:
     """One strategy over `drift.shape[1]` batches of every seed's world: its regret per batch, whether
     its policy ranks each state's best variant first (default context), and null-world verdicts."""
-    rng = np.random.default_rng(seed)
+    # Common random numbers: every strategy meets the same callers, contexts, compliance and luck
+    # (`events`); only its own choices (`rng`) differ, so the strategies' regrets compare closely.
+    rng, events = np.random.default_rng(seed), np.random.default_rng(world_seed)
     seeds, batches = drift.shape[:2]
     ledger = Ledger(seeds)
     regret, found = np.zeros((seeds, batches)), np.zeros((seeds, batches, STATES), dtype=bool)
-    late: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None  # last batch's surveys
+    late: tuple[np.ndarray, ...] | None = None  # last batch's cards, whose surveys arrive now
     for t in range(batches):
         probs = STRATEGIES[strategy](ledger, rng)
         found[:, t] = np.argmax(probs[:, :, 0, :], axis=-1) == world.best[:, :, 0]
-        state, context, outcome, call_regret = _batch(world, drift[:, t], probs, rng)
+        state, context, outcome, shown, call_regret = _batch(world, drift[:, t], probs, events, rng)
         regret[:, t] = call_regret.sum(axis=1)
-        _record(ledger, state, context, outcome, np.zeros(state.shape))
+        eased = outcome[1].astype(float)
+        _record(ledger, state, context, outcome[0], shown, eased)
         if late is not None:  # surveys arrive a batch late: only the reward changes, not the count
-            _record_delta(ledger, *late)
-        late = (state, context, outcome[0], _csat(outcome, rng))
-    return {"regret": regret, "found": found, "declared": declares_winner(ledger, rng)}
-
-
-def _record_delta(
-    ledger: Ledger, state: np.ndarray, context: np.ndarray, variant: np.ndarray, delta: np.ndarray
-) -> None:
-    seed_ix = np.broadcast_to(np.arange(ledger.seeds)[:, None, None], state.shape)
-    index = (seed_ix.ravel(), state.ravel(), context.ravel(), variant.ravel())
-    np.add.at(ledger.wins, index, np.broadcast_to(delta, state.shape).ravel())
+            state0, context0, variant0, shown0, eased0, delta = late
+            _record(ledger, state0, context0, variant0, shown0, eased0 + delta, before=eased0)
+        late = (state, context, outcome[0], shown, eased, _csat(outcome, events))
+    return {"regret": regret, "found": found, "declared": declares_winner(ledger)}
 
 
 def simulate(seeds: int = 20, calls: int = 20_000, null: bool = False, seed: int = 0) -> dict[str, Any]:
@@ -184,7 +190,7 @@ def simulate(seeds: int = 20, calls: int = 20_000, null: bool = False, seed: int
     batches = max(1, calls // BATCH)
     drift = np.cumsum(rng.normal(0, DRIFT, (seeds, batches, STATES)), axis=1)
     names = ["loop"] if null else list(STRATEGIES)
-    runs = {name: run(name, world, drift, seed + 1 + i) for i, name in enumerate(names)}
+    runs = {name: run(name, world, drift, seed + 1 + i, seed + 1000) for i, name in enumerate(names)}
     return figures(runs, seeds, batches, null)
 
 

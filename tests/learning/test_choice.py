@@ -12,7 +12,7 @@ import pytest
 from empathy_engine.coaching.choice import choose, context_of, uniform_draw, variant_id
 from empathy_engine.coaching.coach import Coach, CoachMemory
 from empathy_engine.coaching.phrasing import fill
-from empathy_engine.coaching.playbook import load_playbook
+from empathy_engine.coaching.playbook import PLACEHOLDER, load_playbook
 from empathy_engine.learning.fit import Scored, fit_choices, with_floor
 from empathy_engine.learning.policy import DEFAULT_FLOOR, Policy, PolicyError
 from empathy_engine.learning.rewards import Card
@@ -23,8 +23,12 @@ from empathy_engine.taxonomy import STATES
 PLAYBOOK = load_playbook()
 FP = np.eye(8, dtype=np.float32)[0]
 STEP = PLAYBOOK.states["frustration"].steps[0]  # type: ignore[index]
-#: The phrasings a call with the customer's name (and no other fact) can fill: those the coach draws among.
-VARIANTS = [variant_id(f"frustration/{STEP.id}", t) for t in STEP.say if fill(t, {"name": "Dana"}) is not None]
+#: The most personal phrasings a call with the customer's name and a holiday can fill: those the
+#: coach draws among on a card's first showing ("{name}, ..." and "... on {occasion}").
+FACTS = CallFacts(name="Dana", occasion="Christmas Day")
+FILLED = [t for t in STEP.say if fill(t, FACTS.values()) is not None]
+MOST = max(len(PLACEHOLDER.findall(t)) for t in FILLED)
+VARIANTS = [variant_id(f"frustration/{STEP.id}", t) for t in FILLED if len(PLACEHOLDER.findall(t)) == MOST]
 
 
 def frustrated(index: int = 1) -> CustomerTurn:
@@ -33,7 +37,7 @@ def frustrated(index: int = 1) -> CustomerTurn:
 
 
 def shown(coach: Coach, call_id: str) -> tuple[str, float]:
-    card = coach.card_for(frustrated(), "ugh", FP, CoachMemory(CallFacts(name="Dana"), call_id=call_id))
+    card = coach.card_for(frustrated(), "ugh", FP, CoachMemory(FACTS, call_id=call_id))
     assert card is not None and card.variant is not None and card.propensity is not None
     return card.variant, card.propensity
 
@@ -43,7 +47,7 @@ def test_choice_variant_ids_come_from_the_playbook_text_not_the_call() -> None:
     assert variant_id("frustration/validate", "Same words") == variant_id("frustration/validate", "Same words")
     assert all(v.startswith("frustration/validate#") and len(v.split("#")[1]) == 6 for v in VARIANTS)
     seen = {shown(Coach(PLAYBOOK), f"call-{i}")[0] for i in range(60)}
-    assert seen == set(VARIANTS)  # every phrasing Dana's calls can fill gets drawn
+    assert seen == set(VARIANTS)  # every one of the most personal phrasings gets drawn
 
 
 def test_choice_without_a_policy_is_uniform_with_its_true_propensity() -> None:

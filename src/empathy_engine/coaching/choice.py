@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Protocol
 
 from empathy_engine.perception.context import CallFacts
@@ -37,6 +38,7 @@ class Chooser(Protocol):
     def probabilities(self, state: str, step: str, context: str) -> Mapping[str, float]: ...
 
 
+@lru_cache(maxsize=4096)  # a playbook has a few hundred phrasings; a live turn then only looks one up
 def variant_id(card_id: str, text: str) -> str:
     """The stable id of a phrasing: the card's "<state>/<step>" and 6 hex digits of the text as written."""
     return f"{card_id}#{hashlib.blake2b(text.encode('utf-8'), digest_size=3).hexdigest()}"

@@ -16,7 +16,7 @@ from empathy_engine.advice import CueCard
 from empathy_engine.coaching.choice import NO_POLICY, Chooser, choose, context_of, uniform_draw, variant_id
 from empathy_engine.coaching.exemplars import ExemplarLibrary
 from empathy_engine.coaching.phrasing import fill, needs_only_name, render
-from empathy_engine.coaching.playbook import Playbook, Step, compile_pattern
+from empathy_engine.coaching.playbook import PLACEHOLDER, Playbook, Step, compile_pattern
 from empathy_engine.perception.context import CallFacts
 from empathy_engine.results import CustomerTurn
 from empathy_engine.taxonomy import AgentBehaviour, level
@@ -164,27 +164,27 @@ class Coach:
     def _phrase(
         self, step: Step, card_id: str, values: dict[str, str], memory: CoachMemory, turn_index: int
     ) -> Phrase:
-        """A phrasing drawn among those this call can fill (coaching/choice.py): with the policy's
-        odds for this state, step and context, or uniformly without a policy. A card shown again
-        draws among the others, so the customer does not hear the same words twice. When none can
-        be filled, the first that reads well without the missing facts (never a `{...}`), with
-        probability 1."""
+        """A phrasing drawn among the most personal ones this call can fill (coaching/choice.py):
+        with the policy's odds for this state, step and context, or uniformly without a policy. A
+        card shown again draws among the others (the less personal ones when no other is as
+        personal), so the customer does not hear the same words twice. When none can be filled,
+        the first that reads well without the missing facts (never a `{...}`), with probability 1."""
         usable = [(text, filled) for text in step.say if (filled := fill(text, values)) is not None]
         if not usable:
             plain = next((text for text in step.say if needs_only_name(text)), step.say[0])
             return Phrase(render(plain, values), variant_id(card_id, plain), 1.0)
-        variants = [variant_id(card_id, text) for text, _ in usable]
         last = memory.last_variant.get(card_id)
-        if last in variants and len(variants) > 1:
-            keep = [i for i, v in enumerate(variants) if v != last]
-            usable, variants = [usable[i] for i in keep], [variants[i] for i in keep]
+        fresh = [(t, f) for t, f in usable if variant_id(card_id, t) != last] or usable
+        most = max(len(PLACEHOLDER.findall(text)) for text, _ in fresh)
+        candidates = [(t, f) for t, f in fresh if len(PLACEHOLDER.findall(t)) == most]
+        variants = [variant_id(card_id, text) for text, _ in candidates]
         odds, floor = None, 0.0
         if self.chooser is not None:
             state = card_id.split("/", 1)[0]
             odds, floor = self.chooser.probabilities(state, step.id, context_of(memory.facts)), self.chooser.floor
         seed = f"{memory.call_id}|{turn_index}|{self.policy_version}|{card_id}"
         index, propensity = choose(variants, odds, uniform_draw(seed), floor)
-        return Phrase(usable[index][1], variants[index], propensity)
+        return Phrase(candidates[index][1], variants[index], propensity)
 
     def on_agent(self, behaviours: tuple[AgentBehaviour, ...], memory: CoachMemory) -> tuple[str, bool] | None:
         """Record the agent's turn: retire the open card if followed, advance every raised path."""

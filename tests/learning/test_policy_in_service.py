@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from empathy_engine.coaching.choice import variant_id
 from empathy_engine.coaching.playbook import load_playbook
 from empathy_engine.learning.policy import Policy
+from empathy_engine.learning.stored import from_database
 from empathy_engine.pipeline import Engine, EngineSettings
 from empathy_engine.service.app import create_app
 from empathy_engine.service.settings import Settings
@@ -57,3 +58,10 @@ def test_policy_version_is_stored_with_every_call_and_replays(tmp_path: Path) ->
     assert batch["policy"] == policy.version
     without = batch_result(Engine(), conversation, "learn-1")
     assert without["policy"] == "none"
+    # `empathy learn fit --database`: the stored cards, read as they were shown, with the call's context
+    from_db = list(from_database(url, "default", {}))
+    shown = [c for t in batch["turns"] for c in t.get("cues", []) if c["source"] == "playbook"]
+    assert [(c.turn, c.variant, c.propensity) for c in from_db] == [
+        (t["index"], c["variant"], c["propensity"]) for t in batch["turns"] for c in t.get("cues", []) if c in shown
+    ]
+    assert {c.context for c in from_db} == {batch["context"]}

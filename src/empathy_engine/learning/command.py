@@ -16,7 +16,13 @@ learn_app = typer.Typer(
 )
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-Results = Annotated[list[Path], typer.Argument(help="Results: JSONL from `empathy analyze` (or audit --json).")]
+Results = Annotated[
+    list[Path] | None, typer.Argument(help="Results: JSONL from `empathy analyze`, or audit --json files.")
+]
+DatabaseOpt = Annotated[
+    str | None, typer.Option("--database", help="Also the ended calls of `empathy serve`'s database (SQLAlchemy URL).")
+]
+TenantOpt = Annotated[str, typer.Option("--tenant", help="The tenant whose calls --database reads.")]
 OutcomesOpt = Annotated[
     list[Path] | None, typer.Option("--outcomes", help="Outcomes CSV (call_id, csat, resolved, referral, ...).")
 ]
@@ -34,28 +40,53 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _scored(results: list[Path], outcomes: list[Path] | None, kind: str) -> list[Any]:
+def _scored(
+    results: list[Path] | None, outcomes: list[Path] | None, kind: str, database: str | None = None,
+    tenant: str = "default",
+) -> list[Any]:  # fmt: skip
     from empathy_engine.learning.fit import scored
     from empathy_engine.learning.rewards import REWARDS, ResultsError, read_outcomes, read_results
 
     if kind not in REWARDS:
         raise _fail(f"--reward: {kind!r} is not one of {', '.join(REWARDS)}")
-    for path in [*results, *(outcomes or [])]:
+    if not results and not database:
+        raise _fail("give results files (from `empathy analyze` or `empathy audit --json`) or --database URL")
+    for path in [*(results or []), *(outcomes or [])]:
         if not path.is_file():
             raise _fail(f"no such file: {path}")
     found, problems = read_outcomes(outcomes or [])
     for problem in problems[:20]:
         err.print(f"warning: {problem} (row skipped)", markup=False)
     try:
-        rows = scored(read_results(results), found, kind)
+        cards = [*read_results(results or []), *(_stored(database, tenant, found) if database else [])]
     except ResultsError as e:
         raise _fail(str(e)) from None
+    rows = scored(cards, found, kind)
     if not rows:
         raise _fail(
             "no card with a variant, a propensity and a known reward in the results; analyse calls with this "
             "version (cards carry `variant` and `propensity`) and give --outcomes for the distal rewards"
         )
     return rows
+
+
+def _stored(database: str, tenant: str, found: dict[str, Any]) -> list[Any]:
+    from empathy_engine.extras import command_needs
+
+    command_needs("serve", "empathy learn fit --database")
+    from empathy_engine.learning.stored import from_database
+    from empathy_engine.store.db import DatabaseError
+
+    try:
+        return list(from_database(database, tenant, found))
+    except DatabaseError as e:
+        raise _fail(str(e)) from None
+
+
+def _safe(url: str) -> str:
+    from empathy_engine.store.db import safe_url  # the password never goes into the policy file
+
+    return str(safe_url(url))
 
 
 def _sha256(path: Path) -> str:
@@ -68,7 +99,9 @@ def fit_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the policy JSON.")],
     outcomes: OutcomesOpt = None,
     reward: RewardOpt = "auto",
-    floor: Annotated[float, typer.Option(min=0.001, max=0.5, help="Least probability of any variant.")] = 0.05,
+    floor: Annotated[float, typer.Option(min=0.001, max=0.5, help="Least probability of any variant.")] = 0.02,
+    database: DatabaseOpt = None,
+    tenant: TenantOpt = "default",
 ) -> None:
     """Fit a cue policy: per state, step and context, how often to show each phrasing.
 
@@ -76,12 +109,15 @@ def fit_command(
     policy the calls were logged under."""
     from empathy_engine.learning.fit import fit
 
-    rows = _scored(results, outcomes, reward)
+    rows = _scored(results, outcomes, reward, database, tenant)
     header = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "method": "beta-bernoulli per (state/step, context); P(best) by seeded Monte Carlo, mixed with the floor",
         "reward": reward,
-        "data": [{"path": str(p), "sha256": _sha256(p)} for p in [*results, *(outcomes or [])]],
+        "data": [
+            *({"path": str(p), "sha256": _sha256(p)} for p in [*(results or []), *(outcomes or [])]),
+            *([{"database": _safe(database), "tenant": tenant}] if database else []),
+        ],
         "cards": len(rows),
         "calls": len({r.card.call_id for r in rows}),
     }
@@ -101,6 +137,8 @@ def evaluate_command(
     outcomes: OutcomesOpt = None,
     reward: RewardOpt = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    database: DatabaseOpt = None,
+    tenant: TenantOpt = "default",
 ) -> None:
     """The off-policy estimate (SNIPS, 95% bootstrap interval over calls) of a policy against the
     policy the results were logged under, and whether to adopt it (the difference's interval above 0)."""
@@ -111,7 +149,7 @@ def evaluate_command(
         chosen = Policy.load(policy)
     except PolicyError as e:
         raise _fail(str(e)) from None
-    comparison = evaluate(chosen, _scored(results, outcomes, reward))
+    comparison = evaluate(chosen, _scored(results, outcomes, reward, database, tenant))
     if as_json:
         print(json.dumps({"policy": chosen.version, "reward": reward, **comparison.to_dict()}, indent=2))
     else:

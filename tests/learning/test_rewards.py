@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from empathy_engine.learning.rewards import EASE_DROP, CallOutcome, Card, eased, reward
+from empathy_engine.learning.rewards import EASE_DROP, CallOutcome, Card, ResultsError, eased, read_results, reward
 from empathy_engine.taxonomy import STRONG_LOGIT, intensity_of
 
 
@@ -61,3 +63,25 @@ def test_reward_kinds_keep_missing_values_missing() -> None:
     assert reward(CARD, CallOutcome(csat=2, resolved=True), "auto") == pytest.approx(2 / 3)
     unknown = Card("c1", 1, "frustration", "validate", "default", "v", 0.5, None, None)
     assert reward(unknown, None, "auto") is None
+
+
+def _result(call_id: str) -> dict[str, Any]:
+    card = {"id": "frustration/validate", "state": "frustration", "variant": "frustration/validate#abc123",
+            "propensity": 0.5, "source": "playbook", "followed": True}  # fmt: skip
+    return {"id": call_id, "turns": [{**customer(0.8), "index": 0, "cues": [card]}, AGENT, customer(0.0)]}
+
+
+def test_reward_reading_results_in_every_shape_analyze_writes(tmp_path: Path) -> None:
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps(_result("a"), indent=2))  # analyze -f json, one conversation
+    many = tmp_path / "many.json"
+    many.write_text(json.dumps([_result("b"), _result("c")], indent=2))
+    lines = tmp_path / "r.jsonl"
+    lines.write_text(json.dumps(_result("d")) + "\n" + json.dumps({"id": "x", "error": "unreadable"}) + "\n")
+    cards = list(read_results([one, many, lines]))
+    assert [c.call_id for c in cards] == ["a", "b", "c", "d"]
+    assert all(c.eased is True and c.followed is True and c.key == "frustration/validate" for c in cards)
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text(json.dumps(_result("e")) + "\n{oops\n")
+    with pytest.raises(ResultsError, match=rf"{broken}:2: not JSON"):
+        list(read_results([broken]))

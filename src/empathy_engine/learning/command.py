@@ -140,8 +140,9 @@ def evaluate_command(
     database: DatabaseOpt = None,
     tenant: TenantOpt = "default",
 ) -> None:
-    """The off-policy estimate (SNIPS, 95% bootstrap interval over calls) of a policy against the
-    policy the results were logged under, and whether to adopt it (the difference's interval above 0)."""
+    """Estimate a policy off-policy against the one the results were logged under; adopt or not.
+
+    SNIPS with 95% bootstrap intervals over calls; adopt only when the difference's interval lies above 0."""
     from empathy_engine.learning.fit import evaluate
     from empathy_engine.learning.policy import Policy, PolicyError
 
@@ -181,8 +182,9 @@ def simulate_command(
         Path | None, typer.Option("--output", "-o", help="A folder for simulation.json and regret.png.")
     ] = None,
 ) -> None:
-    """Run the loop in contact centres with known truths, against uniform and epsilon-greedy choice,
-    and in a null world; print the figures (docs/learning.md, "Simulate")."""
+    """Run the loop in simulated contact centres with known truths, and in a null world.
+
+    Against uniform and epsilon-greedy choice in the same worlds; figures and a regret plot (docs/learning.md)."""
     from rich.progress import Progress
 
     from empathy_engine.learning.simulate import simulate

@@ -1,7 +1,7 @@
 """The cue policy file `empathy learn fit` writes and `--policy FILE` loads (docs/learning.md).
 
     {"format": "empathy-policy/1",
-     "header": {"version": ..., "created": ..., "method": ..., "floor": 0.05, "adopt": true, ...},
+     "header": {"version": ..., "created": ..., "method": ..., "floor": 0.02, "adopt": true, ...},
      "choices": {"frustration/validate": {"default": {"frustration/validate#1a2b3c": 0.7, ...}}}}
 
 `version` is a hash of `floor` and `choices`, so a policy edited by hand is caught at load (refit

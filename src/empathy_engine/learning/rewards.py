@@ -110,7 +110,7 @@ def cards_of(result: Mapping[str, Any]) -> Iterator[Card]:
             variant, propensity = card.get("variant"), card.get("propensity")
             if variant is None or propensity is None or card.get("source", "playbook") != "playbook":
                 continue
-            state, _, step = str(card["id"]).partition("/")
+            state, _, step = str(card.get("id") or str(variant).split("#", 1)[0]).partition("/")
             followed = card.get("followed")
             yield Card(
                 str(result["id"]), int(turn.get("index", i)), state, step, context, str(variant),
@@ -174,11 +174,13 @@ def _objects(path: Path) -> Iterator[tuple[str, Any]]:
     try:
         with path.open(encoding="utf-8") as f:
             first = f.readline()
-            if first.startswith("["):
+            if first.startswith("[") or first.strip() == "{":  # analyze -f json: a list, or one indented object
                 f.seek(0)
                 if path.stat().st_size > MAX_LINE_BYTES * 4:
                     raise ResultsError(f"{path}: a JSON document over 64 MiB; write JSONL (`analyze -f jsonl`) instead")
-                yield from ((f"{path}[{i}]", o) for i, o in enumerate(json.load(f)))
+                document = json.load(f)
+                items = document if isinstance(document, list) else [document]
+                yield from ((f"{path}[{i}]", o) for i, o in enumerate(items))
                 return
             audit = first.startswith('{"audit"')
             for n, line in enumerate([first, *f] if not audit else f, 1 if not audit else 2):

@@ -309,9 +309,9 @@ def bench(
     if not redaction:  # the budgets include the voice path's (prosody, recognition)
         command_needs("voice", "empathy bench")
 
+    if policy is not None:
+        _check_policy(policy)  # a broken policy file: a clear error here, not in the child
     try:
-        if policy is not None:
-            _check_policy(policy)  # a broken policy file: a clear error here, not in the child
         figures, checks = run(calls, model, redaction, policy.resolve() if policy else None)
     except RuntimeError as e:
         raise _fail(f"benchmark failed: {e}", 1) from None

@@ -98,8 +98,9 @@ def test_learn_policy_on_analyze_is_used_stamped_and_replayed_identically(tmp_pa
 def test_learn_broken_policy_is_a_clear_error_naming_file_and_field(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"format": "empathy-policy/1", "header": {"floor": 2}, "choices": {}}))
-    out = empathy("analyze", str(DEMO / "cost_worry.json"), "--policy", str(bad))
-    assert out.returncode == 2 and f"{bad}: header.floor" in out.stderr and "Traceback" not in out.stderr
+    for args in (["analyze", str(DEMO / "cost_worry.json")], ["audit", str(DEMO)], ["bench", "--calls", "4"]):
+        out = empathy(*args, "--policy", str(bad))
+        assert out.returncode == 2 and f"{bad}: header.floor" in out.stderr and "Traceback" not in out.stderr, args
 
 
 def test_learn_simulate_writes_figures_and_the_regret_plot(tmp_path: Path) -> None:

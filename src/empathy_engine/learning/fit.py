@@ -19,7 +19,6 @@ difference above 0); the policy written is then refitted on all calls.
 from __future__ import annotations
 
 import hashlib
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -93,28 +92,56 @@ def with_floor(best: np.ndarray, floor: float) -> np.ndarray:
     return floor + (1 - k * floor) * best
 
 
-def ips_winner(variants: Sequence[str], rows: Sequence[Scored], tests: int = 1) -> str | None:
-    """The variant declared best among `rows` (one step and context), or None.
+def weighted_means(sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each variant's inverse-propensity-weighted mean reward and its variance, from the sums
+    (..., 5): sum w, sum w r, sum w^2, sum w^2 r, sum w^2 r^2 over the cards that showed it, w = 1 / propensity.
 
-    Each variant's value is its IPS estimate, mean of 1[shown] * reward / propensity over all the
-    cards: unbiased whatever the logging policy did and however the base rate drifted while it
-    changed (a plain success rate is not: a variant shown more in good weeks looks better). The
-    top variant is declared only when, against every other one, the difference's interval (normal,
-    Bonferroni over `tests` x the others) lies above 0: a false winner at most WINNER_ERROR of the
-    time over everything judged at once."""
-    if len(variants) < 2 or len(rows) < 2:
+    The weighted (Hajek) mean, sum w r / sum w, counts each card as often as the variant was
+    unlikely to be shown: periods and contexts where the logging policy seldom showed it weigh as
+    much as those where it often did, so a drifting base rate under a changing policy does not
+    make a variant look better (its plain success rate would). Its variance is
+    sum w^2 (r - mean)^2 / (sum w)^2."""
+    w, wr, w2, w2r, w2r2 = np.moveaxis(sums, -1, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = wr / w
+        variance = (w2r2 - 2 * mean * w2r + mean**2 * w2) / w**2
+    return mean, np.maximum(variance, 0.0)
+
+
+def weight_sums(propensity: np.ndarray, reward: np.ndarray) -> np.ndarray:
+    """The five sums `weighted_means` reads, per card (last axis)."""
+    w = 1.0 / propensity
+    return np.stack([w, w * reward, w * w, w * w * reward, w * w * reward * reward], axis=-1)
+
+
+def clear_winner(mean: np.ndarray, variance: np.ndarray, tests: int) -> np.ndarray:
+    """Over the last axis (variants): is the top variant ahead of every other one, each difference's
+    normal interval (Bonferroni over `tests` x the others) above 0? Where no, the result is False."""
+    k = mean.shape[-1]
+    safe = np.nan_to_num(mean, nan=-np.inf)
+    top = np.argmax(safe, axis=-1)[..., None]
+    gap = np.take_along_axis(mean, top, -1) - mean
+    spread = np.sqrt(np.take_along_axis(variance, top, -1) + variance)
+    z = NormalDist().inv_cdf(1 - WINNER_ERROR / (max(1, tests) * (k - 1)) / 2)
+    with np.errstate(invalid="ignore"):
+        ahead = np.where(np.arange(k) == top, True, np.nan_to_num(gap - z * spread, nan=-1.0) > 0)
+    return np.asarray(ahead.all(axis=-1) & np.isfinite(safe).all(axis=-1), dtype=bool)
+
+
+def ips_winner(variants: Sequence[str], rows: Sequence[Scored], tests: int = 1) -> str | None:
+    """The variant declared best among `rows` (one step and context), or None: the top weighted
+    mean (`weighted_means`) ahead of every other variant with the difference's interval above 0,
+    Bonferroni over `tests` x the others: a false winner at most WINNER_ERROR of the time over
+    everything judged at once."""
+    if len(variants) < 2:
         return None
-    x = np.zeros((len(rows), len(variants)))
-    for i, r in enumerate(rows):
-        x[i, variants.index(r.card.variant)] = r.reward / r.card.propensity
-    mean, second = x.mean(axis=0), (x**2).mean(axis=0)
-    top = int(np.argmax(mean))
-    z = NormalDist().inv_cdf(1 - WINNER_ERROR / (max(1, tests) * (len(variants) - 1)) / 2)
-    for k in range(len(variants)):
-        d = mean[top] - mean[k]
-        if k != top and d - z * math.sqrt(max(second[top] + second[k] - d * d, 0.0) / len(rows)) <= 0:
-            return None
-    return variants[top]
+    sums = np.zeros((len(variants), 5))
+    for r in rows:
+        sums[variants.index(r.card.variant)] += weight_sums(np.array(r.card.propensity), np.array(r.reward))
+    mean, variance = weighted_means(sums)
+    if (sums[:, 0] == 0).any() or not clear_winner(mean, variance, tests):
+        return None
+    return variants[int(np.argmax(mean))]
 
 
 def fit_choices(

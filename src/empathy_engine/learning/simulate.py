@@ -16,12 +16,11 @@ once, so 20 seeds of 20,000 calls take seconds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 
-from empathy_engine.learning.fit import SHARPEN, WINNER_ERROR, shrunk
+from empathy_engine.learning.fit import SHARPEN, clear_winner, shrunk, weight_sums, weighted_means
 from empathy_engine.learning.policy import DEFAULT_FLOOR
 
 STATES, VARIANTS, CONTEXTS, CARDS = 4, 3, 4, 2
@@ -62,12 +61,12 @@ class Ledger:
     wins: np.ndarray = field(init=False)
     cards: np.ndarray = field(init=False)
 
-    ips: np.ndarray = field(init=False)  # sums of reward / propensity, and of its square (fit.ips_winner)
-    ips_sq: np.ndarray = field(init=False)
+    weighted: np.ndarray = field(init=False)  # fit.weight_sums per variant, for fit.weighted_means
 
     def __post_init__(self) -> None:
         shape = (self.seeds, STATES, CONTEXTS, VARIANTS)
-        self.wins, self.cards, self.ips, self.ips_sq = (np.zeros(shape) for _ in range(4))
+        self.wins, self.cards = np.zeros(shape), np.zeros(shape)
+        self.weighted = np.zeros((*shape, 5))
 
     def pooled(self) -> tuple[np.ndarray, np.ndarray]:
         """Each context's own cards plus the state's cards in every context, shrunk to at most
@@ -101,18 +100,9 @@ STRATEGIES = {"loop": loop_probs, "uniform": uniform_probs, "epsilon_greedy": gr
 
 def declares_winner(ledger: Ledger) -> np.ndarray:
     """Per seed: does the conservative rule (fit.ips_winner) name a winner in any state and context?"""
-    n = ledger.cards.sum(axis=-1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean, second = ledger.ips / n, ledger.ips_sq / n
-    top = np.argmax(np.nan_to_num(mean, nan=-1.0), axis=-1)[..., None]
-    d = np.take_along_axis(mean, top, -1) - mean  # the top variant against each other one
-    spread = np.take_along_axis(second, top, -1) + second - d**2
-    z = NormalDist().inv_cdf(1 - WINNER_ERROR / (STATES * CONTEXTS * (VARIANTS - 1)) / 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        clears = d - z * np.sqrt(np.maximum(spread, 0) / n) > 0
-    clears = np.where(np.arange(VARIANTS) == top, True, clears) & (n >= 2)
-    declared = clears.all(axis=-1)
-    return declared.reshape(declared.shape[0], -1).any(axis=1)
+    mean, variance = weighted_means(ledger.weighted)
+    declared = clear_winner(mean, variance, STATES * CONTEXTS) & (ledger.cards > 0).all(axis=-1)
+    return np.asarray(declared.reshape(declared.shape[0], -1).any(axis=1), dtype=bool)
 
 
 def _batch(
@@ -145,8 +135,8 @@ def _record(ledger: Ledger, state: np.ndarray, context: np.ndarray, variant: np.
     if before is None:
         np.add.at(ledger.cards, index, 1)
     np.add.at(ledger.wins, index, (reward - old).ravel())
-    np.add.at(ledger.ips, index, ((reward - old) / shown).ravel())
-    np.add.at(ledger.ips_sq, index, ((reward**2 - old**2) / shown**2).ravel())
+    change = weight_sums(shown, reward) - weight_sums(shown, old) * (before is not None)
+    np.add.at(ledger.weighted, index, change.reshape(-1, 5))
 
 
 def _csat(outcome: np.ndarray, rng: np.random.Generator) -> np.ndarray:

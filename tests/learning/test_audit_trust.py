@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections import Counter
 from pathlib import Path
 
 from empathy_engine.learning.effects import MIN_CARDS, effects, tally
@@ -32,7 +31,11 @@ def test_effects_claim_only_when_the_interval_clears_zero() -> None:
     same = by_step[("frustration", "validate")]
     assert same["c"]["claim"] is None and same["c"]["effect"]["lo"] < 0 < same["c"]["effect"]["hi"]
     assert by_step[("urgency", "act")]["e"]["effect"] is None  # too few cards to say anything
-    assert sum(Counter(tally(cards("a", 3, 1))).values()) == 3 + 3 + 1 + 3 + 3  # cards, judged, eased, followed
+    counted = tally(cards("a", 3, 1))
+    assert [counted[("worry/reassure", "a", m)] for m in ("cards", "judged", "eased", "followed_of", "followed")] == [
+        3, 3, 1, 3, 3
+    ]
+    assert counted[("worry/reassure", "a", "w")] == 6.0  # 1 / propensity 0.5, three times
 
 
 def test_audit_json_and_report_carry_cards_and_the_section(tmp_path: Path) -> None:

@@ -138,7 +138,7 @@ class Aggregate:
             "agent_moments": {a: [plain(m) for m in t.items] for a, t in sorted(self.agent_moments.items())},
             "worst": [plain(c) for c in self.worst.items],
             "agent_worst": {a: [plain(c) for c in t.items] for a, t in sorted(self.agent_worst.items())},
-            "variants": {" ".join(k): n for k, n in sorted(self.variants.items())},
+            "variants": {" ".join(k): round(n, 9) for k, n in sorted(self.variants.items())},  # float sums: any order
         }
 
 

@@ -11,7 +11,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "empathy_engine"
 CORE = ("perception", "state", "coaching", "results", "advice", "taxonomy", "events", "ingest", "privacy")
-ABOVE_CORE = ("pipeline", "service", "store", "audit", "cli", "render", "bench", "demo", "client")
+ABOVE_CORE = ("pipeline", "service", "store", "audit", "practice", "cli", "render", "bench", "demo", "client")
 #: (importing part, parts it must never import)
 FORBIDDEN: list[tuple[str, tuple[str, ...]]] = [
     ("results", ("coaching",)),

@@ -34,6 +34,8 @@ class CueCard:
     #: the probability the coach's draw gave it: every card is an experiment (docs/learning.md).
     variant: str | None = None
     propensity: float | None = None
+    #: The idiom explainer's line on what the customer's phrase usually means (coaching/explainer.py).
+    explain: str | None = None
 
     def to_dict(self, followed: bool | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -53,12 +55,15 @@ class CueCard:
             out["variant"] = self.variant
         if self.propensity is not None:
             out["propensity"] = round(self.propensity, 6)
+        if self.explain:
+            out["explain"] = self.explain
         return out
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> CueCard:
         """A card read back from a stored result. `expects` is not part of the output, so it stays empty."""
         exemplar, variant, propensity = d.get("exemplar"), d.get("variant"), d.get("propensity")
+        exemplar, explain = d.get("exemplar"), d.get("explain")
         return cls(
             id=str(d["id"]),
             state=str(d["state"]),
@@ -72,6 +77,7 @@ class CueCard:
             exemplar=str(exemplar) if exemplar else None,
             variant=str(variant) if variant is not None else None,
             propensity=float(propensity) if propensity is not None else None,
+            explain=str(explain) if explain else None,
         )
 
     @property

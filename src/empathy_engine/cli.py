@@ -79,6 +79,8 @@ def analyze(
     input_format: InputFormatOpt = InputFormat.auto,
     csv_columns: CsvColumnsOpt = None,
     speaker: SpeakerOpt = None,
+    explain: Annotated[bool, typer.Option("--explain", help=EXPLAIN_HELP)] = False,
+    lexicon: Annotated[Path | None, typer.Option(help=LEXICON_HELP, envvar="EMPATHY_LEXICON")] = None,
 ) -> None:
     """Analyse recorded conversations turn by turn, exactly as a live call would be.
 
@@ -91,7 +93,8 @@ def analyze(
     files = _transcript_files(paths, input_format)
     reading = _reading(input_format, csv_columns, speaker)
     total = _count(files, input_format) if err.is_terminal else 0  # nobody sees a bar in a pipe
-    failures = _analyze_files(_engine(playbook, exemplars, model, policy), reading(files), chosen, out, total)
+    engine = _engine(playbook, exemplars, model, explain=explain, lexicon=lexicon, policy=policy)
+    failures = _analyze_files(engine, reading(files), chosen, out, total)
     if failures:
         err.print(f"{failures} conversation(s) could not be read; the others were analysed.")
         raise typer.Exit(1)
@@ -174,18 +177,35 @@ MODEL_HELP = (
 )
 
 
+EXPLAIN_HELP = (
+    "The idiom explainer: a line on the card saying what the customer's phrase usually means in American "
+    "English ('I guess it's fine' usually means it isn't), when the engine's reading agrees."
+)
+LEXICON_HELP = "A lexicon YAML extending or overriding the shipped idioms (see docs/practice.md, 'Lexicon files')."
+
+
 def _engine(
-    playbook: Path | None = None, exemplars: Path | None = None, model: str | None = None, policy: Path | None = None
+    playbook: Path | None = None,
+    exemplars: Path | None = None,
+    model: str | None = None,
+    explain: bool = False,
+    lexicon: Path | None = None,
+    policy: Path | None = None,
 ) -> Any:
-    """The engine, or a clear exit-2 error when the playbook or the exemplar file is unusable."""
+    """The engine, or a clear exit-2 error when the playbook, lexicon, policy or exemplar file is unusable."""
     from dataclasses import replace
 
+    from empathy_engine.coaching.lexicon import LexiconError
     from empathy_engine.coaching.playbook import PlaybookError
     from empathy_engine.pipeline import Engine, EngineSettings
 
     try:
-        chosen = EngineSettings(playbook=playbook, exemplars=exemplars, policy=policy)
+        chosen = EngineSettings(
+            playbook=playbook, exemplars=exemplars, explain=explain, lexicon=lexicon, policy=policy
+        )
         return Engine(replace(chosen, model=model) if model else chosen)
+    except LexiconError as e:
+        raise _fail(f"lexicon: {e}") from None
     except PlaybookError as e:
         raise _fail(f"playbook: {e}") from None
     except OSError as e:
@@ -397,6 +417,12 @@ from empathy_engine.service.accounts_command import keys_app, users_app  # noqa:
 
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
+from empathy_engine.service.feedback_command import feedback_app  # noqa: E402
+
+app.add_typer(feedback_app, name="feedback")
+from empathy_engine.practice.command import practice  # noqa: E402
+
+app.command()(practice)
 
 
 def main() -> None:

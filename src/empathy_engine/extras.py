@@ -31,6 +31,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "voice": ("scipy", "pocketsphinx"),
     "report": ("matplotlib",),
     "postgres": ("psycopg",),
+    "cluster": ("distributed", "dask"),
 }
 
 

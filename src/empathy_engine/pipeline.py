@@ -15,10 +15,12 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
+from empathy_engine.advice import CueCard
 from empathy_engine.coaching.choice import context_of
 from empathy_engine.coaching.coach import Coach, CoachMemory
 from empathy_engine.coaching.escalation import EscalationMemory, EscalationPolicy, EscalationSettings
 from empathy_engine.coaching.exemplars import ExemplarLibrary
+from empathy_engine.coaching.explainer import Explainer
 from empathy_engine.coaching.playbook import load_playbook
 from empathy_engine.events import AudioChunk, CallEnded, CallStarted, Event, Utterance
 from empathy_engine.ingest.audio import ANALYSIS_RATE, Recording, read_recording, read_wav
@@ -32,7 +34,7 @@ from empathy_engine.perception.prosody_fusion import voice_signals
 from empathy_engine.perception.text import TextEmotionPerceiver, TextReading
 from empathy_engine.perception.text_model import DEFAULT_MODEL, TextModel
 from empathy_engine.privacy import CallRedaction
-from empathy_engine.results import AgentTurn, ConversationResult, CustomerInsight, Insight
+from empathy_engine.results import AgentTurn, ConversationResult, CustomerInsight, CustomerTurn, Insight
 from empathy_engine.state.tracker import CallMemory, fuse
 
 
@@ -49,6 +51,10 @@ class EngineSettings:
     fusion: str = fusion_weights.DEFAULT
     #: A cue policy from `empathy learn fit` (docs/learning.md); None: phrasings drawn uniformly.
     policy: Path | None = None
+    #: The idiom explainer on every call (a call may still turn it on alone: `Engine.open`).
+    explain: bool = False
+    #: A user lexicon extending the shipped one (see coaching/lexicon.yaml); None: shipped only.
+    lexicon: Path | None = None
 
 
 class Engine:
@@ -64,14 +70,26 @@ class Engine:
         self.coach = Coach(load_playbook(self.settings.playbook), library, _policy(self.settings.policy))
         self.escalation = EscalationPolicy(self.settings.escalation)
         self.voice = ProsodyPerceiver()
+        self._explainer: Explainer | None = None
+        if self.settings.explain or self.settings.lexicon:
+            self.explainer()  # a broken lexicon file is reported now, not at the first idiom
 
-    def open(self, call: CallStarted) -> CallSession:
-        return CallSession(self, call)
+    def open(self, call: CallStarted, explain: bool | None = None) -> CallSession:
+        """A live call. `explain`: the idiom explainer for this call (an agent marked as needing
+        it); None: as the settings say."""
+        return CallSession(self, call, self.settings.explain if explain is None else explain)
+
+    def explainer(self) -> Explainer:
+        """The idiom lexicon, compiled at the first call that uses it (shared by all calls)."""
+        if self._explainer is None:
+            self._explainer = Explainer.load(self.settings.lexicon)
+        return self._explainer
 
     def analyze(
         self,
         conversation: ConversationV1 | Mapping[str, Any] | Iterable[Event],
         voices: Sequence[VoiceReading | None] = (),
+        explain: bool | None = None,
     ) -> ConversationResult:
         """Run a stored conversation through a live session, turn by turn, never looking ahead.
 
@@ -79,13 +97,14 @@ class Engine:
         a `ConversationV1`, or its events (`CallStarted`, `Utterance`s, `CallEnded`). A dict that is
         not a valid conversation raises ValueError naming the field. `voices`: the tone of voice a
         live call already read for each utterance, in order (a stored telephony call, whose audio is
-        gone); without one, a turn's voice comes from its audio, if any.
+        gone); without one, a turn's voice comes from its audio, if any. `explain`: the idiom
+        explainer for this call (None: as the settings say).
         """
         session: CallSession | None = None
         turns: list[Insight] = []
         for event in _events_of(conversation):
             if isinstance(event, CallStarted):
-                session = self.open(event)
+                session = self.open(event, explain)
             elif isinstance(event, Utterance):
                 if session is None:
                     raise ValueError("an utterance came before the call started")
@@ -123,9 +142,10 @@ def _events_of(conversation: ConversationV1 | Mapping[str, Any] | Iterable[Event
 class CallSession:
     """One live call: feed it utterances in order, get each turn's result back at once."""
 
-    def __init__(self, engine: Engine, call: CallStarted) -> None:
+    def __init__(self, engine: Engine, call: CallStarted, explain: bool = False) -> None:
         self.engine = engine
         self.call = call
+        self.explainer = engine.explainer() if explain else None
         # What each perceiver keeps of this call, made once at its start (perception/perceiver.py).
         context = engine.context.new_call(call)  # shared by the tracker, the coach and the hand-over
         self.window = engine.patterns.new_call(call)
@@ -165,6 +185,8 @@ class CallSession:
         weights = self.engine.fusion.tracker
         state = fuse(reading, signals, m.context, m.customer_turns, m.last_scores, m.turns, u.t, weights)
         card = self.engine.coach.card_for(state, u.text, fingerprint, self.coaching)
+        if card is not None and self.explainer is not None:
+            card = self._explained(card, state, u.text)
         escalation, offer = None, False
         if self.escalating is not None:
             escalation, offer = self.engine.escalation.observe_customer(
@@ -174,6 +196,12 @@ class CallSession:
         self.window.customer(u.text, fingerprint)
         cues = (card,) if card is not None else ()
         return CustomerInsight.of(state, cues, escalation, offer, voice, fingerprint)
+
+    def _explained(self, card: CueCard, state: CustomerTurn, text: str) -> CueCard:
+        """The card with the idiom explainer's line, when the customer's words call for one."""
+        assert self.explainer is not None
+        found = self.explainer.explain(state, text, self.window.last_agent_text)
+        return replace(card, explain=found.line) if found else card
 
     def _agent(self, u: Utterance) -> AgentTurn:
         m = self.memory

@@ -93,6 +93,8 @@ def _card(console: Console, card: CueCard) -> None:
         console.print(Text(f"                 (proven phrasing from {card.exemplar})", "dim"))
     if card.avoid:
         console.print(Text(f"            avoid: {'; '.join(card.avoid)}", "red"))
+    if card.explain:  # the idiom explainer (coaching/explainer.py)
+        console.print(Text.assemble("            means: ", (card.explain, "cyan")))
 
 
 def _agent(console: Console, turn: AgentTurn) -> None:

@@ -42,7 +42,7 @@ def server(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     with ThreadedServer(create_app(settings, engine=engine)) as running:
         make_user(url, "sup-east", PASSWORD, "supervisor", team="east")
         make_user(url, "a-east", PASSWORD, "agent", team="east")
-        make_user(url, "a-west", PASSWORD, "agent", team="west")
+        make_user(url, "a-west", PASSWORD, "agent", team="west", explain=True)  # idiom lines on its cards
         yield running
 
 
@@ -165,6 +165,7 @@ def test_pages_never_overflow_from_360_to_1920_px_and_the_side_panel_never_cover
         assert overflow_px(page) == 0, f"the start page overflows at {width} px"
         page.goto(f"{server.base_url}/agent/{crowd[0]}")
         page.wait_for_selector("#card[data-card-id]:not([data-card-id=''])")
+        assert page.inner_text("#card-explain").startswith("Means: ")  # a-west is marked for the explainer
         assert overflow_px(page) == 0, f"the cockpit overflows at {width} px"
         card, side = page.locator("#card").bounding_box(), page.locator("aside.side").bounding_box()
         assert not overlap(card, side), f"the side panel covers the card at {width} px"
@@ -200,6 +201,7 @@ def test_text_contrast_is_wcag_aa_at_400_and_1280_px(
             page.keyboard.press("?")
             must = ["p#card-say", "p#card-do.card-do::before", "span#card-state", "span#state-name", "svg:text"]
             must += ["span.when", "button#chime", "kbd", *(["div#escalation"] if "gas" in call_id else [])]
+            must += ["p#card-explain"] if call_id == crowd[0] else []  # a-west's card: the idiom line
             measured += assert_contrast(page, must)
         gas.end()
     login = open_page(browser, width, signed_in=False)

@@ -51,10 +51,12 @@ def make_key(database_url: str, role: str, tenant: str = DEFAULT_TENANT, **field
         db.dispose()
 
 
-def make_user(database_url: str, login: str, password: str, role: str, team: str | None = None) -> None:
+def make_user(
+    database_url: str, login: str, password: str, role: str, team: str | None = None, explain: bool = False
+) -> None:
     db = open_database(database_url)
     try:
         with db.begin() as connection:
-            accounts.create_user(connection, DEFAULT_TENANT, login, password, role, team)
+            accounts.create_user(connection, DEFAULT_TENANT, login, password, role, team, explain=explain)
     finally:
         db.dispose()

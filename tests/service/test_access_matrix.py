@@ -17,7 +17,7 @@ from tests.service.auth import make_key, make_user
 from tests.service.helpers import utterance
 
 PEOPLE = ("agent", "supervisor", "qa_lead", "admin")
-INTEGRATIONS = ("int:stream", "int:telephony", "int:customers", "int:outcomes", "int:metrics")
+INTEGRATIONS = ("int:stream", "int:telephony", "int:customers", "int:outcomes", "int:metrics", "int:feedback")
 ROLES = ("none", *PEOPLE, *INTEGRATIONS)
 EVERYONE = frozenset(ROLES) - {"none"}
 PUBLIC = frozenset(ROLES)
@@ -29,6 +29,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/calls/{call_id}"): READERS,
     ("PUT", "/v1/calls/{call_id}/outcome"): frozenset({"admin", "int:outcomes"}),
     ("GET", "/v1/calls/{call_id}/outcome"): READERS | {"int:outcomes"},
+    ("POST", "/v1/calls/{call_id}/turns/{turn_index}/feedback"): frozenset({"agent", "admin", "int:feedback"}),
     ("POST", "/v1/customers"): frozenset({"admin", "int:customers"}),
     ("GET", "/v1/customers"): frozenset({"admin", "int:customers"}),
     ("GET", "/v1/customers/{customer_id}"): frozenset({"admin", "int:customers"}),
@@ -44,6 +45,10 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/agent/{call_id}"): EVERYONE,  # the shell; its watch socket checks the call
     ("GET", "/supervisor"): frozenset({"supervisor", "admin"}),
     ("GET", "/audit"): frozenset({"qa_lead", "admin"}),
+    ("GET", "/practice"): frozenset(PEOPLE),
+    ("GET", "/v1/practice/scenarios"): frozenset(PEOPLE),
+    ("POST", "/v1/practice/sessions"): frozenset(PEOPLE),
+    ("POST", "/v1/practice/sessions/{session_id}/replies"): frozenset(PEOPLE),  # 404: not theirs
     ("GET", "/docs"): PUBLIC,
     ("GET", "/redoc"): PUBLIC,
     ("GET", "/docs-assets"): PUBLIC,
@@ -93,7 +98,7 @@ def world(make_client: Any, database_url: str) -> World:
         "admin": make_key(database_url, "admin"),
         **{
             f"int:{s}": make_key(database_url, "integration", scopes=(s,))
-            for s in ("stream", "telephony", "customers", "outcomes", "metrics")
+            for s in ("stream", "telephony", "customers", "outcomes", "metrics", "feedback")
         },
     }
     make_user(database_url, "a-1", PASSWORD, "agent", team="east")
@@ -118,6 +123,7 @@ def _request(world: World, role: str, method: str, path: str) -> int:
     same_site = {"Origin": "http://testserver"}
     bodies: dict[tuple[str, str], dict[str, Any]] = {
         ("PUT", "/v1/calls/{call_id}/outcome"): {"json": {"csat": 4}},
+        ("POST", "/v1/calls/{call_id}/turns/{turn_index}/feedback"): {"json": {"kind": "helpful"}},
         ("POST", "/v1/customers"): {"json": {"id": f"new-{role.replace(':', '-')}"}},
         ("PATCH", "/v1/customers/{customer_id}"): {"json": {"name": "Dana R"}},
         ("POST", "/v1/customers/import"): {
@@ -125,13 +131,18 @@ def _request(world: World, role: str, method: str, path: str) -> int:
             "headers": {"Content-Type": "text/csv"},
         },
         ("POST", "/v1/tickets"): {"json": {}},
+        ("POST", "/v1/practice/sessions"): {"json": {"scenario": "routine_tuneup"}},
+        ("POST", "/v1/practice/sessions/{session_id}/replies"): {"json": {"text": "Sure."}},
         ("POST", "/login"): {"data": {"login": "a-1", "password": PASSWORD}, "headers": same_site},
         ("POST", "/logout"): {"data": {}, "headers": same_site},
     }
-    url = path.replace("{call_id}", "own-ended").replace("{customer_id}", "c-1")
+    url = path.replace("{call_id}", "own-ended").replace("{customer_id}", "c-1").replace("{turn_index}", "0")
+    url = url.replace("{session_id}", "s" * 24)
     url = {"/static": "/static/style.css", "/docs-assets": "/docs-assets/swagger-ui.css"}.get(url, url)
     response = raw.request(method, url, follow_redirects=False, **bodies.get((method, path), {}))
     assert response.status_code < 500, f"{method} {path} as {role}: {response.status_code} {response.text[:300]}"
+    if path.endswith("/feedback"):  # let in means stored (or given already), not a 4xx past the access check
+        assert response.status_code in (200, 201, 401, 403), f"{method} {path} as {role}: {response.text[:300]}"
     return response.status_code
 
 

@@ -17,7 +17,7 @@ def test_migrations_schema_matches_models(database_url: str) -> None:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, Base.metadata) == []
-            assert context.get_current_revision() == "0005"
+            assert context.get_current_revision() == "0007"
     finally:
         engine.dispose()
 

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from empathy_engine.audit.mix import MixTally
 from empathy_engine.audit.records import CallRecord, Miss, Moment, plain
 from empathy_engine.audit.tallies import CallBrief, StateTally, Tally, TopK, Trajectories, band_of, period_of
 from empathy_engine.learning.effects import tally
@@ -48,6 +49,8 @@ class Aggregate:
     last_day: str | None = None
     #: Per (state/step, variant, measure) counts of the cards shown (learning/effects.py).
     variants: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    #: Scored calls by agent and call mix, for the mix-adjusted verdicts (audit/mix.py).
+    mix: MixTally = field(default_factory=MixTally)
 
     def add(self, r: CallRecord) -> None:
         period = period_of(r.day, self.period)
@@ -57,6 +60,7 @@ class Aggregate:
         _get(self.agent_periods, (r.agent, period), Tally).add(r)
         _get(self.bands, band_of(r.empathy_score), Tally).add(r)
         self.states.add(r)
+        self.mix.add(r)
         _get(self.agent_states, r.agent, StateTally).add(r)
         self.trajectories.add(r)
         if r.start and r.end:
@@ -93,6 +97,7 @@ class Aggregate:
             for key, value in theirs.items():
                 _get(mine, key, make).merge(value)
         self.states.merge(o.states)
+        self.mix.merge(o.mix)
         self.trajectories.merge(o.trajectories)
         self.transitions.update(o.transitions)
         self.services.update(o.services)
@@ -126,6 +131,7 @@ class Aggregate:
             "agent_periods": {f"{a} {p}": self.agent_periods[(a, p)].to_dict() for a, p in sorted(self.agent_periods)},
             "bands": {k: self.bands[k].to_dict() for k in sorted(self.bands)},
             "states": self.states.to_dict(),
+            "mix": self.mix.to_dict(),
             "agent_states": {k: self.agent_states[k].to_dict() for k in sorted(self.agent_states)},
             "trajectories": self.trajectories.to_dict(),
             "transitions": {f"{a}->{b}": c for (a, b), c in sorted(self.transitions.items())},

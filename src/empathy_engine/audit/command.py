@@ -58,6 +58,15 @@ Roi = Annotated[
     typer.Option("--roi", help="An ROI assumption as NAME=VALUE (repeatable), e.g. --roi retention_lift=0.01."),
 ]
 Workers = Annotated[int | None, typer.Option(min=1, help="Processes (default: one per core).")]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Run on a Dask cluster: its scheduler's address, tcp://HOST:PORT or tls://... (the 'cluster' extra; "
+        "--workers is then ignored).",
+        envvar="EMPATHY_DASK_SCHEDULER",
+    ),
+]
 Stats = Annotated[bool, typer.Option("--stats", help="Print throughput figures on stderr at the end.")]
 Database = Annotated[
     str | None,
@@ -84,6 +93,10 @@ PolicyOpt = Annotated[
         help="A cue policy from `empathy learn fit` for the conversation files (stored calls keep theirs).",
     ),
 ]
+PlansOut = Annotated[
+    Path | None,
+    typer.Option("--plans", help="Write a coaching plan per agent into this folder (docs/practice.md)."),
+]
 HolidayCountry = Annotated[
     str, typer.Option(help="Public-holiday calendar for the conversation files (stored calls keep theirs).")
 ]
@@ -102,6 +115,7 @@ def audit(
     min_calls: MinCalls = 10,
     roi: Roi = None,
     workers: Workers = None,
+    scheduler: Scheduler = None,
     stats: Stats = False,
     database: Database = None,
     tenant: TenantOpt = "default",
@@ -112,6 +126,7 @@ def audit(
     input_format: InputFormatOpt = InputFormat.auto,
     csv_columns: CsvColumnsOpt = None,
     speaker: SpeakerOpt = None,
+    plans: PlansOut = None,
 ) -> None:
     """Audit many stored calls: missed cues, agent scorecards with intervals, trust KPIs and ROI.
 
@@ -122,16 +137,18 @@ def audit(
     """
     from empathy_engine.audit.job import AuditOptions
 
-    err = _stderr_once_extras_checked(report, database)
+    err = _stderr_once_extras_checked(report, database, scheduler)
     t0 = time.perf_counter()
-    _check_files([*(outcomes or []), *(reviews or [])], [report, json_out, csv_out], err)
-    source, total = _source(paths, database, tenant, err, _reading(input_format, csv_columns, speaker, err))
+    _check_files([*(outcomes or []), *(reviews or [])], [report, json_out, csv_out, plans], err)
+    reading, on_cluster = _reading(input_format, csv_columns, speaker, err), scheduler is not None
+    source, total = _source(paths, database, tenant, err, reading, on_cluster)
     options = AuditOptions(
         period=period.value,
         repeat_window_days=repeat_window,
         review_link_days=review_window,
         min_calls=min_calls,
         workers=workers or _cores(),
+        scheduler=scheduler,
         outcomes=tuple(outcomes or ()),
         reviews=tuple(reviews or ()),
         roi=_roi(roi, err),
@@ -140,11 +157,18 @@ def audit(
         csv=csv_out,
         inputs=tuple([*(paths or ([] if database else ["-"])), *([f"database {database}"] if database else [])]),
         engine=_engine(playbook, exemplars, holiday_country, err, policy),
+        feedback_from=(database, tenant) if database else None,
     )
     run = _run(source, options, total, err)
+    _write_plans(plans, run, playbook, err)
+    _finish(run, options, err, t0 if stats else None)
+
+
+def _finish(run: AuditRun, options: AuditOptions, err: Console, stats_since: float | None) -> None:
+    """What the audit found, where its outputs went, the throughput if asked; exit 1 if inputs failed."""
     _print_outcome(run, options, err)
-    if stats:
-        _print_stats(run, options, time.perf_counter() - t0, err)
+    if stats_since is not None:
+        _print_stats(run, options, time.perf_counter() - stats_since, err)
     if run.failed:
         err.print(f"{run.failed} input(s) could not be read or analysed and were skipped; the others were audited.")
         raise typer.Exit(1)
@@ -163,7 +187,7 @@ def _cores() -> int:
     return os.cpu_count() or 1
 
 
-def _stderr_once_extras_checked(report: Path | None, database: str | None) -> Console:
+def _stderr_once_extras_checked(report: Path | None, database: str | None, scheduler: str | None = None) -> Console:
     """The console for errors, once the extras the options need are known to be there: the audit
     is core, its HTML charts and the service's database are extras (exit 2 without)."""
     from rich.console import Console
@@ -174,6 +198,8 @@ def _stderr_once_extras_checked(report: Path | None, database: str | None) -> Co
         command_needs("report", "empathy audit --report")
     if database is not None:
         command_needs("serve", "empathy audit --database")
+    if scheduler is not None:
+        command_needs("cluster", "empathy audit --scheduler")
     return Console(stderr=True, soft_wrap=True, highlight=False)
 
 
@@ -201,10 +227,17 @@ def _source(
     tenant: str,
     err: Console,
     reading: tuple[Any, Any] = (InputFormat.auto, None),
+    on_cluster: bool = False,
 ) -> tuple[Iterable[Any], int | None]:
     """The calls to audit (files, the service's database, or both) and how many there are, if known.
-    `reading`: the input format and reading options for the files."""
-    from empathy_engine.audit.sources import count_inputs, count_store, from_files, from_store
+    `reading`: the input format and reading options for the files. `on_cluster`: the database's
+    calls go out as pages of ids, and each worker reads its page itself."""
+    from empathy_engine.audit.runner import CHUNK
+    from empathy_engine.audit.sources import count_inputs, count_store, from_files, from_store, store_ranges
+
+    def stored() -> Iterable[Any]:
+        assert database is not None
+        return store_ranges(database, tenant, CHUNK) if on_cluster else from_store(database, tenant)
 
     database_errors: tuple[type[Exception], ...] = ()
     if database:  # the store needs the serve extra (checked): files alone must not import it
@@ -213,12 +246,12 @@ def _source(
         database_errors = (DatabaseError,)
     try:
         if database and not paths:  # only the service's database
-            source: Iterable[Any] = from_store(database, tenant)
+            source: Iterable[Any] = stored()
             total: int | None = count_store(database, tenant)
         else:
             source, total = from_files(paths or [], *reading), count_inputs(paths or [], reading[0])
             if database:
-                source = itertools.chain(source, from_store(database, tenant))
+                source = itertools.chain(source, stored())
                 total = None if total is None else total + count_store(database, tenant)
     except database_errors as e:
         raise _usage_error(err, str(e)) from None
@@ -276,6 +309,9 @@ def _run(source: Iterable[Any], options: AuditOptions, total: int | None, err: C
             return run_audit(source, options, advance, failure)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
+    except ConnectionError as e:  # --scheduler: no Dask scheduler there (the message says how to start one)
+        err.print(f"[bold red]error:[/] {escape(str(e))}")
+        raise typer.Exit(2) from None
     except BrokenProcessPool as e:
         err.print(f"[bold red]error:[/] a worker process died ({e}); try fewer --workers or more memory")
         raise typer.Exit(1) from None
@@ -313,10 +349,25 @@ def _print_outcome(run: AuditRun, options: AuditOptions, err: Console) -> None:
         out.print("(write the report with --report audit.html; --json and --csv give every call)")
 
 
+def _write_plans(folder: Path | None, run: AuditRun, playbook: Path | None, err: Console) -> None:
+    """The coaching plans (practice/plans.py), from the summary's per-agent misses, when asked for."""
+    if folder is None:
+        return
+    from empathy_engine.practice.plans import write_plans
+
+    try:
+        written = write_plans(folder, run.summary, playbook)
+    except OSError as e:
+        err.print(f"[bold red]error:[/] cannot write the plans in {folder}: {e.strerror or e}")
+        raise typer.Exit(1) from None
+    err.print(f"plans: {len(written)} written in {folder} (empathy practice --plan FILE)", highlight=False)
+
+
 def _print_stats(run: AuditRun, options: AuditOptions, wall: float, err: Console) -> None:
     err.print(
         f"stats: {run.stats.calls:,} calls in {wall:.1f} s end to end = {run.stats.calls / wall:,.1f} calls/s "
-        f"({options.workers} workers; calls through the pool {run.stats.map_s:.1f} s; report {run.report_s:.1f} s)"
+        f"({run.summary['run']['workers']} workers; calls through the pool {run.stats.map_s:.1f} s; "
+        f"report {run.report_s:.1f} s)"
     )
 
 

@@ -41,6 +41,8 @@ class AuditOptions:
     review_link_days: float = 30.0
     min_calls: int = 10
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    #: A Dask scheduler's address (tcp://HOST:PORT): the calls go to its workers instead of `workers`.
+    scheduler: str | None = None
     chunk: int = CHUNK
     outcomes: tuple[Path, ...] = ()
     reviews: tuple[Path, ...] = ()
@@ -51,6 +53,8 @@ class AuditOptions:
     inputs: tuple[str, ...] = ()  # what was audited, as the user named it (for the report's header)
     #: Engine settings for calls that bring none (files); stored live calls replay with their own.
     engine: EngineRecord | None = None
+    #: (database URL, tenant) when the calls come from the service's database: agents' feedback too.
+    feedback_from: tuple[str, str] | None = None
 
 
 @dataclass(slots=True)
@@ -92,10 +96,11 @@ def run_audit(
         _read_labels(options, store, failed)
         outputs = _Outputs(options, header, store)
         try:
-            executor = executor or executor_for(options.workers)
+            executor = executor or executor_for(options.workers, options.scheduler)
             chunk, kinds = options.chunk, outputs.kinds
             stats = run(source, executor, aggregate, outputs.chunk, failed, progress, chunk, kinds, options.engine)
-            summary = _summary(aggregate, store, options, stats, header)
+            workers = getattr(executor, "workers", 0) or options.workers  # a cluster's, once connected
+            summary = _summary(aggregate, store, options, stats, header, workers)
             outputs.close(summary)
         except BaseException:  # nothing half-written is left behind: each output is all there or not there
             outputs.abort()
@@ -154,13 +159,23 @@ def _read_labels(options: AuditOptions, store: JoinStore, failed: Callable[[Fail
 
 
 def _summary(
-    aggregate: Aggregate, store: JoinStore, options: AuditOptions, stats: RunStats, header: dict[str, Any]
+    aggregate: Aggregate,
+    store: JoinStore,
+    options: AuditOptions,
+    stats: RunStats,
+    header: dict[str, Any],
+    workers: int,
 ) -> dict[str, Any]:
     settings = SummarySettings(options.period, options.repeat_window_days, options.review_link_days, options.min_calls)
     summary = summarise(aggregate, store.kpis(), settings, calculate(options.roi), store.failed)
     summary["audit"] = header
+    if options.feedback_from is not None:  # issue 16: readings agents called wrong (audit/feedback_rates.py)
+        from empathy_engine.audit.feedback_rates import feedback_rates
+
+        summary["feedback"] = feedback_rates(*options.feedback_from)
     summary["run"] = {
-        "workers": options.workers,
+        "workers": workers,
+        "scheduler": options.scheduler,
         "calls_per_s": round(stats.calls / stats.map_s, 1) if stats.map_s else None,
         "map_s": round(stats.map_s, 2),
     }

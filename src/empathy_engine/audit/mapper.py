@@ -218,4 +218,5 @@ def _record(start: CallStarted, result: ConversationResult, walk: _Walk, where: 
         escalation_reason=escalation.reason if escalation else None,
         escalation_turn=escalation.at_turn if escalation else None,
         cards=tuple(typed_cards(result)),
+        repeat_caller=bool(start.customer.prior_contacts),
     )

@@ -120,6 +120,8 @@ class CallRecord:
     escalation_turn: int | None
     #: The learnable cards shown (variant, propensity, followed, eased): `empathy learn fit` reads them.
     cards: tuple[Card, ...] = ()
+    #: The customer had earlier contacts (CRM prior contacts): part of the call mix (audit/mix.py).
+    repeat_caller: bool = False
 
     @property
     def sentiment_start(self) -> float | None:

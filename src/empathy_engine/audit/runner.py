@@ -6,8 +6,8 @@
         slim rows -> JoinStore (SQLite on disk)  (the keyed reduce for cross-call KPIs)
 
 The executor is the only thing that knows about processes: `SerialExecutor` runs in this
-process, `PoolExecutor` on a local process pool. A distributed engine is one more executor with
-the same `map(fn, chunks)` (the worker function and the merge stay as they are).
+process, `PoolExecutor` on a local process pool, `DaskExecutor` (audit/dask_executor.py) on a Dask
+cluster, all with the same `map(fn, chunks)` (the worker function and the merge stay as they are).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from empathy_engine.audit.aggregate import Aggregate
 from empathy_engine.audit.records import FailedInput
+from empathy_engine.audit.sources import StoredRange
 from empathy_engine.events import CallStarted, Event, Utterance
 from empathy_engine.extras import MissingExtra
 from empathy_engine.perception.prosody import VoiceReading
@@ -114,7 +115,7 @@ def _load_engine(record: EngineRecord | None = None) -> Engine:
 
 
 def audit_chunk(
-    payloads: list[Payload],
+    payloads: list[Payload] | StoredRange,
     period: str = "week",
     outputs: frozenset[str] = frozenset(),
     engine: EngineRecord | None = None,
@@ -124,11 +125,14 @@ def audit_chunk(
     Serialising here (`outputs`: "json", "csv") keeps the driver's share of the work small, so it
     does not compete with the workers for the cores. `engine`: the settings for calls that bring
     none of their own (conversation files); a stored live call is replayed with the ones it ran with.
+    A `StoredRange` (a cluster audit of the database) is read here, on the worker.
     """
     from empathy_engine.audit.joins import join_row
     from empathy_engine.audit.mapper import audit_call
 
     out = ChunkResult(0, [], [], [], [], Aggregate(period))
+    if isinstance(payloads, StoredRange):
+        payloads = _read_on_worker(payloads, out)
     for payload in payloads:
         start = payload.events[0]
         assert isinstance(start, CallStarted)
@@ -158,6 +162,19 @@ def audit_chunk(
         if "csv" in outputs:
             out.csv_rows.append(record.csv_row())
     return out
+
+
+def _read_on_worker(page: StoredRange, out: ChunkResult) -> list[Payload]:
+    from empathy_engine.audit.sources import read_range
+    from empathy_engine.ingest.conversation import InputError
+
+    payloads = []
+    for item in read_range(page):
+        if isinstance(item, InputError):
+            out.failures.append(FailedInput(item.where, item.message, item.id))
+        else:
+            payloads.append(Payload.of(item))
+    return payloads
 
 
 # --- executors -------------------------------------------------------------------------------
@@ -201,7 +218,12 @@ class PoolExecutor:
                     future.cancel()
 
 
-def executor_for(workers: int) -> Executor:
+def executor_for(workers: int, scheduler: str | None = None) -> Executor:
+    """A Dask cluster's workers when a scheduler address is given, else this machine's cores."""
+    if scheduler:
+        from empathy_engine.audit.dask_executor import DaskExecutor
+
+        return DaskExecutor(scheduler)
     return SerialExecutor() if workers <= 1 else PoolExecutor(workers)
 
 
@@ -209,11 +231,18 @@ def executor_for(workers: int) -> Executor:
 
 
 def chunks(
-    source: Iterable[Conversation | Unreadable], size: int, on_error: Callable[[FailedInput], None]
-) -> Iterator[list[Payload]]:
-    """Readable conversations as payload chunks; unreadable ones go to `on_error` at once."""
+    source: Iterable[Conversation | Unreadable | StoredRange], size: int, on_error: Callable[[FailedInput], None]
+) -> Iterator[list[Payload] | StoredRange]:
+    """Readable conversations as payload chunks; unreadable ones go to `on_error` at once. A
+    `StoredRange` is already a chunk (its calls are read by the worker) and goes on as it is."""
     chunk: list[Payload] = []
     for item in source:
+        if isinstance(item, StoredRange):
+            if chunk:
+                yield chunk
+                chunk = []
+            yield item
+            continue
         if not hasattr(item, "events"):
             on_error(FailedInput(item.where, item.message, item.id))
             continue
@@ -226,7 +255,7 @@ def chunks(
 
 
 def run(
-    source: Iterable[Conversation | Unreadable],
+    source: Iterable[Conversation | Unreadable | StoredRange],
     executor: Executor,
     aggregate: Aggregate,
     on_chunk: Callable[[ChunkResult], None],

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from empathy_engine.events import Event
 from empathy_engine.ingest import formats
@@ -78,6 +78,62 @@ def from_store(url: str, tenant_id: str) -> Iterator[StoredCall | InputError]:
                 offset += len(page)
     finally:
         engine.dispose()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRange:
+    """A page of a tenant's ended calls, named by id only, for a worker to read from the database
+    itself (`empathy audit --database ... --scheduler ...`): the driver sends ids, not transcripts."""
+
+    url: str
+    tenant_id: str
+    ids: tuple[str, ...]
+
+
+def store_ranges(url: str, tenant_id: str, size: int) -> Iterator[StoredRange]:
+    """The tenant's ended calls as pages of `size` ids, in `from_store`'s order (so the audit's
+    outputs come out in the same order as a local run's). Raises the store's DatabaseError."""
+    from empathy_engine.store import calls as store
+    from empathy_engine.store.db import open_database
+    from empathy_engine.store.tenancy import bind_tenant
+
+    engine = open_database(url)
+    try:
+        with engine.connect() as connection:
+            bind_tenant(connection, tenant_id)
+            offset = 0
+            while True:
+                _, page = store.list_calls(connection, tenant_id, "ended", size, offset)
+                if not page:
+                    return
+                yield StoredRange(url, tenant_id, tuple(record.id for record in page))
+                offset += len(page)
+    finally:
+        engine.dispose()
+
+
+_databases: dict[str, Any] = {}  # per worker process: one connection pool per database URL
+
+
+def read_range(page: StoredRange) -> list[StoredCall | InputError]:
+    """On a worker: the calls of `page`, read from the database as `from_store` reads them; a call
+    gone since the driver listed it is an unreadable input, not a crash."""
+    from empathy_engine.store import calls as store
+    from empathy_engine.store.db import open_database
+    from empathy_engine.store.tenancy import bind_tenant
+
+    if page.url not in _databases:
+        _databases[page.url] = open_database(page.url)
+    out: list[StoredCall | InputError] = []
+    with _databases[page.url].connect() as connection:
+        bind_tenant(connection, page.tenant_id)
+        for call_id in page.ids:
+            record = store.get_call(connection, page.tenant_id, call_id)
+            if record is None:
+                out.append(InputError(f"database call {call_id}", "it is no longer in the database", call_id))
+                continue
+            out.append(stored_call(record, store.get_turns(connection, page.tenant_id, call_id)))
+    return out
 
 
 def stored_call(record: CallRecord, turns: list[TurnRecord]) -> StoredCall | InputError:

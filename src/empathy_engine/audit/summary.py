@@ -10,6 +10,7 @@ from typing import Any
 
 from empathy_engine.audit.aggregate import Aggregate
 from empathy_engine.audit.mapper import INSTEAD
+from empathy_engine.audit.mix import mix_tier
 from empathy_engine.audit.records import plain
 from empathy_engine.audit.roi import RoiResult
 from empathy_engine.audit.stats import Estimate, histogram_quantile, mean_interval, ratio_bootstrap, wilson
@@ -143,7 +144,10 @@ def _agent_card(
     """One agent's scorecard: the figures, the tier against the team, top misses, best moments, trend."""
     c = card(agg.agents[name], kpis["agent"].get(name))
     c["agent"] = name
-    c["tier"] = tier_of(c, team_score, min_calls)
+    # The verdict is on the mix-adjusted score (audit/mix.py): hard calls do not make a weak agent.
+    c["tier_unadjusted"] = tier_of(c, team_score, min_calls)
+    c["mix_adjusted"] = agg.mix.adjusted(name, team_score)
+    c["tier"] = mix_tier(c["mix_adjusted"], c["scored_calls"], min_calls)
     states = agg.agent_states[name]
     lines = [
         state_line(s, states.missed_calls[s], states.judged_calls[s], dict(states.instead.get(s, {})))

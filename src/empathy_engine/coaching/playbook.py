@@ -184,20 +184,20 @@ def _describe(error: ValidationError, name: str, nodes: dict[str, yaml.Node]) ->
     return "\n".join(lines)
 
 
-def _check_structure(text: str, name: str) -> None:
+def _check_structure(text: str, name: str, what: str = "playbook") -> None:
     """Size, depth and aliases, checked on PyYAML's event stream (which does not recurse) before
     anything builds nested objects: deep nesting and alias bombs are refused with a clear error."""
     if len(text) > MAX_YAML_BYTES:
-        raise PlaybookError(f"{name}: the playbook is {len(text)} characters; at most {MAX_YAML_BYTES}")
+        raise PlaybookError(f"{name}: the {what} is {len(text)} characters; at most {MAX_YAML_BYTES}")
     depth = 0
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         line = event.start_mark.line + 1
         if isinstance(event, yaml.AliasEvent):
-            raise PlaybookError(f"{name}:{line}: YAML aliases (*{event.anchor}) are not allowed in a playbook")
+            raise PlaybookError(f"{name}:{line}: YAML aliases (*{event.anchor}) are not allowed in a {what}")
         if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
             depth += 1
             if depth > MAX_YAML_DEPTH:
-                raise PlaybookError(f"{name}:{line}: nested too deeply; a playbook has at most {MAX_YAML_DEPTH} levels")
+                raise PlaybookError(f"{name}:{line}: nested too deeply; a {what} has at most {MAX_YAML_DEPTH} levels")
         elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
             depth -= 1
 

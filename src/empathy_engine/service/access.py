@@ -4,7 +4,9 @@
     supervisor   the calls of its team's agents: read and watch, and its team's board
     qa_lead      ended calls (read, watch the stored record, outcomes) and the audit report
     admin        everything in its tenant
-    integration  what its key's scopes allow: stream, telephony, customers, outcomes, metrics
+    integration  what its key's scopes allow: stream, telephony, customers, outcomes, metrics, feedback
+
+    Feedback on a call's cards: its agent, an admin, an integration with the feedback scope.
 
 Everything is within the principal's tenant (the store filters by it); this module only
 answers yes or no. docs/security.md ("Roles") is the same table in words.
@@ -27,6 +29,8 @@ Action = Literal[
     "customers",  # the CRM: customers, notes, CSV import
     "audit",  # the QA audit report page
     "metrics",  # GET /metrics (server-wide: the route also wants the default tenant)
+    "feedback",  # POST an agent's feedback on a card of a call (service/api_feedback.py)
+    "practice",  # practice mode: a simulated customer (people only, not integrations)
 ]
 #: The scope an integration key needs for each action it may be given.
 SCOPE_FOR: dict[str, str] = {
@@ -36,6 +40,7 @@ SCOPE_FOR: dict[str, str] = {
     "write_outcome": "outcomes",
     "read_call": "outcomes",  # only to read outcomes back: see `may`
     "metrics": "metrics",
+    "feedback": "feedback",
 }
 
 
@@ -74,10 +79,14 @@ def may(principal: Principal, action: Action, call: CallFacts | None = None, *, 
         if action == "read_call" and not outcome_only:
             return False
         return scope is not None and scope in principal.scopes
+    if action == "practice":
+        return role in ("agent", "supervisor", "qa_lead")
     if action == "board":
         return role == "supervisor"
     if action == "audit":
         return role == "qa_lead"
+    if action == "feedback":  # the agent's own word on the cards it was shown
+        return role == "agent" and call is not None and principal.login is not None and call.agent_id == principal.login
     if action != "read_call" or call is None:
         return False
     if role == "agent":

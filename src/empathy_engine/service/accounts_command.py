@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -100,7 +100,9 @@ def keys_create(
     role: Annotated[str, typer.Option(help="integration, admin, qa_lead, supervisor or agent.")] = "integration",
     scope: Annotated[
         list[str] | None,
-        typer.Option(help="What an integration key may do (repeat it): stream, telephony, customers, outcomes."),
+        typer.Option(
+            help="What an integration key may do (repeat it): stream, telephony, customers, outcomes, metrics, feedback"
+        ),
     ] = None,
     name: Annotated[str, typer.Option(help="What the key is for, shown by `keys list`.")] = "",
     team: Annotated[str | None, typer.Option(help="A supervisor key's team.")] = None,
@@ -176,6 +178,7 @@ def users_create(
     ] = False,
     tenant: Tenant = "default",
     database: Database = None,
+    explain: Annotated[bool, typer.Option("--explain", help=EXPLAIN_HELP)] = False,
 ) -> None:
     """Create a user who logs in at /login. The password is asked for (or read from stdin)."""
     from empathy_engine.service.auth import USER_ROLES
@@ -195,12 +198,39 @@ def users_create(
 
         def create(c: Connection) -> accounts.UserRecord | None:
             tenancy.add_tenant(c, tenant)
-            return accounts.create_user(c, tenant, login, password, role, team)
+            return accounts.create_user(c, tenant, login, password, role, team, explain=explain)
 
         user = run(create)
     if user is None:
         raise _fail(f"there already is a user {login!r} in tenant {tenant!r}")
-    _note(f"user {user.login} ({user.role}{', team ' + user.team if user.team else ''}, tenant {user.tenant_id})")
+    _note(f"user {user.login} ({_described(user)}, tenant {user.tenant_id})")
+
+
+EXPLAIN_HELP = (
+    "The idiom explainer on this agent's calls: a line on each card saying what the customer's phrase "
+    "usually means in American English (for agents whose first language is not)."
+)
+
+
+def _described(user: Any) -> str:
+    return f"{user.role}{', team ' + user.team if user.team else ''}{', idiom explainer on' if user.explain else ''}"
+
+
+@users_app.command("set")
+def users_set(
+    login: Annotated[str, typer.Argument(help="The user's login (an agent's agent id).")],
+    explain: Annotated[bool, typer.Option("--explain/--no-explain", help=EXPLAIN_HELP)],
+    tenant: Tenant = "default",
+    database: Database = None,
+) -> None:
+    """Change a user's settings: the idiom explainer on (or off) for the calls they take."""
+    from empathy_engine.store import accounts
+
+    with _database(database) as run:
+        user = run(lambda c: accounts.set_explain(c, tenant, login, explain))
+    if user is None:
+        raise _fail(f"no user {login!r} in tenant {tenant!r}; `empathy users list --tenant {tenant}` shows them")
+    _note(f"user {user.login} ({_described(user)}, tenant {user.tenant_id}); live calls keep theirs, new ones follow")
 
 
 @users_app.command("list")
@@ -212,6 +242,7 @@ def users_list(tenant: Tenant = "default", database: Database = None) -> None:
         found = run(lambda c: accounts.list_users(c, tenant))
     if not found:
         _note("no users yet: empathy users create --help")
-    typer.echo("login\trole\tteam\tcreated")
+    typer.echo("login\trole\tteam\tcreated\texplain")
     for u in found:
-        typer.echo("\t".join([u.login, u.role, u.team or "-", u.created_at.isoformat(timespec="seconds")]))
+        when = u.created_at.isoformat(timespec="seconds")
+        typer.echo("\t".join([u.login, u.role, u.team or "-", when, "on" if u.explain else "-"]))

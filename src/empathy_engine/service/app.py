@@ -107,6 +107,7 @@ def _wire(app: FastAPI, settings: Settings, metrics: Metrics, open_demo: bool) -
         api_calls,
         api_customers,
         api_docs,
+        api_feedback,
         api_health,
         api_metrics,
         pages,
@@ -120,6 +121,10 @@ def _wire(app: FastAPI, settings: Settings, metrics: Metrics, open_demo: bool) -
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: it sees every refusal
     for module in (api_calls, api_customers, api_health, api_accounts, api_metrics, stream, telephony, watch, pages):
         app.include_router(module.router)
+    app.include_router(api_feedback.router)  # issue 16: agents' feedback on cards
+    from empathy_engine.service import api_practice  # practice mode (docs/practice.md)
+
+    app.include_router(api_practice.router)
     api_docs.mount(app)
     app.mount("/static", StaticFiles(packages=[("empathy_engine.service", "static")]), name="static")
 
@@ -139,7 +144,11 @@ async def _start(settings: Settings, engine: Engine | None, metrics: Metrics) ->
 
         context = ContextSettings(settings.holiday_country, settings.holiday_subdivision)
         chosen = EngineSettings(
-            context=context, playbook=settings.playbook, exemplars=settings.exemplars, policy=settings.policy
+            context=context,
+            playbook=settings.playbook,
+            exemplars=settings.exemplars,
+            lexicon=settings.lexicon,
+            policy=settings.policy,
         )
         engine = await asyncio.to_thread(Engine, chosen)
     writer = GroupCommitWriter(db)

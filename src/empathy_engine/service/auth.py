@@ -24,7 +24,7 @@ ROLES: tuple[str, ...] = ("agent", "supervisor", "qa_lead", "admin", "integratio
 #: People's roles (users log in); integration is for programs, with API keys only.
 USER_ROLES: tuple[str, ...] = ("agent", "supervisor", "qa_lead", "admin")
 #: What an integration key may be allowed to do.
-SCOPES: tuple[str, ...] = ("stream", "telephony", "customers", "outcomes", "metrics")
+SCOPES: tuple[str, ...] = ("stream", "telephony", "customers", "outcomes", "metrics", "feedback")
 COOKIE = "empathy_session"
 
 

@@ -70,16 +70,15 @@ def serve(
         raise typer.Exit(130) from None
 
 
-def _policy_problem(path: Path | None) -> str | None:
-    """Why the cue policy file cannot be used (None: it can, or there is none)."""
+def _check_policy(path: Path | None, fail: Callable[[str], typer.Exit]) -> None:
+    """The cue policy file, loaded once to check it (`fail`: how the serve command refuses)."""
     from empathy_engine.learning.policy import Policy, PolicyError
 
     try:
         if path is not None:
             Policy.load(path)
     except PolicyError as e:
-        return str(e)
-    return None
+        raise fail(f"EMPATHY_POLICY: {e}") from None
 
 
 def _checked_settings(err: Console, overrides: dict[str, Any], demo: bool = False) -> Settings:
@@ -90,6 +89,7 @@ def _checked_settings(err: Console, overrides: dict[str, Any], demo: bool = Fals
     from pydantic import ValidationError
     from rich.markup import escape
 
+    from empathy_engine.coaching.lexicon import LexiconError, load_lexicon
     from empathy_engine.coaching.playbook import PlaybookError, load_playbook
     from empathy_engine.service.settings import Settings
     from empathy_engine.store.accounts import has_credentials
@@ -113,10 +113,13 @@ def _checked_settings(err: Console, overrides: dict[str, Any], demo: bool = Fals
         load_playbook(settings.playbook)
     except PlaybookError as e:
         raise fail(f"EMPATHY_PLAYBOOK: {e}") from None
+    try:
+        load_lexicon(settings.lexicon)
+    except LexiconError as e:
+        raise fail(f"EMPATHY_LEXICON: {e}") from None
     if settings.exemplars is not None and not settings.exemplars.is_file():
         raise fail(f"EMPATHY_EXEMPLARS: no such file {settings.exemplars}")
-    if problem := _policy_problem(settings.policy):
-        raise fail(f"EMPATHY_POLICY: {problem}")
+    _check_policy(settings.policy, fail)
     if demo and not is_loopback(settings.host):
         raise fail(
             f"--demo runs without credentials, so only on a loopback host (127.0.0.1, ::1, localhost), "

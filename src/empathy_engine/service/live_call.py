@@ -29,6 +29,7 @@ from empathy_engine.privacy.entities import unmasked_shape
 from empathy_engine.service.live import LiveCall, call_view
 from empathy_engine.service.services import Services
 from empathy_engine.service.webhook import after_turn
+from empathy_engine.store import accounts
 from empathy_engine.store import calls as store
 from empathy_engine.store.customers import get_customer, trim_for_call
 from empathy_engine.store.replay import (
@@ -136,7 +137,8 @@ class LiveCallService:
         header = trim_for_call(header)  # the notes the engine reads and the frames carry stay small
         call = call_from_header(self.call_id, header)
         header = header_of(call)  # masked (privacy/): CRM text stored before redaction never reaches the store
-        session = await self.s.off_loop(lambda: self.s.engine.open(call))  # reading the notes takes a while
+        explain = await self._explains(call)
+        session = await self.s.off_loop(lambda: self.s.engine.open(call, explain))  # reading the notes takes a while
         job = store.create_call(self.tenant_id, self.call_id, header, customer_id, self.s.engine_record.to_json())
         if not await self._write(job, "start", "the call"):
             raise ProtocolError("already_started", f"call {self.call_id} was started by another connection", "start")
@@ -198,8 +200,16 @@ class LiveCallService:
         telephony stream that resumes reads the customer's next turns as it would have."""
         engine = await self._engine_of_call()
         turns = await self.s.aread(self.tenant_id, lambda c: store.get_turns(c, self.tenant_id, self.call_id))
-        live.session = await self.s.off_loop(lambda: replay_session(engine, live.call, turns))  # long calls: seconds
+        explain = await self._explains(live.call)
+        live.session = await self.s.off_loop(lambda: replay_session(engine, live.call, turns, explain))  # seconds
         live.next_turn = len(turns)
+
+    async def _explains(self, call: CallStarted) -> bool | None:
+        """True for a call whose agent is marked for the idiom explainer (`empathy users set`);
+        None otherwise: then the server's own setting holds."""
+        agent, tenant = call.agent_id, self.tenant_id
+        marked = await self.s.aread(tenant, lambda c: accounts.explains_for(c, tenant, agent)) if agent else False
+        return True if marked else None
 
     async def _engine_of_call(self) -> Engine:
         """The engine with the settings stored with the call (calls stored before they were kept,
@@ -404,10 +414,12 @@ class LiveCallService:
         return Closed(self.call_id, live.next_turn, summary, extra)
 
 
-def replay_session(engine: Engine, call: CallStarted, turns: list[store.TurnRecord]) -> CallSession:
+def replay_session(
+    engine: Engine, call: CallStarted, turns: list[store.TurnRecord], explain: bool | None = None
+) -> CallSession:
     """A session fed the stored turns again, each with the voice reading the live engine had, and
     the call's voice baseline put back (a telephony stream that resumes reads on as it would have)."""
-    session = engine.open(call)
+    session = engine.open(call, explain)
     baseline = None
     for turn in turns:
         utterance = Utterance(turn.speaker, turn.text, turn.t, end=turn.end)  # type: ignore[arg-type]

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     policy: Path | None = Field(
         default=None, description="A cue policy from `empathy learn fit`: which phrasing each card shows."
     )
+    lexicon: Path | None = Field(
+        default=None,
+        description="A lexicon YAML extending the idiom explainer's shipped one (docs/practice.md, 'Lexicon files').",
+    )
     board_interval_s: float = Field(
         default=0.5, gt=0, le=10, description="Least time between two supervisor board updates."
     )
@@ -98,6 +102,19 @@ class Settings(BaseSettings):
         ge=1,
         le=100_000,
         description="Most live calls per tenant; a start beyond it gets a too_many_calls refusal.",
+    )
+
+    feedback_per_call: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description="Most card feedback (helpful / wrong read) one agent may give on one call; more gets 429.",
+    )
+    feedback_per_hour: int = Field(
+        default=120,
+        ge=1,
+        le=100_000,
+        description="Most card feedback one agent may give in any hour, over all calls; more gets 429.",
     )
 
     health_min_free_mb: int = Field(

@@ -77,6 +77,7 @@ class UserRecord:
     team: str | None
     created_at: datetime
     disabled: bool = False
+    explain: bool = False  # the idiom explainer on this agent's calls
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +95,8 @@ class KeyRecord:
 
 
 def _user(row: Row[object]) -> UserRecord:
-    return UserRecord(row.id, row.tenant_id, row.login, row.role, row.team, row.created_at, row.disabled_at is not None)
+    disabled = row.disabled_at is not None
+    return UserRecord(row.id, row.tenant_id, row.login, row.role, row.team, row.created_at, disabled, bool(row.explain))
 
 
 def _key(row: Row[object]) -> KeyRecord:
@@ -148,7 +150,13 @@ def team_of(connection: Connection, tenant_id: str, login: str) -> str | None:
 
 
 def create_user(
-    connection: Connection, tenant_id: str, login: str, password: str, role: str, team: str | None
+    connection: Connection,
+    tenant_id: str,
+    login: str,
+    password: str,
+    role: str,
+    team: str | None,
+    explain: bool = False,
 ) -> UserRecord | None:
     """A new user, or None when the login is taken in that tenant."""
     if find_user(connection, tenant_id, login) is not None:
@@ -162,6 +170,7 @@ def create_user(
         "role": role,
         "team": team,
         "created_at": utcnow(),
+        "explain": explain,
     }
     connection.execute(insert(_users).values(**values))
     found = find_user(connection, tenant_id, login)
@@ -186,6 +195,24 @@ def check_password(connection: Connection, tenant_id: str, login: str, password:
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     return hash_password(new_token())
+
+
+def set_explain(connection: Connection, tenant_id: str, login: str, on: bool) -> UserRecord | None:
+    """Switch the idiom explainer on or off for a user's calls; None when there is no such user."""
+    where = (_users.c.tenant_id == tenant_id, _users.c.login == login)
+    if connection.execute(update(_users).where(*where).values(explain=on)).rowcount == 0:
+        return None
+    return find_user(connection, tenant_id, login)
+
+
+def explains_for(connection: Connection, tenant_id: str, login: str | None) -> bool:
+    """Whether calls taken by agent `login` (in that tenant) get the idiom explainer."""
+    if not login:
+        return False
+    row = connection.execute(
+        select(_users.c.explain).where(_users.c.tenant_id == tenant_id, _users.c.login == login)
+    ).first()
+    return bool(row and row.explain)
 
 
 def list_users(connection: Connection, tenant_id: str) -> list[UserRecord]:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -193,6 +194,40 @@ class OutcomeRow(Base):
     )
 
 
+class FeedbackRow(Base):
+    """An agent's word on one card (migration 0006): "helpful" or "wrong_read" (the reading was wrong).
+
+    A weak signal, capped per agent (service/api_feedback.py), never a reward. One row per
+    (turn, who, kind): the same press again is the same row, not a second vote."""
+
+    __tablename__ = "feedback"
+
+    tenant_id: Mapped[str] = tenant_column("feedback")
+    call_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    turn_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: Who pressed it: `user:<login>` (the cockpit) or `key:<id>` (an integration).
+    given_by: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    card_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    #: The call's agent, whom the caps count against ("unknown" when the call names none).
+    agent_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    #: Short and redacted before it is stored.
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('helpful', 'wrong_read')", name="ck_feedback_kind"),
+        ForeignKeyConstraint(
+            ["tenant_id", "call_id", "turn_index"],
+            ["turns.tenant_id", "turns.call_id", "turns.turn_index"],
+            name="fk_feedback_turn",
+            ondelete="CASCADE",
+        ),
+        Index("ix_feedback_tenant_agent_created", "tenant_id", "agent_id", "created_at"),
+        Index("ix_feedback_tenant_kind_created", "tenant_id", "kind", "created_at"),
+    )
+
+
 # --- accounts (migration 0004): who may use the service, and how they prove it ---------------
 # Secrets are never stored: a key, a session cookie and a ticket are kept as the SHA-256 of a
 # random 256-bit value (nothing to brute-force), a password as a salted scrypt hash.
@@ -221,6 +256,8 @@ class UserRow(Base):
     team: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The idiom explainer on this agent's calls (migration 0007; coaching/explainer.py).
+    explain: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     __table_args__ = (
         UniqueConstraint("tenant_id", "login", name="uq_users_tenant_login"),

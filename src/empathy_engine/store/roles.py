@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, text
 
-#: The tables under row-level security (migration 0005).
-TENANT_TABLES = ("customers", "prior_contacts", "calls", "turns", "outcomes")
+#: The tables under row-level security (migrations 0005 and 0006).
+TENANT_TABLES = ("customers", "prior_contacts", "calls", "turns", "outcomes", "feedback")
 
 
 def role_of(engine: Engine) -> str:

@@ -9,7 +9,7 @@ from empathy_engine.audit.records import FailedInput
 
 def render(summary: dict[str, Any], failures: list[FailedInput]) -> str:
     """The whole report page for an audit summary (see `summary.summarise`)."""
-    from empathy_engine.audit.report import learning, trust
+    from empathy_engine.audit.report import feedback, learning, trust
     from empathy_engine.audit.report import sections as sec
     from empathy_engine.audit.report.fmt import e, plural
     from empathy_engine.audit.report.style import CSS
@@ -26,8 +26,8 @@ def render(summary: dict[str, Any], failures: list[FailedInput]) -> str:
             sec.actions(s),
             sec.agents(s),
             sec.states(s),
-            sec.trajectories(s),
-            learning.what_builds_trust(s),
+            feedback.section(s),
+            sec.trajectories(s) + learning.what_builds_trust(s),
             trust.trends(s),
             trust.link(s),
             _team_quotes(s),
@@ -43,8 +43,8 @@ def render(summary: dict[str, Any], failures: list[FailedInput]) -> str:
             ("overview", "Overview"),
             ("agents", "Agents"),
             ("states", "Missed feelings"),
-            ("trajectories", "Trajectories"),
-            ("builds-trust", "What builds trust"),
+            *([(feedback.ANCHOR, "Called wrong")] if s.get("feedback") else []),
+            ("trajectories", "Trajectories"), ("builds-trust", "What builds trust"),
             ("trends", "Trust KPIs"),
             ("link", "Empathy and trust"),
             ("quotes", "Quotes"),

@@ -139,24 +139,35 @@ def agents(s: dict[str, Any]) -> str:
             f"<td class='num'>{a['calls']:,}</td>"
             f"<td class='num'><b>{score(a['empathy'])}</b></td>"
             f"<td>{mini.interval_bar(a['empathy']['value'], a['empathy']['lo'], a['empathy']['hi'], team)}</td>"
-            f"<td>{tier(a['tier'])}</td><td>{e(top)}</td>"
+            f"<td class='num'>{score(a.get('mix_adjusted', {}).get('empathy'))}</td>"
+            f"<td>{tier(a['tier'])}{_raw_verdict(a)}</td><td>{e(top)}</td>"
             f"<td class='num'>{pct(a['recovered'])}</td><td class='num'>{seconds(a['median_ack_s'])}</td>"
             f"<td class='num'>{pct(a['repeat_contact'])}</td>"
             f"<td class='num'>{'–' if csat is None else f'{csat:.1f}'}</td><td>{trend}</td></tr>"
         )
     table = (
         "<table><thead><tr><th>agent</th><th class='num'>calls</th><th class='num'>score</th>"
-        "<th>95% interval · team ┆</th><th>verdict</th><th>most frequent miss</th><th class='num'>recovered</th>"
+        "<th>95% interval · team ┆</th><th class='num'>on the team's mix</th><th>verdict</th>"
+        "<th>most frequent miss</th><th class='num'>recovered</th>"
         "<th class='num'>first ack.</th><th class='num'>repeat</th><th class='num'>CSAT</th>"
         f"<th>trend by {e(s['period'])}</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
     return (
         '<section id="agents"><h2>Agent scorecards</h2><p class="lede">Score = share of emotional customer turns '
-        "the agent answered. The bar is the 95% interval (bootstrap over calls). An agent gets a verdict only when "
-        "the interval clears the team's score; overlapping intervals are noise, so agents are not ranked."
+        "the agent answered. The bar is the 95% interval (bootstrap over calls). Verdicts are adjusted for the calls "
+        "each agent took (the state at the start, the service, repeat callers): each call is compared with what the "
+        "rest of the team does on calls like it, so taking the hard calls does not make an agent look weak. An agent "
+        "gets a verdict only when the interval of that comparison clears the team; overlapping intervals are noise, "
+        "so agents are not ranked. 'On the team's mix' is the agent's score so adjusted; the raw verdict is shown "
+        "where it differs (docs/audit.md)."
         f"{more}</p>"
         f'<div class="card">{plots.agents_forest(s["agents"], team)}</div><br>{table}</section>'
     )
+
+
+def _raw_verdict(a: dict[str, Any]) -> str:
+    raw = a.get("tier_unadjusted")
+    return f' <span class="muted">raw: {e(raw)}</span>' if raw and raw != a["tier"] else ""
 
 
 def miss_quote(m: dict[str, Any], show_agent: bool = False) -> str:

@@ -66,6 +66,7 @@ function renderCard() {
   const todo = document.getElementById("card-do");
   const avoid = document.getElementById("card-avoid");
   const why = document.getElementById("card-why");
+  const explain = document.getElementById("card-explain");
   const head = document.getElementById("card-state");
   const follow = document.getElementById("card-follow");
   if (card) {
@@ -77,11 +78,14 @@ function renderCard() {
     todo.textContent = card.do || "";
     avoid.replaceChildren(...(card.avoid || []).map((a) => el("li", {}, a)));
     why.textContent = card.why ? `Why: “${card.why}”` : "";
+    explain.textContent = card.explain ? `Means: ${card.explain}` : ""; // the idiom explainer, as text
     const followed = followThrough(card.id);
     follow.textContent = followed === true ? "✓ done" : followed === false ? "not yet done" : "";
     follow.dataset.followed = String(followed);
+    showFeedback(turn ? turn.index : null, card.id || "");
     return;
   }
+  showFeedback(null, "");
   // No card: say plainly what the customer feels and why, so the space is never stale.
   box.className = "card empty";
   box.dataset.cardId = "";
@@ -93,6 +97,7 @@ function renderCard() {
     : primary ? "Nothing to respond to: carry on." : "Waiting for the customer to speak…";
   todo.textContent = "";
   avoid.replaceChildren();
+  explain.textContent = "";
   why.textContent = mood && mood.why && mood.why.length ? `Why: ${mood.why.map((e) => `“${e.quote}”`).join(" · ")}` : "";
   follow.textContent = "";
 }
@@ -200,6 +205,76 @@ function noticeNewCard(fromSnapshot) {
   shownCard = id;
 }
 
+// --- feedback on the card: "helpful" / "wrong read", to the team's review (a weak signal) --
+// What was given is kept for this tab (sessionStorage), so a reconnect or a reload still shows it.
+const FEEDBACK_KEY = `empathy.feedback.${callId}`;
+const KINDS = ["helpful", "wrong_read"];
+let feedbackTurn = null; // the customer turn whose card is on screen (null: no card)
+let feedbackCard = "";
+
+function feedbackGiven() {
+  try { return JSON.parse(sessionStorage.getItem(FEEDBACK_KEY) || "{}"); } catch (e) { return {}; }
+}
+
+function rememberFeedback(turn, kind) {
+  const given = feedbackGiven();
+  given[`${turn}:${kind}`] = true;
+  sessionStorage.setItem(FEEDBACK_KEY, JSON.stringify(given));
+}
+
+function showFeedback(turn, cardId) {
+  const box = document.getElementById("card-feedback");
+  const changed = turn !== feedbackTurn || cardId !== feedbackCard;
+  feedbackTurn = turn;
+  feedbackCard = cardId;
+  box.hidden = turn === null;
+  if (turn === null) return;
+  const given = feedbackGiven();
+  for (const kind of KINDS) {
+    const button = document.getElementById(`fb-${kind}`);
+    const taken = Boolean(given[`${turn}:${kind}`]);
+    button.setAttribute("aria-pressed", String(taken));
+    button.disabled = taken;
+  }
+  if (changed) {
+    const status = document.getElementById("fb-status");
+    const taken = KINDS.some((kind) => given[`${turn}:${kind}`]);
+    status.textContent = taken ? "thanks — noted" : "";
+    status.dataset.ok = "true";
+  }
+}
+
+async function sendFeedback(kind) {
+  const turn = feedbackTurn;
+  if (turn === null || feedbackGiven()[`${turn}:${kind}`]) return;
+  const status = document.getElementById("fb-status");
+  const button = document.getElementById(`fb-${kind}`);
+  button.disabled = true;
+  let answer = null;
+  try {
+    const response = await fetch(`/v1/calls/${encodeURIComponent(callId)}/turns/${turn}/feedback`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ kind, card_id: feedbackCard || undefined }),
+    });
+    answer = response.ok ? null : ((await response.json().catch(() => ({}))).detail || `error ${response.status}`);
+  } catch (e) {
+    answer = "not sent: the server cannot be reached; press it again";
+  }
+  if (answer === null) {
+    rememberFeedback(turn, kind);
+    if (turn === feedbackTurn) {
+      button.setAttribute("aria-pressed", "true");
+      status.textContent = "thanks — noted";
+      status.dataset.ok = "true";
+    }
+    return;
+  }
+  button.disabled = false;
+  status.textContent = typeof answer === "string" ? answer : "not noted";
+  status.dataset.ok = "false";
+}
+
 // --- keyboard ----------------------------------------------------------------------------
 function toggleHelp() {
   const help = document.getElementById("help");
@@ -216,11 +291,15 @@ function jumpToCard() {
 document.addEventListener("keydown", (event) => {
   if (event.ctrlKey || event.metaKey || event.altKey) return;
   if (event.target.closest && event.target.closest("input, textarea, select, [contenteditable]")) return;
-  const action = { n: jumpToCard, c: toggleChime, "?": toggleHelp }[event.key];
+  const action = {
+    n: jumpToCard, c: toggleChime, "?": toggleHelp,
+    h: () => sendFeedback("helpful"), w: () => sendFeedback("wrong_read"),
+  }[event.key];
   if (action) { event.preventDefault(); action(); }
 });
 document.getElementById("chime").addEventListener("click", toggleChime);
 document.getElementById("help-toggle").addEventListener("click", toggleHelp);
+for (const kind of KINDS) document.getElementById(`fb-${kind}`).addEventListener("click", () => sendFeedback(kind));
 showChime();
 
 liveFeed(`/v1/calls/${encodeURIComponent(callId)}/watch`, (frame) => {

@@ -9,7 +9,6 @@ from empathy_engine.demo import CALLS, load_call
 from empathy_engine.events import CallStarted, Utterance
 from empathy_engine.ingest.conversation import ConversationV1
 from empathy_engine.pipeline import Engine
-from empathy_engine.results import ConversationResult
 from tests.conftest import conversation
 
 
@@ -27,7 +26,7 @@ def test_pipeline_turn_by_turn_equals_batch(engine: Engine) -> None:
             if isinstance(event, Utterance):
                 wire = json.loads(json.dumps({"speaker": event.speaker, "text": event.text, "t": event.t}))
                 live_turns.append(session.feed(Utterance(**wire)))
-        live = ConversationResult(start.call_id, tuple(live_turns), session.memory.summary())
+        live = session.result(tuple(live_turns))
         assert live.to_dict() == batch
         # Live, a card's `followed` is unknown when it is shown; the next agent turn tells.
         assert all(c["followed"] is None for t in live_turns for c in t.to_dict().get("cues", []))

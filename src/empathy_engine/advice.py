@@ -30,6 +30,10 @@ class CueCard:
     expects: tuple[AgentBehaviour, ...]  # behaviours that count as following the card
     source: CardSource = "playbook"
     exemplar: str | None = None  # where a proven phrasing came from ("call-17#4")
+    #: The phrasing shown, as a stable id ("frustration/validate#1a2b3c", coaching/choice.py), and
+    #: the probability the coach's draw gave it: every card is an experiment (docs/learning.md).
+    variant: str | None = None
+    propensity: float | None = None
     #: The idiom explainer's line on what the customer's phrase usually means (coaching/explainer.py).
     explain: str | None = None
 
@@ -47,6 +51,10 @@ class CueCard:
         }
         if self.exemplar:
             out["exemplar"] = self.exemplar
+        if self.variant is not None:
+            out["variant"] = self.variant
+        if self.propensity is not None:
+            out["propensity"] = round(self.propensity, 6)
         if self.explain:
             out["explain"] = self.explain
         return out
@@ -54,6 +62,7 @@ class CueCard:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> CueCard:
         """A card read back from a stored result. `expects` is not part of the output, so it stays empty."""
+        exemplar, variant, propensity = d.get("exemplar"), d.get("variant"), d.get("propensity")
         exemplar, explain = d.get("exemplar"), d.get("explain")
         return cls(
             id=str(d["id"]),
@@ -66,6 +75,8 @@ class CueCard:
             expects=(),
             source=cast(CardSource, d.get("source", "playbook")),
             exemplar=str(exemplar) if exemplar else None,
+            variant=str(variant) if variant is not None else None,
+            propensity=float(propensity) if propensity is not None else None,
             explain=str(explain) if explain else None,
         )
 

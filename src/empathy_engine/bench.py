@@ -17,7 +17,8 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 BUDGETS = {
     "p99_ms_per_customer_utterance": ("≤", 5.0),
@@ -61,7 +62,7 @@ class Check:
         return self.value <= self.budget if self.op == "≤" else self.value >= self.budget
 
 
-def measure(calls: int, model: str | None = None) -> dict[str, float]:
+def measure(calls: int, model: str | None = None, policy: str | None = None) -> dict[str, float]:
     """Runs in the pinned child: latency of live turns, then batch throughput, memory, state."""
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
@@ -70,7 +71,8 @@ def measure(calls: int, model: str | None = None) -> dict[str, float]:
     from empathy_engine.pipeline import Engine, EngineSettings
 
     t0 = time.perf_counter()
-    engine = Engine(EngineSettings(model=model) if model else None)
+    chosen = EngineSettings(policy=Path(policy) if policy else None)  # a policy: its lookup and draw timed too
+    engine = Engine(replace(chosen, model=model) if model else chosen)
     load_s = time.perf_counter() - t0
     conversations = [load_call(name).events() for name in CALLS]
 
@@ -169,11 +171,13 @@ def _recognition_rtf(seconds: float = 20.0) -> float:
     return (time.perf_counter() - t) / seconds
 
 
-def run(calls: int, model: str | None = None, redaction: bool = False) -> tuple[dict[str, float], list[Check]]:
+def run(
+    calls: int, model: str | None = None, redaction: bool = False, policy: Path | None = None
+) -> tuple[dict[str, float], list[Check]]:
     """Measure in a fresh pinned child process and compare with the budgets (`redaction`: the
-    redactor's own benchmark instead of the engine's)."""
+    redactor's own benchmark instead of the engine's; `policy`: a cue policy loaded, docs/learning.md)."""
     env = {**os.environ, **SINGLE_THREAD}
-    what = ["--redaction"] if redaction else [*([model] if model else [])]
+    what = ["--redaction"] if redaction else [*([f"--policy={policy}"] if policy else []), *([model] if model else [])]
     cmd = [sys.executable, "-m", "empathy_engine.bench", str(calls), *what]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if out.returncode != 0:
@@ -188,4 +192,6 @@ if __name__ == "__main__":
     if sys.argv[2:] == ["--redaction"]:
         print(json.dumps(measure_redaction(int(sys.argv[1]))))
     else:
-        print(json.dumps(measure(int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else None)))
+        given = [a.removeprefix("--policy=") for a in sys.argv[2:] if a.startswith("--policy=")]
+        rest = [a for a in sys.argv[2:] if not a.startswith("--policy=")]
+        print(json.dumps(measure(int(sys.argv[1]), rest[0] if rest else None, given[0] if given else None)))

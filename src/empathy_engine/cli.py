@@ -75,6 +75,7 @@ def analyze(
     playbook: Annotated[Path | None, typer.Option(help=PLAYBOOK_HELP, envvar="EMPATHY_PLAYBOOK")] = None,
     exemplars: Annotated[Path | None, typer.Option(help=EXEMPLARS_HELP)] = None,
     model: Annotated[str | None, typer.Option(help=MODEL_HELP, envvar="EMPATHY_MODEL")] = None,
+    policy: Annotated[Path | None, typer.Option(help=POLICY_HELP)] = None,
     input_format: InputFormatOpt = InputFormat.auto,
     csv_columns: CsvColumnsOpt = None,
     speaker: SpeakerOpt = None,
@@ -92,7 +93,7 @@ def analyze(
     files = _transcript_files(paths, input_format)
     reading = _reading(input_format, csv_columns, speaker)
     total = _count(files, input_format) if err.is_terminal else 0  # nobody sees a bar in a pipe
-    engine = _engine(playbook, exemplars, model, explain=explain, lexicon=lexicon)
+    engine = _engine(playbook, exemplars, model, explain=explain, lexicon=lexicon, policy=policy)
     failures = _analyze_files(engine, reading(files), chosen, out, total)
     if failures:
         err.print(f"{failures} conversation(s) could not be read; the others were analysed.")
@@ -169,6 +170,7 @@ def _analyze_files(engine: Any, items: Any, chosen: Format, out: Console, total:
 
 PLAYBOOK_HELP = "A playbook YAML overriding the shipped one (see `empathy playbook`)."
 EXEMPLARS_HELP = "An exemplar library from `empathy exemplars build`: proven phrasings for the cards."
+POLICY_HELP = "A cue policy from `empathy learn fit`: which phrasing each card shows (docs/learning.md)."
 MODEL_HELP = (
     "The bundled text model: text-emotion-v2 (default) or text-emotion-v3 (reads real text and the turn "
     "each turn answers far better; opt-in until its escalation thresholds are refitted, see the README)."
@@ -188,8 +190,9 @@ def _engine(
     model: str | None = None,
     explain: bool = False,
     lexicon: Path | None = None,
+    policy: Path | None = None,
 ) -> Any:
-    """The engine, or a clear exit-2 error when the playbook, lexicon or exemplar file is unusable."""
+    """The engine, or a clear exit-2 error when the playbook, lexicon, policy or exemplar file is unusable."""
     from dataclasses import replace
 
     from empathy_engine.coaching.lexicon import LexiconError
@@ -197,7 +200,9 @@ def _engine(
     from empathy_engine.pipeline import Engine, EngineSettings
 
     try:
-        chosen = EngineSettings(playbook=playbook, exemplars=exemplars, explain=explain, lexicon=lexicon)
+        chosen = EngineSettings(
+            playbook=playbook, exemplars=exemplars, explain=explain, lexicon=lexicon, policy=policy
+        )
         return Engine(replace(chosen, model=model) if model else chosen)
     except LexiconError as e:
         raise _fail(f"lexicon: {e}") from None
@@ -206,6 +211,15 @@ def _engine(
     except OSError as e:
         raise _fail(f"{e.filename}: {e.strerror}") from None
     except ValueError as e:
+        raise _fail(str(e)) from None
+
+
+def _check_policy(policy: Path) -> None:
+    from empathy_engine.learning.policy import Policy, PolicyError
+
+    try:
+        Policy.load(policy)
+    except PolicyError as e:
         raise _fail(str(e)) from None
 
 
@@ -302,6 +316,7 @@ def bench(
     redaction: Annotated[
         bool, typer.Option("--redaction", help="Time the PII redactor alone, per utterance (budget: p99 ≤ 1 ms).")
     ] = False,
+    policy: Annotated[Path | None, typer.Option(help=POLICY_HELP + " Timed with it loaded.")] = None,
 ) -> None:
     """Measure latency, throughput, memory and per-call state against the budgets ('voice' extra).
 
@@ -314,8 +329,10 @@ def bench(
     if not redaction:  # the budgets include the voice path's (prosody, recognition)
         command_needs("voice", "empathy bench")
 
+    if policy is not None:
+        _check_policy(policy)  # a broken policy file: a clear error here, not in the child
     try:
-        figures, checks = run(calls, model, redaction)
+        figures, checks = run(calls, model, redaction, policy.resolve() if policy else None)
     except RuntimeError as e:
         raise _fail(f"benchmark failed: {e}", 1) from None
     if as_json:
@@ -390,6 +407,9 @@ def show_playbook() -> None:
 from empathy_engine.audit.command import audit  # noqa: E402
 
 app.command()(audit)
+from empathy_engine.learning.command import learn_app  # noqa: E402
+
+app.add_typer(learn_app, name="learn")
 from empathy_engine.service.command import serve  # noqa: E402
 
 app.command()(serve)

@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from empathy_engine.advice import CueCard
+from empathy_engine.coaching.choice import context_of
 from empathy_engine.coaching.coach import Coach, CoachMemory
 from empathy_engine.coaching.escalation import EscalationMemory, EscalationPolicy, EscalationSettings
 from empathy_engine.coaching.exemplars import ExemplarLibrary
@@ -48,6 +49,8 @@ class EngineSettings:
     escalation: EscalationSettings = field(default_factory=EscalationSettings)
     #: The fusion weights artefact (models/<name>/weights.json, made by training/fit_fusion.py).
     fusion: str = fusion_weights.DEFAULT
+    #: A cue policy from `empathy learn fit` (docs/learning.md); None: phrasings drawn uniformly.
+    policy: Path | None = None
     #: The idiom explainer on every call (a call may still turn it on alone: `Engine.open`).
     explain: bool = False
     #: A user lexicon extending the shipped one (see coaching/lexicon.yaml); None: shipped only.
@@ -64,7 +67,7 @@ class Engine:
         self.patterns = ConversationPatternPerceiver(self.fusion.patterns)
         self.context = CallContextPerceiver(self.settings.context, self.fusion.context)
         library = ExemplarLibrary.load(self.settings.exemplars) if self.settings.exemplars else None
-        self.coach = Coach(load_playbook(self.settings.playbook), library)
+        self.coach = Coach(load_playbook(self.settings.playbook), library, _policy(self.settings.policy))
         self.escalation = EscalationPolicy(self.settings.escalation)
         self.voice = ProsodyPerceiver()
         self._explainer: Explainer | None = None
@@ -115,6 +118,15 @@ class Engine:
         return session.result(tuple(turns))
 
 
+def _policy(path: Path | None) -> Any:
+    """The cue policy at `path` (None: none); a broken file raises `PolicyError` naming file and field."""
+    if path is None:
+        return None
+    from empathy_engine.learning.policy import Policy
+
+    return Policy.load(path)
+
+
 def _events_of(conversation: ConversationV1 | Mapping[str, Any] | Iterable[Event]) -> Iterable[Event]:
     """The events of whatever `Engine.analyze` was given (see there)."""
     if isinstance(conversation, ConversationV1):
@@ -138,7 +150,7 @@ class CallSession:
         context = engine.context.new_call(call)  # shared by the tracker, the coach and the hand-over
         self.window = engine.patterns.new_call(call)
         self.memory = CallMemory(context=context.signals)
-        self.coaching = CoachMemory(context.facts)
+        self.coaching = CoachMemory(context.facts, call_id=call.call_id)
         self.escalating = EscalationMemory(context.facts, context.contacts) if call.handled_by == "bot" else None
         self.voice: VoiceTracker | None = None  # made at the first turn that comes with audio
         self.recording: Recording | None = None  # the call recording, read once when first needed
@@ -231,7 +243,8 @@ class CallSession:
         ends with `result()` (its turns went out one by one); `Engine.analyze` passes them all."""
         bot = self.escalating is not None
         handover = self.escalating.escalation if self.escalating else None
-        return ConversationResult(self.call.call_id, turns, self.memory.summary(), bot, handover)
+        policy, context = self.engine.coach.policy_version, context_of(self.coaching.facts)
+        return ConversationResult(self.call.call_id, turns, self.memory.summary(), bot, handover, policy, context)
 
     def state_bytes(self) -> int:
         """Size of what this call keeps between turns (the shared model is not counted)."""

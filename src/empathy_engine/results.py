@@ -228,6 +228,10 @@ class ConversationResult:
     #: Bot-handled calls carry their hand-over (None: the bot kept the call); other calls have no such field.
     bot: bool = False
     escalation: Escalation | None = None
+    #: The cue policy's version the call was coached with ("none": uniform draws) and the call's
+    #: context key for it (coaching/choice.py CONTEXTS); what `empathy learn fit` groups by.
+    policy: str | None = None
+    context: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         turns = [t.to_dict() for t in self.turns]
@@ -242,6 +246,10 @@ class ConversationResult:
         out: dict[str, Any] = {"id": self.id, "turns": turns, "summary": self.summary.to_dict()}
         if self.bot:
             out["escalation"] = self.escalation.to_dict() if self.escalation else None
+        if self.policy is not None:
+            out["policy"] = self.policy
+        if self.context is not None:
+            out["context"] = self.context
         return out
 
     @classmethod
@@ -256,4 +264,9 @@ class ConversationResult:
                 turns[i] = replace(after, follow_through=judged[0])
         escalation = d.get("escalation")
         handover = Escalation.from_dict(escalation) if isinstance(escalation, Mapping) else None
-        return cls(str(d["id"]), tuple(turns), Summary.from_dict(d.get("summary") or {}), "escalation" in d, handover)
+        summary = Summary.from_dict(d.get("summary") or {})
+        policy, context = d.get("policy"), d.get("context")
+        return cls(
+            str(d["id"]), tuple(turns), summary, "escalation" in d, handover,
+            str(policy) if policy is not None else None, str(context) if context is not None else None,
+        )

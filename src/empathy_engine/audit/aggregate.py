@@ -14,6 +14,7 @@ from typing import Any
 from empathy_engine.audit.mix import MixTally
 from empathy_engine.audit.records import CallRecord, Miss, Moment, plain
 from empathy_engine.audit.tallies import CallBrief, StateTally, Tally, TopK, Trajectories, band_of, period_of
+from empathy_engine.learning.effects import tally
 
 MISSES_PER_AGENT_STATE = 2  # quotes kept behind each agent's misses of each state
 TEAM_MISSES = 8
@@ -46,6 +47,8 @@ class Aggregate:
     agent_worst: dict[str, TopK[CallBrief]] = field(default_factory=dict)
     first_day: str | None = None
     last_day: str | None = None
+    #: Per (state/step, variant, measure) counts of the cards shown (learning/effects.py).
+    variants: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     #: Scored calls by agent and call mix, for the mix-adjusted verdicts (audit/mix.py).
     mix: MixTally = field(default_factory=MixTally)
 
@@ -62,6 +65,8 @@ class Aggregate:
         self.trajectories.add(r)
         if r.start and r.end:
             self.transitions[(r.start, r.end)] += 1
+        if r.cards:
+            self.variants.update(tally(r.cards))
         self.services[r.service or "unknown"] += 1
         for m in r.misses:
             self.misses.add(m)
@@ -96,6 +101,7 @@ class Aggregate:
         self.trajectories.merge(o.trajectories)
         self.transitions.update(o.transitions)
         self.services.update(o.services)
+        self.variants.update(o.variants)
         self.misses.merge(o.misses)
         self.moments.merge(o.moments)
         self.worst.merge(o.worst)
@@ -138,6 +144,7 @@ class Aggregate:
             "agent_moments": {a: [plain(m) for m in t.items] for a, t in sorted(self.agent_moments.items())},
             "worst": [plain(c) for c in self.worst.items],
             "agent_worst": {a: [plain(c) for c in t.items] for a, t in sorted(self.agent_worst.items())},
+            "variants": {" ".join(k): round(n, 9) for k, n in sorted(self.variants.items())},  # float sums: any order
         }
 
 

@@ -86,6 +86,13 @@ Playbook = Annotated[
     ),
 ]
 Exemplars = Annotated[Path | None, typer.Option(help="An exemplar library for the conversation files.")]
+PolicyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy",
+        help="A cue policy from `empathy learn fit` for the conversation files (stored calls keep theirs).",
+    ),
+]
 PlansOut = Annotated[
     Path | None,
     typer.Option("--plans", help="Write a coaching plan per agent into this folder (docs/practice.md)."),
@@ -115,6 +122,7 @@ def audit(
     playbook: Playbook = None,
     exemplars: Exemplars = None,
     holiday_country: HolidayCountry = "US",
+    policy: PolicyOpt = None,
     input_format: InputFormatOpt = InputFormat.auto,
     csv_columns: CsvColumnsOpt = None,
     speaker: SpeakerOpt = None,
@@ -148,7 +156,7 @@ def audit(
         json=json_out,
         csv=csv_out,
         inputs=tuple([*(paths or ([] if database else ["-"])), *([f"database {database}"] if database else [])]),
-        engine=_engine(playbook, exemplars, holiday_country, err),
+        engine=_engine(playbook, exemplars, holiday_country, err, policy),
         feedback_from=(database, tenant) if database else None,
     )
     run = _run(source, options, total, err)
@@ -263,7 +271,9 @@ def _roi(assumptions: list[str] | None, err: Console) -> Any:
         raise _usage_error(err, str(e)) from None
 
 
-def _engine(playbook: Path | None, exemplars: Path | None, country: str, err: Console) -> EngineRecord:
+def _engine(
+    playbook: Path | None, exemplars: Path | None, country: str, err: Console, policy: Path | None = None
+) -> EngineRecord:
     """The engine settings for conversation files, checked here: a bad playbook is a usage error, not a
     failure in every worker."""
     from empathy_engine.coaching.playbook import PlaybookError, load_playbook
@@ -273,10 +283,13 @@ def _engine(playbook: Path | None, exemplars: Path | None, country: str, err: Co
 
     try:
         load_playbook(playbook)
-        settings = EngineSettings(context=ContextSettings(country), playbook=playbook, exemplars=exemplars)
+        context = ContextSettings(country)
+        settings = EngineSettings(context=context, playbook=playbook, exemplars=exemplars, policy=policy)
         return EngineRecord.of(settings)
     except PlaybookError as e:
         raise _usage_error(err, f"playbook: {e}") from None
+    except ValueError as e:  # a broken cue policy (learning/policy.py PolicyError names file and field)
+        raise _usage_error(err, str(e)) from None
     except OSError as e:
         raise _usage_error(err, f"{e.filename}: {e.strerror}") from None
 

@@ -80,6 +80,8 @@ def run_audit(
     header = {
         "version": 1,
         "engine": __version__,
+        # The cue policy the conversation files were coached with (stored calls keep their own).
+        "policy": options.engine.policy_version if options.engine is not None else "none",
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "inputs": list(options.inputs),
         "outcomes": [str(p) for p in options.outcomes],

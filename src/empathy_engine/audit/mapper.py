@@ -17,6 +17,7 @@ from typing import Any
 from empathy_engine.advice import CueCard
 from empathy_engine.audit.records import Advice, CallRecord, Miss, Moment, clip
 from empathy_engine.events import CallStarted
+from empathy_engine.learning.rewards import typed_cards
 from empathy_engine.results import (
     INTENSITY_DIGITS,
     SCORE_DIGITS,
@@ -216,5 +217,6 @@ def _record(start: CallStarted, result: ConversationResult, walk: _Walk, where: 
         escalated=escalation is not None,
         escalation_reason=escalation.reason if escalation else None,
         escalation_turn=escalation.at_turn if escalation else None,
+        cards=tuple(typed_cards(result)),
         repeat_caller=bool(start.customer.prior_contacts),
     )

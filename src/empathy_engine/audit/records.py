@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from empathy_engine.learning.rewards import Card
+
 #: Longest customer or agent quote kept in a record (characters); the rest is cut with "…".
 QUOTE_CHARS = 280
 
@@ -116,6 +118,8 @@ class CallRecord:
     escalated: bool
     escalation_reason: str | None
     escalation_turn: int | None
+    #: The learnable cards shown (variant, propensity, followed, eased): `empathy learn fit` reads them.
+    cards: tuple[Card, ...] = ()
     #: The customer had earlier contacts (CRM prior contacts): part of the call mix (audit/mix.py).
     repeat_caller: bool = False
 

@@ -15,6 +15,7 @@ from empathy_engine.audit.records import plain
 from empathy_engine.audit.roi import RoiResult
 from empathy_engine.audit.stats import Estimate, histogram_quantile, mean_interval, ratio_bootstrap, wilson
 from empathy_engine.audit.tallies import ACK_BIN_S, BANDS, Tally
+from empathy_engine.learning.effects import effects
 from empathy_engine.taxonomy import NEGATIVE_STATES
 
 
@@ -133,6 +134,7 @@ def summarise(
         "coverage": kpis.get("coverage", {}),
         "roi": roi.to_dict(),
         "roi_evidence": _roi_evidence(bands),
+        "what_builds_trust": effects(agg.variants),
     }
 
 

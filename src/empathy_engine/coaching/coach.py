@@ -13,6 +13,7 @@ import numpy as np
 import re2
 
 from empathy_engine.advice import CueCard
+from empathy_engine.coaching.choice import NO_POLICY, Chooser, choose, context_of, uniform_draw, variant_id
 from empathy_engine.coaching.exemplars import ExemplarLibrary
 from empathy_engine.coaching.phrasing import fill, needs_only_name, render
 from empathy_engine.coaching.playbook import PLACEHOLDER, Playbook, Step, compile_pattern
@@ -33,12 +34,28 @@ class CoachMemory:
     raised: set[str] = field(default_factory=set)
     open_card: CueCard | None = None
     pending_safety: CueCard | None = None  # a safety card stays up until the agent acts on it
+    call_id: str = ""  # seeds the phrasing draw (coaching/choice.py), with the turn and policy version
+    last_variant: dict[str, str] = field(default_factory=dict)  # a card shown again draws another phrasing
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """The phrasing drawn for a card: its text for this call, its variant id and its probability."""
+
+    say: str
+    variant: str
+    propensity: float
 
 
 class Coach:
-    def __init__(self, playbook: Playbook, exemplars: ExemplarLibrary | None = None) -> None:
+    def __init__(
+        self, playbook: Playbook, exemplars: ExemplarLibrary | None = None, chooser: Chooser | None = None
+    ) -> None:
         self.playbook = playbook
         self.exemplars = exemplars or ExemplarLibrary()
+        #: The fitted policy giving each phrasing's odds (learning/policy.py); None: uniform.
+        self.chooser = chooser
+        self.policy_version = chooser.version if chooser is not None else NO_POLICY
         # RE2, not `re`: a user's pattern runs in linear time, so no playbook can stall a call.
         self.hazards = [(h, [compile_pattern(p) for p in h.patterns]) for h in playbook.safety]
         self.any_hazard = _any_of([p for h in playbook.safety for p in h.patterns])
@@ -62,16 +79,19 @@ class Coach:
                 continue
             if match := next((m for p in patterns if (m := p.search(text))), None):
                 values = memory.facts.values()
+                say = render(hazard.say, values)
                 return CueCard(
                     id=card_id,
                     state="urgency",
                     why=match.group(0).strip(),
                     do=render(hazard.do, values),
-                    say=render(hazard.say, values),
+                    say=say,
                     avoid=tuple(render(a, values) for a in hazard.avoid),
                     priority=0,
                     expects=("urgency_ack", "action_plan", "reassure"),
                     source="safety",
+                    variant=variant_id(card_id, hazard.say),
+                    propensity=1.0,  # a safety card has one phrasing: never an experiment
                 )
         return None
 
@@ -93,7 +113,7 @@ class Coach:
             if card_id in memory.done:
                 continue
             why = next((e.quote for e in turn.evidence if e.state == state), "")
-            return self._build(card_id, state, why, step, path.priority, path.avoid, fingerprint, memory)
+            return self._build(card_id, state, why, step, path.priority, path.avoid, fingerprint, memory, turn.index)
         return None
 
     def _build(
@@ -106,12 +126,17 @@ class Coach:
         path_avoid: list[str],
         fingerprint: np.ndarray,
         memory: CoachMemory,
+        turn_index: int = 0,
     ) -> CueCard:
         values = memory.facts.values()
-        do, say = render(step.do, values), self._phrase(step, card_id, values, memory)
+        phrase = self._phrase(step, card_id, values, memory, turn_index)
+        do, say = render(step.do, values), phrase.say
         source, exemplar_source = "playbook", None
         if exemplar := self.exemplars.best(state, step.id, fingerprint):
+            # A proven phrasing close to this moment is not drawn: shown whenever it is close (propensity 1).
             say, source, exemplar_source = exemplar.agent, "exemplar", exemplar.source
+            phrase = Phrase(say, variant_id(card_id, exemplar.agent), 1.0)
+        memory.last_variant[card_id] = phrase.variant
         for rider_name in memory.facts.riders():
             rider = self.playbook.riders.get(rider_name)  # type: ignore[call-overload]
             if rider is None or rider_name in memory.riders_used or state not in rider.applies_to:
@@ -132,21 +157,34 @@ class Coach:
             expects=tuple(step.expects),
             source=source,  # type: ignore[arg-type]
             exemplar=exemplar_source,
+            variant=phrase.variant,
+            propensity=phrase.propensity,
         )
 
-    @staticmethod
-    def _phrase(step: Step, card_id: str, values: dict[str, str], memory: CoachMemory) -> str:
-        """The most personal phrasing this call can fill, rotating when the card is shown again; when
-        none can be filled, the first that reads well without the missing facts (never a `{...}`)."""
+    def _phrase(
+        self, step: Step, card_id: str, values: dict[str, str], memory: CoachMemory, turn_index: int
+    ) -> Phrase:
+        """A phrasing drawn among the most personal ones this call can fill (coaching/choice.py):
+        with the policy's odds for this state, step and context, or uniformly without a policy. A
+        card shown again draws among the others (the less personal ones when no other is as
+        personal), so the customer does not hear the same words twice. When none can be filled,
+        the first that reads well without the missing facts (never a `{...}`), with probability 1."""
         usable = [(text, filled) for text in step.say if (filled := fill(text, values)) is not None]
         if not usable:
             plain = next((text for text in step.say if needs_only_name(text)), step.say[0])
-            return render(plain, values)
-        most = max(len(PLACEHOLDER.findall(text)) for text, _ in usable)
-        best = [filled for text, filled in usable if len(PLACEHOLDER.findall(text)) == most]
-        others = [filled for text, filled in usable if len(PLACEHOLDER.findall(text)) != most]
-        ordered = best + others
-        return ordered[memory.shown.get(card_id, 0) % len(ordered)]
+            return Phrase(render(plain, values), variant_id(card_id, plain), 1.0)
+        last = memory.last_variant.get(card_id)
+        fresh = [(t, f) for t, f in usable if variant_id(card_id, t) != last] or usable
+        most = max(len(PLACEHOLDER.findall(text)) for text, _ in fresh)
+        candidates = [(t, f) for t, f in fresh if len(PLACEHOLDER.findall(t)) == most]
+        variants = [variant_id(card_id, text) for text, _ in candidates]
+        odds, floor = None, 0.0
+        if self.chooser is not None:
+            state = card_id.split("/", 1)[0]
+            odds, floor = self.chooser.probabilities(state, step.id, context_of(memory.facts)), self.chooser.floor
+        seed = f"{memory.call_id}|{turn_index}|{self.policy_version}|{card_id}"
+        index, propensity = choose(variants, odds, uniform_draw(seed), floor)
+        return Phrase(candidates[index][1], variants[index], propensity)
 
     def on_agent(self, behaviours: tuple[AgentBehaviour, ...], memory: CoachMemory) -> tuple[str, bool] | None:
         """Record the agent's turn: retire the open card if followed, advance every raised path."""

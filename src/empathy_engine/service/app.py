@@ -148,7 +148,11 @@ async def _start(settings: Settings, engine: Engine | None, metrics: Metrics) ->
 
         context = ContextSettings(settings.holiday_country, settings.holiday_subdivision)
         chosen = EngineSettings(
-            context=context, playbook=settings.playbook, exemplars=settings.exemplars, lexicon=settings.lexicon
+            context=context,
+            playbook=settings.playbook,
+            exemplars=settings.exemplars,
+            lexicon=settings.lexicon,
+            policy=settings.policy,
         )
         engine = await asyncio.to_thread(Engine, chosen)
     writer = GroupCommitWriter(db)

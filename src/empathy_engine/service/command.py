@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -32,6 +33,9 @@ def serve(
         ),
     ] = False,
     speed: Annotated[float, typer.Option(min=0.1, help="Demo playback speed: 1 is real time, 2 twice as fast.")] = 1.0,
+    policy: Annotated[
+        Path | None, typer.Option(help="A cue policy from `empathy learn fit`. Default: EMPATHY_POLICY, else none.")
+    ] = None,
 ) -> None:
     """Run the live service ('serve' extra): streaming API, REST API (/docs), cockpit and board.
 
@@ -52,7 +56,8 @@ def serve(
     err = Console(stderr=True, soft_wrap=True, highlight=False)
     if not has("voice"):  # text streams work without it; say so before a platform connects
         err.print(f"note: {MissingExtra('voice', 'telephony audio')}", markup=False)
-    settings = _checked_settings(err, {k: v for k, v in {"host": host, "port": port}.items() if v is not None}, demo)
+    given = {"host": host, "port": port, "policy": policy}
+    settings = _checked_settings(err, {k: v for k, v in given.items() if v is not None}, demo)
     server = _server(settings, demo)
     shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
     url = f"http://{shown}:{settings.port}"
@@ -63,6 +68,17 @@ def serve(
             runner.run(_run(server, url, speed if demo else None))
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
+
+
+def _check_policy(path: Path | None, fail: Callable[[str], typer.Exit]) -> None:
+    """The cue policy file, loaded once to check it (`fail`: how the serve command refuses)."""
+    from empathy_engine.learning.policy import Policy, PolicyError
+
+    try:
+        if path is not None:
+            Policy.load(path)
+    except PolicyError as e:
+        raise fail(f"EMPATHY_POLICY: {e}") from None
 
 
 def _checked_settings(err: Console, overrides: dict[str, Any], demo: bool = False) -> Settings:
@@ -103,6 +119,7 @@ def _checked_settings(err: Console, overrides: dict[str, Any], demo: bool = Fals
         raise fail(f"EMPATHY_LEXICON: {e}") from None
     if settings.exemplars is not None and not settings.exemplars.is_file():
         raise fail(f"EMPATHY_EXEMPLARS: no such file {settings.exemplars}")
+    _check_policy(settings.policy, fail)
     if demo and not is_loopback(settings.host):
         raise fail(
             f"--demo runs without credentials, so only on a loopback host (127.0.0.1, ::1, localhost), "

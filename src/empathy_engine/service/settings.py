@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     exemplars: Path | None = Field(
         default=None, description="An exemplar library from `empathy exemplars build`: proven phrasings for the cards."
     )
+    policy: Path | None = Field(
+        default=None, description="A cue policy from `empathy learn fit`: which phrasing each card shows."
+    )
     lexicon: Path | None = Field(
         default=None,
         description="A lexicon YAML extending the idiom explainer's shipped one (docs/practice.md, 'Lexicon files').",

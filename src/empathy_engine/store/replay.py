@@ -6,8 +6,8 @@ long as it gets what the live engine had:
 
 - the engine's settings (`EngineRecord`, the `calls.engine` column): the text model, the user
   playbook and exemplar library (path and SHA-256, so a file edited since is caught rather than
-  silently used), the public-holiday calendar, the fusion weights, and the policy version of the
-  coming learning loop (None for now);
+  silently used), the public-holiday calendar, the fusion weights, and the cue policy (path,
+  SHA-256 and version; docs/learning.md), whose version also seeds each card's phrasing draw;
 - each turn's tone of voice (`turns.voice`): a telephony call's voice reading came from audio
   that is not kept, so the reading itself is stored, with the call's voice baseline after it
   (what a restarted telephony stream needs to read the customer's next turns as before).
@@ -57,8 +57,10 @@ class EngineRecord:
     holiday_country: str = "US"
     holiday_subdivision: str | None = None
     fusion: str = fusion_weights.DEFAULT  # the fusion weights artefact (models/<name>)
-    #: The learning loop's cue policy the call was coached with; None until that loop exists.
-    policy_version: str | None = None
+    #: The learning loop's cue policy the call was coached with ("none": uniform phrasing draws).
+    policy_version: str = "none"  # coaching/choice.py NO_POLICY
+    policy: str | None = None  # the policy file's path; None: no policy
+    policy_sha256: str | None = None
 
     @classmethod
     def of(cls, settings: EngineSettings) -> EngineRecord:
@@ -66,6 +68,7 @@ class EngineRecord:
         playbook = settings.playbook or os.environ.get(PLAYBOOK_ENV) or None  # as load_playbook reads it
         playbook_path = Path(playbook).resolve() if playbook else None
         exemplars = Path(settings.exemplars).resolve() if settings.exemplars else None
+        policy = Path(settings.policy).resolve() if settings.policy else None
         return cls(
             model=settings.model,
             playbook=str(playbook_path) if playbook_path else None,
@@ -75,6 +78,9 @@ class EngineRecord:
             holiday_country=settings.context.country,
             holiday_subdivision=settings.context.subdivision,
             fusion=settings.fusion,
+            policy_version=_policy_version(policy),
+            policy=str(policy) if policy else None,
+            policy_sha256=file_sha256(policy) if policy else None,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -82,8 +88,12 @@ class EngineRecord:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> EngineRecord:
-        """The stored record; keys a later version adds are ignored."""
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        """The stored record; keys a later version adds are ignored (a call stored before the
+        learning loop, policy_version null, ran without a policy)."""
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        if known.get("policy_version") is None:
+            known.pop("policy_version", None)
+        return cls(**known)
 
     def settings(self) -> EngineSettings:
         """Engine settings that reproduce the call; `ReplayError` if a file it used changed or is gone."""
@@ -95,7 +105,15 @@ class EngineRecord:
             playbook=playbook or shipped_playbook(),
             exemplars=_checked(self.exemplars, self.exemplars_sha256, "exemplar library"),
             fusion=self.fusion,
+            policy=_checked(self.policy, self.policy_sha256, "cue policy"),
         )
+
+
+def _policy_version(path: Path | None) -> str:
+    from empathy_engine.coaching.choice import NO_POLICY
+    from empathy_engine.learning.policy import Policy
+
+    return Policy.load(path).version if path is not None else NO_POLICY
 
 
 def shipped_playbook() -> Path:

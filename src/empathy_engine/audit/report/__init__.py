@@ -9,7 +9,7 @@ from empathy_engine.audit.records import FailedInput
 
 def render(summary: dict[str, Any], failures: list[FailedInput]) -> str:
     """The whole report page for an audit summary (see `summary.summarise`)."""
-    from empathy_engine.audit.report import feedback, trust
+    from empathy_engine.audit.report import feedback, learning, trust
     from empathy_engine.audit.report import sections as sec
     from empathy_engine.audit.report.fmt import e, plural
     from empathy_engine.audit.report.style import CSS
@@ -27,7 +27,7 @@ def render(summary: dict[str, Any], failures: list[FailedInput]) -> str:
             sec.agents(s),
             sec.states(s),
             feedback.section(s),
-            sec.trajectories(s),
+            sec.trajectories(s) + learning.what_builds_trust(s),
             trust.trends(s),
             trust.link(s),
             _team_quotes(s),
@@ -44,7 +44,7 @@ def render(summary: dict[str, Any], failures: list[FailedInput]) -> str:
             ("agents", "Agents"),
             ("states", "Missed feelings"),
             *([(feedback.ANCHOR, "Called wrong")] if s.get("feedback") else []),
-            ("trajectories", "Trajectories"),
+            ("trajectories", "Trajectories"), ("builds-trust", "What builds trust"),
             ("trends", "Trust KPIs"),
             ("link", "Empathy and trust"),
             ("quotes", "Quotes"),

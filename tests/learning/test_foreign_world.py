@@ -31,13 +31,10 @@ OPENINGS = {
     "urgency": "My furnace just died and it's freezing, I need someone out here today, as soon as possible.",
 }
 CALMED = "Okay, thank you, that really helps. I appreciate it."
-STILL_UPSET = {
-    "frustration": "That doesn't help at all. I'm still furious, this is the worst service ever.",
-    "cost_anxiety": "I still can't afford this, I have no idea how I will pay for it.",
-    "confusion": "I'm still confused, I really don't get what you're saying.",
-    "urgency": "I need someone now, today, this can't wait any longer.",
-}
-CALLS_PER_STATE = 300
+#: Not calmed: the customer says it all again (the engine reads it as strongly as the first time).
+STILL_UPSET = {state: ["No. " + line, line, "Listen. " + line] for state, line in OPENINGS.items()}
+CALLS_PER_STATE = 400
+MAX_CARDS = 4  # cards a call may walk through before the customer gives up
 SURVEYED = 0.2  # a fifth of customers answer the survey
 
 
@@ -47,16 +44,29 @@ def true_chance(variant: str) -> float:
     return 0.2 + 0.6 * int.from_bytes(digest[:8], "big") / 2**64
 
 
-def _one_call(engine: Engine, call_id: str, state: str, rng: random.Random) -> tuple[dict, str | None, bool]:
+def _one_call(engine: Engine, call_id: str, state: str, rng: random.Random) -> tuple[dict, list[str], bool]:
+    """One call: the customer opens upset; while a card is up the agent says it, and the customer
+    calms (and the call winds down) with the hidden chance of the phrasing shown, or says again,
+    in other words, that it is not better - so the agent walks on along the playbook's path."""
     session = engine.open(CallStarted(call_id=call_id))
     turns = [session.feed(Utterance("customer", OPENINGS[state], 1.0))]
-    cues = turns[0].to_dict().get("cues") or []
-    card = cues[0] if cues else None
-    turns.append(session.feed(Utterance("agent", card["say"] if card else "Okay.", 6.0)))
-    calmed = card is not None and rng.random() < true_chance(f"{card['id']}|{card['variant']}")
-    turns.append(session.feed(Utterance("customer", CALMED if calmed else STILL_UPSET[state], 12.0)))
-    result = session.result(tuple(turns)).to_dict()
-    return result, (f"{card['id']}|{card['variant']}" if card else None), calmed
+    shown: list[str] = []
+    calmed, t = False, 1.0
+    for attempt in range(MAX_CARDS):
+        cues = turns[-1].to_dict().get("cues") or []
+        if not cues:
+            break
+        card = cues[0]
+        shown.append(f"{card['id']}|{card['variant']}")
+        t += 6.0
+        turns.append(session.feed(Utterance("agent", card["say"], t)))
+        calmed = rng.random() < true_chance(shown[-1])
+        t += 6.0
+        reply = CALMED if calmed else STILL_UPSET[state][attempt % len(STILL_UPSET[state])]
+        turns.append(session.feed(Utterance("customer", reply, t)))
+        if calmed:
+            break
+    return session.result(tuple(turns)).to_dict(), shown, calmed
 
 
 def _run_world(tmp: Path) -> tuple[Path, Path, dict[str, set[str]]]:
@@ -69,9 +79,9 @@ def _run_world(tmp: Path) -> tuple[Path, Path, dict[str, set[str]]]:
         for state in OPENINGS:
             for n in range(CALLS_PER_STATE):
                 call_id = f"world-{state}-{n}"
-                result, key, calmed = _one_call(engine, call_id, state, rng)
+                result, cards, calmed = _one_call(engine, call_id, state, rng)
                 out.write(json.dumps(result) + "\n")
-                if key:
+                for key in cards:
                     card_id, variant = key.split("|")
                     shown[card_id].add(variant)
                 if rng.random() < SURVEYED:
@@ -85,7 +95,8 @@ def test_the_fitted_policy_prefers_what_truly_worked_in_a_world_it_never_saw(tmp
     run = CliRunner().invoke(
         app, ["learn", "fit", str(results), "--outcomes", str(outcomes), "-o", str(policy_file)]
     )
-    assert run.exit_code == 0, run.output
+    # It may judge the new policy not (yet) worth adopting (exit 1); it still writes what it learnt.
+    assert run.exit_code in (0, 1) and policy_file.exists(), run.output
     policy = Policy.load(policy_file)
     judged = 0
     for card_id, variants in shown.items():

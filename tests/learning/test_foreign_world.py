@@ -25,7 +25,7 @@ from empathy_engine.learning.policy import Policy
 from empathy_engine.pipeline import Engine
 
 OPENINGS = {
-    "frustration": "This is ridiculous. I have called three times and nobody has fixed my water heater. I am so fed up.",
+    "frustration": "This is ridiculous. I have called three times and nobody fixed my water heater. I am so fed up.",
     "cost_anxiety": "I'm on a fixed income and I'm really scared about how much this repair is going to cost me.",
     "confusion": "I don't understand what the technician meant by the heat exchanger. What does that even mean?",
     "urgency": "My furnace just died and it's freezing, I need someone out here today, as soon as possible.",

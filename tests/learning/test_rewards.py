@@ -49,6 +49,13 @@ def test_reward_eased_within_two_customer_turns(later: list[float], expected: bo
     assert eased(turns, 0, "frustration") is expected
 
 
+def test_reward_eased_stops_at_the_next_card_shown() -> None:
+    # The next customer turn shows a card of its own: the turn after it is that card's effect.
+    turns = [customer(0.8), AGENT, {**customer(0.8), "cues": [{"id": "frustration/apologize"}]}, AGENT, customer(0.0)]
+    assert eased(turns, 0, "frustration") is False
+    assert eased(turns, 2, "frustration") is True
+
+
 CARD = Card("c1", 1, "frustration", "validate", "default", "frustration/validate#abc", 0.5, True, True)
 
 

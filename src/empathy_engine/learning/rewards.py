@@ -1,9 +1,10 @@
 """What each card earned: the rewards the learning loop learns from (docs/learning.md, "Rewards").
 
 Proximal, per card (from the results alone):
-  eased     1 when, within the next two customer turns, the card's state eased: its intensity
-            (taxonomy.intensity_of of its score) fell by at least EASE_DROP below the card's turn,
-            or it was no longer detected; 0 when it did not; missing when no customer turn followed.
+  eased     1 when, within the next two customer turns (up to the next one that shows a card of
+            its own), the card's state eased: its intensity (taxonomy.intensity_of of its score)
+            fell by at least EASE_DROP below the card's turn, or it was no longer detected; 0 when
+            it did not; missing when no customer turn followed.
   followed  whether the agent's next turn did what the card asked (the results' `followed`).
 Distal, per call (from the outcomes CSV, audit/outcomes.py columns, plus an optional
 `repeat_contact` column): csat (CSAT >= 4), resolved, referral, no_repeat (no repeat contact).
@@ -64,8 +65,18 @@ class CallOutcome:
 
 
 def eased(turns: Sequence[Mapping[str, Any]], at: int, state: str) -> bool | None:
-    """Did `state` ease within LOOKAHEAD customer turns after turns[at]? None: no customer turn followed."""
-    later = [t for t in turns[at + 1 :] if t.get("speaker") == "customer"][:LOOKAHEAD]
+    """Did `state` ease within LOOKAHEAD customer turns after turns[at]? None: no customer turn followed.
+
+    The look stops at the first later turn that shows a card of its own: what the customer says
+    after that card is that card's effect, not this one's (otherwise a phrasing the agent's words
+    did not "follow" would be credited with the next card's success, since the path then repeats)."""
+    later: list[Mapping[str, Any]] = []
+    for t in turns[at + 1 :]:
+        if t.get("speaker") != "customer":
+            continue
+        later.append(t)
+        if len(later) == LOOKAHEAD or t.get("cues"):
+            break
     before = float((turns[at].get("states") or {}).get(state, 0.0))
     return eased_scores(before, [float((t.get("states") or {}).get(state, 0.0)) for t in later])
 

@@ -8,7 +8,7 @@ result = Engine().analyze(ConversationV1.model_validate(obj).events())
 from typing import TYPE_CHECKING, Any
 
 __all__ = ["CallSession", "Engine", "EngineSettings", "__version__"]
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 if TYPE_CHECKING:
     from empathy_engine.pipeline import CallSession, Engine, EngineSettings

@@ -24,7 +24,7 @@ def test_api_docs_load_only_from_the_app(client: TestClient, page: str) -> None:
         got = public.get(asset)
         assert got.status_code == 200 and len(got.content) > 1000, asset
     assert "'/openapi.json'" in html.text or '"/openapi.json"' in html.text
-    assert public.get("/openapi.json").json()["info"]["version"] == "0.2.0"
+    assert public.get("/openapi.json").json()["info"]["version"] == "0.3.0"
 
 
 def test_api_docs_under_a_path_prefix_name_the_prefix(client: TestClient) -> None:

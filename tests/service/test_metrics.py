@@ -63,7 +63,7 @@ def test_metrics_scraped_from_a_real_server_count_the_calls_turns_and_sockets(en
     assert live[("empathy_insight_latency_seconds_count", ())] == len(TURNS)
     assert 0 < live[("empathy_insight_latency_seconds_sum", ())] < 5 * len(TURNS)
     assert live[("empathy_insight_latency_seconds_bucket", (("le", "+Inf"),))] == len(TURNS)
-    assert live[("empathy_build_info", (("version", "0.2.0"),))] == 1
+    assert live[("empathy_build_info", (("version", "0.3.0"),))] == 1
     assert live[("process_resident_memory_bytes", ())] > 0  # prometheus-client's process metrics
     # The stream closed (the call stays live, to be resumed); the wrong key was counted.
     assert after[("empathy_websocket_connections", (("kind", "stream"),))] == 0

@@ -62,5 +62,5 @@ class _ScriptedSession(CallSession):
 
 
 class ScriptedCardsEngine(Engine):
-    def open(self, call: CallStarted) -> CallSession:
-        return _ScriptedSession(self, call)
+    def open(self, call: CallStarted, explain: bool | None = None) -> CallSession:
+        return _ScriptedSession(self, call, self.settings.explain if explain is None else explain)

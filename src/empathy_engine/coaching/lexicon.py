@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from empathy_engine.coaching.phrases import PhraseError, compile_phrase
-from empathy_engine.coaching.playbook import PlaybookError, _check_structure, _line_of
+from empathy_engine.coaching.playbook import PlaybookError, _check_structure, _line_of, read_user_file
 from empathy_engine.taxonomy import Level
 
 Kind = Literal[
@@ -85,13 +85,7 @@ def load_lexicon(path: str | Path | None = None) -> list[Entry]:
     entries = {e.id: e for e in _shipped()}
     if path is not None:
         file = Path(path)
-        try:
-            text = file.read_text(encoding="utf-8")
-        except OSError as e:
-            raise LexiconError(f"{file}: cannot read the lexicon: {e.strerror}") from None
-        except UnicodeDecodeError:
-            raise LexiconError(f"{file}: not UTF-8 text; save the lexicon as UTF-8") from None
-        for entry in _parse(text, str(file), shipped=entries).entries:
+        for entry in _parse(read_user_file(file, "lexicon", LexiconError), str(file), shipped=entries).entries:
             entries[entry.id] = entry
     return [e for e in entries.values() if not e.disabled]
 

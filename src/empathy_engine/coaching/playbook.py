@@ -202,6 +202,17 @@ def _check_structure(text: str, name: str, what: str = "playbook") -> None:
             depth -= 1
 
 
+def read_user_file(file: Path, what: str, error: type[ValueError]) -> str:
+    """A user's YAML file (a playbook, lexicon or scenario) as text, or `error` saying why not, in
+    words that name the file and the fix (never a traceback)."""
+    try:
+        return file.read_text(encoding="utf-8")
+    except OSError as e:
+        raise error(f"{file}: cannot read the {what}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise error(f"{file}: not UTF-8 text; save the {what} as UTF-8") from None
+
+
 def _read_yaml(text: str, name: str) -> tuple[dict[str, Any], yaml.Node | None]:
     try:
         _check_structure(text, name)
@@ -231,13 +242,7 @@ def load_playbook(path: str | Path | None = None) -> Playbook:
     data = base
     if path is not None:
         file = Path(path)
-        try:
-            text = file.read_text(encoding="utf-8")
-        except OSError as e:
-            raise PlaybookError(f"{file}: cannot read the playbook: {e.strerror}") from None
-        except UnicodeDecodeError:
-            raise PlaybookError(f"{file}: not UTF-8 text; save the playbook as UTF-8") from None
-        user, user_node = _read_yaml(text, str(file))
+        user, user_node = _read_yaml(read_user_file(file, "playbook", PlaybookError), str(file))
         if user_node is not None:
             nodes["user"] = user_node
         name = str(file)

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from empathy_engine.coaching.playbook import _line_of
+from empathy_engine.coaching.playbook import _line_of, read_user_file
 from empathy_engine.events import CallStarted
 from empathy_engine.ingest.conversation import CallHeaderV1, call_started
 from empathy_engine.taxonomy import BEHAVIOURS as AGENT_BEHAVIOURS
@@ -149,13 +149,7 @@ def parse_scenario(text: str, name: str) -> Scenario:
 
 
 def load_scenario_file(path: Path) -> Scenario:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ScenarioError(f"{path}: cannot read the scenario: {e.strerror}") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not UTF-8 text; save the scenario as UTF-8") from None
-    return parse_scenario(text, str(path))
+    return parse_scenario(read_user_file(path, "scenario", ScenarioError), str(path))
 
 
 @cache

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.service.auth import ADMIN_HEADERS
+from tests.service.auth import ADMIN_HEADERS, admin_cookies
 from tests.store.databases import sqlite_url  # noqa: F401  (fixture)
 
 CHROMIUM = os.environ.get("EMPATHY_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -51,8 +51,10 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     # A common laptop screen: the card must be readable without scrolling on it.
-    # Signed in with the test admin key (tests/service/auth.py); the login flow has its own tests.
+    # Signed in as the test admin (tests/service/auth.py): its key on requests, its session cookie
+    # on WebSockets. The login flow has its own tests.
     context = browser.new_context(viewport={"width": 1366, "height": 768}, extra_http_headers=ADMIN_HEADERS)
+    context.add_cookies(admin_cookies())  # the pages' WebSockets carry the cookie, never a header
     page = context.new_page()
     page.set_default_timeout(15_000)
     errors: list[str] = []

@@ -23,7 +23,7 @@ from empathy_engine.pipeline import Engine
 from empathy_engine.service.app import create_app
 from empathy_engine.service.settings import Settings
 from tests.browser.layout import assert_contrast, overflow_px, overlap
-from tests.service.auth import ADMIN_HEADERS, make_user
+from tests.service.auth import ADMIN_HEADERS, admin_cookies, make_user
 from tests.service.servers import ThreadedServer
 
 WIDTHS = (360, 400, 800, 1280, 1920)  # the ends of the range, the two of the issue, the breakpoint
@@ -67,6 +67,8 @@ def open_page(browser: Any, width: int, height: int = 800, signed_in: bool = Tru
     context = browser.new_context(
         viewport={"width": width, "height": height}, extra_http_headers=ADMIN_HEADERS if signed_in else {}
     )
+    if signed_in:
+        context.add_cookies(admin_cookies())
     page = context.new_page()
     page.set_default_timeout(15_000)
     errors: list[str] = []

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from tests.service.auth import grant_test_admin
+from tests.service.auth import grant_test_admin, grant_test_admin_session
 
 
 def free_port() -> int:
@@ -104,6 +104,7 @@ class ThreadedServer:
         settings = getattr(self.server.config.app, "state", None) and self.server.config.app.state.settings
         if settings is not None:
             grant_test_admin(settings.database_url)  # what EMPATHY_API_KEY (tests/conftest.py) names
+            grant_test_admin_session(settings.database_url)  # what browsers send (admin_cookies)
         self.thread.start()
         wait_healthy(self.base_url, alive=self.thread.is_alive)
         return self

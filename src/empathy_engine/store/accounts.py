@@ -318,9 +318,12 @@ def has_credentials(connection: Connection) -> bool:
 # --- sessions ---------------------------------------------------------------------------------
 
 
-def create_session(connection: Connection, user: UserRecord, ttl: timedelta) -> tuple[str, datetime]:
-    """A new session for the user: the cookie value (never stored) and when it expires."""
-    token = new_token()
+def create_session(
+    connection: Connection, user: UserRecord, ttl: timedelta, token: str | None = None
+) -> tuple[str, datetime]:
+    """A new session for the user: the cookie value (never stored) and when it expires. `token`:
+    the cookie value to use (tests sign a browser in with a known one); a new random one by default."""
+    token = token or new_token()
     now = utcnow()
     expires = now + ttl
     connection.execute(delete(_sessions).where(_sessions.c.expires_at < now))  # expired ones, in passing

@@ -59,3 +59,19 @@ def test_db_unreachable_server_is_a_clear_error_without_the_password() -> None:
     message = str(caught.value)
     assert message.startswith("cannot open the database postgresql+psycopg://someone:***@127.0.0.1:1/nothing")
     assert "secret" not in message
+
+
+def test_replicas_opening_a_new_postgres_database_together_all_start(tmp_path) -> None:
+    # `empathy cluster up` starts its replicas at once: each migrates as the owner and grants the
+    # app role its rows. Unserialised, two of them ran the same GRANT and one died with "tuple
+    # concurrently updated" (seen in CI). Six at once, each in its own thread and connection.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.store.databases import fresh_database_url, postgres_app_url
+
+    for owner_url in fresh_database_url("postgresql", tmp_path):
+        app_url = postgres_app_url(owner_url)
+        with ThreadPoolExecutor(6) as pool:
+            engines = list(pool.map(lambda _: open_database(app_url, owner_url), range(6)))
+        for engine in engines:
+            engine.dispose()

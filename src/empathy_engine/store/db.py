@@ -6,7 +6,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -79,6 +79,18 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
     return engine
 
 
+#: PostgreSQL advisory lock key for schema changes ("empathy" in ASCII, as a number).
+SCHEMA_LOCK = 0x656D7061746879
+
+
+def serialise_schema_changes(connection: Connection) -> None:
+    """On PostgreSQL, wait for any other process changing the schema or its grants, until this
+    transaction ends: replicas that start together would otherwise run the same migration or GRANT
+    at once and fail with "tuple concurrently updated". (SQLite's write lock already does this.)"""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema up to the newest migration (a no-op when it already is)."""
     from alembic import command
@@ -93,6 +105,7 @@ def migrate(engine: Engine) -> None:
             connection.commit()
         try:
             with connection.begin():
+                serialise_schema_changes(connection)
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
                 if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").first()):
@@ -139,6 +152,7 @@ def _migrate_as_owner(engine: Engine, owner_url: str) -> None:
         migrate(owner)
         role = role_of(engine)
         with owner.begin() as connection:
+            serialise_schema_changes(connection)
             grant_rows(connection, role)
     finally:
         owner.dispose()

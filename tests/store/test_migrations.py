@@ -69,9 +69,13 @@ def test_replicas_opening_a_new_postgres_database_together_all_start(tmp_path) -
 
     from tests.store.databases import fresh_database_url, postgres_app_url
 
-    for owner_url in fresh_database_url("postgresql", tmp_path):
+    owners = fresh_database_url("postgresql", tmp_path)
+    owner_url = next(owners)
+    try:
         app_url = postgres_app_url(owner_url)
         with ThreadPoolExecutor(6) as pool:
             engines = list(pool.map(lambda _: open_database(app_url, owner_url), range(6)))
         for engine in engines:
             engine.dispose()
+    finally:
+        next(owners, None)  # drops the database

@@ -3,7 +3,7 @@
 `two_channel_call` lays fixture sentences on a customer and an agent channel; `twilio_messages`
 and `audiohook_messages` turn the channels into the exact frames each platform sends: Twilio's
 JSON text frames (20 ms of base64 mu-law per track) and AudioHook's JSON text messages with
-binary frames of interleaved PCMU. `encode_mulaw` is G.711 mu-law in numpy (audioop is gone in 3.13).
+binary frames of interleaved PCMU (`encode_mulaw`, ingest/audio.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from empathy_engine.ingest.audio import ANALYSIS_RATE, read_wav
+from empathy_engine.ingest.audio import ANALYSIS_RATE, encode_mulaw, read_wav
 
 VOICE = Path(__file__).resolve().parent / "fixtures" / "voice"
 RATE = ANALYSIS_RATE
@@ -28,16 +28,6 @@ SESSION_ID = "e160e428-53e2-487c-977d-96989bf5c99d"
 CONVERSATION_ID = "090eaa2f-72fa-480a-83e0-8667ff89c0ec"
 ORGANIZATION_ID = "d7934305-0972-4844-938e-9060eef73d05"
 PARTICIPANT_ID = "883efee8-3d6c-4537-b500-6d7ca4b92fa0"
-
-
-def encode_mulaw(samples: np.ndarray) -> bytes:
-    """Float samples in [-1, 1] -> G.711 mu-law bytes (the inverse of ingest.audio.decode_mulaw)."""
-    x = np.clip(np.round(np.asarray(samples, np.float64) * 32768.0), -32768, 32767).astype(np.int32)
-    sign = np.where(x < 0, 0x80, 0)
-    magnitude = np.minimum(np.abs(x), 32635) + 0x84
-    exponent = np.clip(np.floor(np.log2(magnitude)).astype(np.int32) - 7, 0, 7)
-    mantissa = (magnitude >> (exponent + 3)) & 0x0F
-    return (~(sign | (exponent << 4) | mantissa) & 0xFF).astype(np.uint8).tobytes()
 
 
 @cache

@@ -77,6 +77,17 @@ def decode_mulaw(data: bytes) -> np.ndarray:
     return MULAW[np.frombuffer(data, dtype=np.uint8)]
 
 
+def encode_mulaw(samples: np.ndarray) -> bytes:
+    """Float samples in [-1, 1] -> G.711 mu-law bytes (the inverse of `decode_mulaw`): what a phone
+    line does to audio, for replaying recordings as a stream and for telephone-quality test sets."""
+    x = np.clip(np.round(np.asarray(samples, np.float64) * 32768.0), -32768, 32767).astype(np.int32)
+    sign = np.where(x < 0, 0x80, 0)
+    magnitude = np.minimum(np.abs(x), 32635) + 0x84
+    exponent = np.clip(np.floor(np.log2(magnitude)).astype(np.int32) - 7, 0, 7)
+    mantissa = (magnitude >> (exponent + 3)) & 0x0F
+    return (~(sign | (exponent << 4) | mantissa) & 0xFF).astype(np.uint8).tobytes()
+
+
 def _chunks(raw: bytes, name: str) -> dict[bytes, bytes]:
     if len(raw) < 12 or raw[:4] not in (b"RIFF", b"RIFX") or raw[8:12] != b"WAVE":
         raise AudioError(f"{name}: not a WAV file (no RIFF/WAVE header); {_FIX}")

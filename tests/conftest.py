@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from tests.service.auth import TEST_ADMIN_KEY, TEST_HOSTS  # noqa: E402
 
 os.environ.setdefault("EMPATHY_API_KEY", TEST_ADMIN_KEY)
 os.environ.setdefault("EMPATHY_ALLOWED_HOSTS", TEST_HOSTS)
+# Whisper's base model is joined into a cache on first use: the suite's own, not the user's.
+os.environ.setdefault("EMPATHY_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"empathy-test-cache-{os.getuid()}"))
 SHARED = REPO.parent / "shared"
 
 

@@ -32,6 +32,21 @@ def test_serve_port_in_use_is_a_clear_error(sqlite_url: str) -> None:
     assert f"cannot listen on 127.0.0.1:{port}" in result.output and "Traceback" not in result.output
 
 
+def test_serve_names_its_recogniser_and_refuses_a_bad_one(sqlite_url: str) -> None:
+    env = {"EMPATHY_DATABASE_URL": sqlite_url, "EMPATHY_RECOGNISER": "whisper-large"}
+    result = CliRunner().invoke(app, ["serve", "--port", str(free_port())], env=env)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "EMPATHY_RECOGNISER='whisper-large': use one of auto, whisper-base, whisper-tiny.en, pocketsphinx" in (
+        result.output
+    )
+    with socket.socket() as taken:  # a start that fails later still said what audio streams would get
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        env["EMPATHY_RECOGNISER"] = "pocketsphinx"
+        result = CliRunner().invoke(app, ["serve", "--port", str(taken.getsockname()[1])], env=env)
+    assert "audio-only streams: pocketsphinx" in result.output
+
+
 @pytest.mark.parametrize(
     ("url", "message"),
     [

@@ -5,6 +5,7 @@ unsigned or badly signed upgrades are in test_telephony_auth.py."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
@@ -78,6 +79,29 @@ def test_telephony_twilio_call_is_analysed_stored_and_ended(client: TestClient) 
     customer = [t for t in turns if t["speaker"] == "customer"]
     assert all("voice" in t["result"] for t in customer)  # the tone of voice came with every customer turn
     assert all(set(t["result"]["states"]) >= {"frustration", "dejection"} for t in customer)
+
+
+def test_telephony_recognition_never_runs_on_the_event_loop(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Whisper takes a good part of a second an utterance: on the loop it would stall every stream.
+    where: list[str] = []
+
+    class Recording(ScriptedRecogniser):
+        def transcribe(self, samples: np.ndarray, sample_rate: int) -> str:
+            try:
+                asyncio.get_running_loop()
+                where.append("event loop")
+            except RuntimeError:
+                where.append("worker thread")
+            return super().transcribe(samples, sample_rate)
+
+    monkeypatch.setattr(telephony, "recogniser", Recording)
+    with client.websocket_connect("/v1/telephony/twilio", headers=twilio_headers()) as ws:
+        for frame in twilio_messages(two_channel_call(SCRIPT)):
+            ws.send_text(frame)
+        _stored(client, CALL_SID, ended)
+    assert len(where) >= 4 and set(where) == {"worker thread"}
 
 
 def test_telephony_twilio_utterances_are_stored_as_heard_and_bad_frames_skipped(client: TestClient) -> None:

@@ -1,14 +1,17 @@
 """Speech recognition for audio-only streams, behind a small interface.
 
-The default recogniser is pocketsphinx (BSD; its wheel ships an English model, so nothing is
-downloaded). Its accuracy on phone audio is rough, so a platform's own real-time transcription,
-sent as utterance events beside the audio, always wins over it; any other engine can be plugged
-in by implementing `Recogniser`.
+Two offline recognisers: Whisper (perception/whisper.py, the `speech` extra), the default when it
+is installed, and pocketsphinx (BSD, the `voice` extra; its wheel ships an English model), light
+but rough on phone audio. `EMPATHY_RECOGNISER` chooses (`chosen_recogniser`). A platform's own
+real-time transcription, sent as utterance events beside the audio, always wins over both; any
+other engine can be plugged in by implementing `Recogniser`.
 """
 
 from __future__ import annotations
 
+import os
 import threading
+from collections.abc import Mapping
 from typing import Protocol
 
 import numpy as np
@@ -17,12 +20,48 @@ from empathy_engine.ingest.audio import resample
 
 SILENCE_RMS = 10 ** (-55 / 20)  # below -55 dBFS there is no speech to decode
 MODEL_RATE = 16_000  # the bundled en-us acoustic model is wideband: phone audio is upsampled to it
+#: EMPATHY_RECOGNISER's values; "auto" is Whisper when the `speech` extra is installed.
+RECOGNISERS = ("auto", "whisper-base", "whisper-tiny.en", "pocketsphinx")
+#: The Whisper model "auto" uses (README "Speech recognition": the word error rates behind it).
+AUTO_WHISPER = "base"
 
 
 class Recogniser(Protocol):
     def transcribe(self, samples: np.ndarray, sample_rate: int) -> str:
         """The words in one utterance of mono float audio ("" when nothing was recognised)."""
         ...
+
+
+class RecogniserError(ValueError):
+    """A recogniser setting that cannot be used; the message names the variable and the fix."""
+
+
+def recogniser_setting(environ: Mapping[str, str] | None = None) -> tuple[str, int]:
+    """The recogniser EMPATHY_RECOGNISER names ("auto" resolved: whisper-base with the `speech`
+    extra, else pocketsphinx) and EMPATHY_RECOGNISER_WORKERS, the Whisper utterances decoded at
+    once (default: one per core, at most 4). Nothing is loaded; a bad value is a RecogniserError."""
+    env = os.environ if environ is None else environ
+    name = env.get("EMPATHY_RECOGNISER", "auto").strip() or "auto"
+    if name not in RECOGNISERS:
+        raise RecogniserError(f"EMPATHY_RECOGNISER={name!r}: use one of {', '.join(RECOGNISERS)}")
+    raw = env.get("EMPATHY_RECOGNISER_WORKERS", "").strip()
+    if raw and not (raw.isdigit() and 1 <= int(raw) <= 64):
+        raise RecogniserError(f"EMPATHY_RECOGNISER_WORKERS={raw!r}: a whole number from 1 to 64")
+    if name == "auto":
+        from empathy_engine.extras import has
+
+        name = f"whisper-{AUTO_WHISPER}" if has("speech") else "pocketsphinx"
+    return name, int(raw) if raw else min(4, os.cpu_count() or 1)
+
+
+def chosen_recogniser(environ: Mapping[str, str] | None = None) -> Recogniser:
+    """The recogniser `recogniser_setting` names, loaded."""
+    name, workers = recogniser_setting(environ)
+    if name == "pocketsphinx":
+        return PocketsphinxRecogniser()
+    from empathy_engine.perception.whisper import WhisperRecogniser
+
+    return WhisperRecogniser(name.removeprefix("whisper-"), workers=workers)
 
 
 class PocketsphinxRecogniser:
@@ -36,6 +75,9 @@ class PocketsphinxRecogniser:
 
         self._decoder = Decoder(loglevel="ERROR")
         self._lock = threading.Lock()  # one decoder, one utterance at a time
+
+    def __repr__(self) -> str:
+        return "pocketsphinx (en-us, one decoder)"
 
     def transcribe(self, samples: np.ndarray, sample_rate: int) -> str:
         if samples.size == 0 or float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) < SILENCE_RMS:

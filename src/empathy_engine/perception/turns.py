@@ -4,7 +4,7 @@ Each speaker's channel is cut into utterances by energy (perception/vad.py). The
 goes to the call's `VoiceTracker` while they speak (the agent's, over the same samples, as the
 other channel for overtalk and shared silence), so each customer utterance comes with its
 `VoiceReading`. The words come from the platform's own transcript when it sends one
-(`offer_transcript`), else from a `Recogniser` (pocketsphinx by default).
+(`offer_transcript`), else from a `Recogniser` (Whisper, or pocketsphinx without the speech extra).
 
     taker = AudioTurnTaker(recogniser=my_recogniser, voice=engine.voice.new_call())
     for chunk in chunks:                       # AudioChunk events from ingest/twilio.py or audiohook.py
@@ -40,7 +40,7 @@ import numpy as np
 from empathy_engine.events import AudioChunk, Speaker, Utterance
 from empathy_engine.ingest.audio import ANALYSIS_RATE
 from empathy_engine.perception.prosody import ProsodyPerceiver, VoiceReading, VoiceTracker
-from empathy_engine.perception.speech import PocketsphinxRecogniser, Recogniser
+from empathy_engine.perception.speech import Recogniser, chosen_recogniser
 from empathy_engine.perception.vad import (
     Closed,
     Dropped,
@@ -75,8 +75,8 @@ class SilentRecogniser:
 
 @cache
 def default_recogniser() -> Recogniser:
-    """One pocketsphinx decoder for the process (it serialises utterances with a lock)."""
-    return PocketsphinxRecogniser()
+    """The process's one recogniser, as EMPATHY_RECOGNISER chooses (perception/speech.py)."""
+    return chosen_recogniser()
 
 
 @dataclass(slots=True)

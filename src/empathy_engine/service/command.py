@@ -56,6 +56,8 @@ def serve(
     err = Console(stderr=True, soft_wrap=True, highlight=False)
     if not has("voice"):  # text streams work without it; say so before a platform connects
         err.print(f"note: {MissingExtra('voice', 'telephony audio')}", markup=False)
+    else:
+        _say_recogniser(err)
     given = {"host": host, "port": port, "policy": policy}
     settings = _checked_settings(err, {k: v for k, v in given.items() if v is not None}, demo)
     server = _server(settings, demo)
@@ -79,6 +81,25 @@ def _check_policy(path: Path | None, fail: Callable[[str], typer.Exit]) -> None:
             Policy.load(path)
     except PolicyError as e:
         raise fail(f"EMPATHY_POLICY: {e}") from None
+
+
+def _say_recogniser(err: Console) -> None:
+    """Which recogniser audio-only streams will get (loaded at the first one), or exit 2 on a bad setting."""
+    from rich.markup import escape
+
+    from empathy_engine.extras import has
+    from empathy_engine.perception.speech import RecogniserError, recogniser_setting
+
+    try:
+        name, workers = recogniser_setting()
+    except RecogniserError as e:
+        err.print(f"[bold red]error:[/] {escape(str(e))}")
+        raise typer.Exit(2) from None
+    if name.startswith("whisper"):
+        err.print(f"  audio-only streams: {name} (faster-whisper, int8, {workers} at once)", markup=False)
+    else:
+        hint = "" if has("speech") else "; pip install 'empathy-engine[speech]' for Whisper, far fewer word errors"
+        err.print(f"  audio-only streams: pocketsphinx{hint}", markup=False)
 
 
 def _checked_settings(err: Console, overrides: dict[str, Any], demo: bool = False) -> Settings:

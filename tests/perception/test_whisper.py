@@ -1,0 +1,113 @@
+"""Whisper recognition (the `speech` extra) on telephone audio espeak-ng speaks here, the choice of
+recogniser by setting, and the joined base model. The word error rates of the README come from
+benchmarks/speech.py; this checks the recogniser works offline and beats pocketsphinx."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import jiwer
+import numpy as np
+import pytest
+
+from empathy_engine.coaching.phrases import words_of
+from empathy_engine.extras import has
+from empathy_engine.ingest.audio import decode_mulaw, encode_mulaw, read_wav, resample
+from empathy_engine.perception.speech import PocketsphinxRecogniser, RecogniserError, chosen_recogniser
+
+pytestmark = pytest.mark.skipif(not has("speech"), reason="needs the speech extra")
+
+SENTENCES = (
+    "My furnace stopped working this morning and the house is freezing.",
+    "The water heater is leaking all over the basement floor.",
+    "Can you send somebody out today? I have two little kids at home.",
+)
+
+
+def _espeak() -> str:
+    found = shutil.which("espeak-ng")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("espeak-ng is not installed: apt-get install espeak-ng (.ci/run does)")
+        pytest.skip("espeak-ng is not installed")
+    return found
+
+
+def phone_line(text: str, folder: Path) -> np.ndarray:
+    """`text` as a caller on a phone line: espeak-ng, 8 kHz, G.711 mu-law and back."""
+    wav = folder / "say.wav"
+    subprocess.run([_espeak(), "-v", "en-us", "-s", "160", "-w", str(wav), text], check=True, timeout=60)
+    audio = read_wav(wav, rate=None)
+    return decode_mulaw(encode_mulaw(resample(audio.channel(0), audio.sample_rate, 8000)))
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def whisper(cache: Path) -> object:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EMPATHY_CACHE_DIR", str(cache))
+        return chosen_recogniser({"EMPATHY_RECOGNISER": "auto", "EMPATHY_RECOGNISER_WORKERS": "2"})
+
+
+def test_whisper_is_the_default_and_reads_phone_audio_better_than_pocketsphinx(
+    whisper: object, tmp_path: Path
+) -> None:
+    assert repr(whisper).startswith("whisper base")  # auto: Whisper when the extra is installed
+    pocketsphinx = PocketsphinxRecogniser()
+    references, by_whisper, by_sphinx = [], [], []
+    for text in SENTENCES:
+        audio = phone_line(text, tmp_path)
+        references.append(" ".join(words_of(text)))
+        by_whisper.append(" ".join(words_of(whisper.transcribe(audio, 8000))) or "-")  # type: ignore[attr-defined]
+        by_sphinx.append(" ".join(words_of(pocketsphinx.transcribe(audio, 8000))) or "-")
+    whisper_wer, sphinx_wer = jiwer.wer(references, by_whisper), jiwer.wer(references, by_sphinx)
+    assert whisper_wer < 0.5, by_whisper
+    assert whisper_wer < sphinx_wer / 2, (by_whisper, by_sphinx)
+
+
+def test_whisper_hears_nothing_in_silence_or_a_hiss(whisper: object) -> None:
+    assert whisper.transcribe(np.zeros(8000 * 2, np.float32), 8000) == ""  # type: ignore[attr-defined]
+    hiss = np.random.default_rng(1).normal(0, 0.003, 8000 * 2).astype(np.float32)
+    heard = whisper.transcribe(hiss, 8000)  # type: ignore[attr-defined]
+    assert len(heard.split()) <= 3, heard  # no invented sentence ("Thank you for watching ...")
+
+
+def test_the_base_model_is_joined_once_into_the_cache_and_again_when_damaged(
+    whisper: object, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from empathy_engine.perception.whisper import model_dir
+
+    monkeypatch.setenv("EMPATHY_CACHE_DIR", str(cache))
+    folder = model_dir("base")
+    weights = folder / "model.bin"
+    assert folder.parent == cache and weights.stat().st_size > 100_000_000
+    assert {p.name for p in folder.iterdir()} == {"model.bin", "config.json", "tokenizer.json", "vocabulary.json"}
+    joined = weights.stat().st_mtime_ns
+    assert model_dir("base") == folder and weights.stat().st_mtime_ns == joined  # not joined again
+    with weights.open("r+b") as damaged:  # a copy cut short (a full disk, a killed process)
+        damaged.truncate(1000)
+    assert model_dir("base") == folder and weights.stat().st_size > 100_000_000
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"EMPATHY_RECOGNISER": "whisper-large"}, "EMPATHY_RECOGNISER='whisper-large': use one of auto, "),
+        ({"EMPATHY_RECOGNISER_WORKERS": "0"}, "EMPATHY_RECOGNISER_WORKERS='0': a whole number from 1 to 64"),
+        ({"EMPATHY_RECOGNISER_WORKERS": "many"}, "EMPATHY_RECOGNISER_WORKERS='many'"),
+    ],
+)
+def test_a_bad_recogniser_setting_names_the_variable_and_the_fix(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(RecogniserError, match="^" + message.replace("(", r"\(")):
+        chosen_recogniser(environ)
+
+
+def test_pocketsphinx_is_still_there_by_name() -> None:
+    assert repr(chosen_recogniser({"EMPATHY_RECOGNISER": "pocketsphinx"})).startswith("pocketsphinx")

@@ -22,7 +22,7 @@ SILENCE_RMS = 10 ** (-55 / 20)  # below -55 dBFS there is no speech to decode
 MODEL_RATE = 16_000  # the bundled en-us acoustic model is wideband: phone audio is upsampled to it
 #: EMPATHY_RECOGNISER's values; "auto" is Whisper when the `speech` extra is installed.
 RECOGNISERS = ("auto", "whisper-base", "whisper-tiny.en", "pocketsphinx")
-#: The Whisper model "auto" uses (README "Speech recognition": the word error rates behind it).
+#: The Whisper model "auto" uses (README, "Speech recognition on telephone audio": why base).
 AUTO_WHISPER = "base"
 
 

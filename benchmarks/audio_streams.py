@@ -127,7 +127,8 @@ async def keep_streaming_audio(base_url: str, streams: int, stop: asyncio.Event,
     scripts = [await asyncio.to_thread(make_script, 100 + i) for i in range(min(streams, 4))]
     ws_url = base_url.replace("http://", "ws://") + "/v1/telephony/twilio"
     sids = [f"CA{int(time.time()):010d}{i:022d}" for i in range(streams)]
-    spoken = await asyncio.gather(*(stream_call(ws_url, sid, scripts[i % len(scripts)], stop) for i, sid in enumerate(sids)))
+    streaming = (stream_call(ws_url, sid, scripts[i % len(scripts)], stop) for i, sid in enumerate(sids))
+    spoken = await asyncio.gather(*streaming)
     stored = [await asyncio.to_thread(stored_turns, base_url, sid, key) for sid in sids]
     return {
         "audio_streams": streams,

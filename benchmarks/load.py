@@ -350,7 +350,7 @@ def start_server(database_url: str | None, log: Path) -> tuple[subprocess.Popen[
     )
     os.environ["EMPATHY_API_KEY"] = made.stdout.strip().splitlines()[-1]
     reader = subprocess.run(  # the audio disturbance reads its calls back
-        [sys.executable, "-m", "empathy_engine", "keys", "create", "--role", "admin", "--name", "load benchmark reader"],
+        [sys.executable, "-m", "empathy_engine", "keys", "create", "--role", "admin", "--name", "load reader"],
         env=env,
         capture_output=True,
         text=True,

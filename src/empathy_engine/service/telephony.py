@@ -77,6 +77,10 @@ async def _off_the_loop(work: Callable[..., T], *args: Any) -> T:
     return await asyncio.get_running_loop().run_in_executor(_audio_pool, work, *args)
 
 
+#: Event batches a stream may have waiting to be heard: a minute of 20 ms frames on two tracks.
+BACKLOG = 6000
+
+
 def recogniser() -> Recogniser:
     """The speech recogniser for audio-only streams (tests replace it with a scripted one)."""
     return default_recogniser()
@@ -102,8 +106,13 @@ async def telephony_stream(websocket: WebSocket, vendor: str) -> None:
         return
     serializer = make(websocket.headers)
     call = TelephonyCall(services_of(websocket), tenant_id, serializer.vendor)
+    # The socket is read on while the call hears what came before: a stream whose utterance is
+    # being recognised still answers the platform's pings and never backs up in the socket. The
+    # backlog is bounded: past it, reading waits (nothing accepted is dropped).
+    backlog: asyncio.Queue[Iterable[Event] | None] = asyncio.Queue(BACKLOG)
+    hearing = asyncio.create_task(call.hear_in_order(backlog))
     try:
-        while True:
+        while not hearing.done():
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 break
@@ -116,12 +125,18 @@ async def telephony_stream(websocket: WebSocket, vendor: str) -> None:
                 log.warning("%s call %s: %s", serializer.vendor, call.call_id, received.problem)
             for reply in received.replies:
                 await websocket.send_text(json.dumps(reply))
-            await call.on_events(received.events)
+            if received.events:
+                await backlog.put(received.events)
     except WebSocketDisconnect:
         pass
     finally:
-        await call.on_events(serializer.end())  # an abrupt end still ends the call with what was heard
-        await call.finish(end=False)
+        if not hearing.done():
+            await backlog.put(None)
+        try:
+            await hearing  # all that was received is heard (an error in it is raised here)
+        finally:
+            await call.on_events(serializer.end())  # an abrupt end still ends the call with what was heard
+            await call.finish(end=False)
 
 
 class TelephonyCall:
@@ -138,6 +153,11 @@ class TelephonyCall:
     @property
     def call_id(self) -> str | None:
         return self.service.call_id if self.service else None
+
+    async def hear_in_order(self, backlog: asyncio.Queue[Iterable[Event] | None]) -> None:
+        """The stream's events, in the order received, until None."""
+        while (events := await backlog.get()) is not None:
+            await self.on_events(events)
 
     async def on_events(self, events: Iterable[Event]) -> None:
         for event in events:

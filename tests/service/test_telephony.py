@@ -134,6 +134,35 @@ def test_telephony_audiohook_session_answers_and_stores_the_call(client: TestCli
     assert any(t["speaker"] == "customer" and "voice" in t["result"] for t in stored["turns"])
 
 
+def test_telephony_pings_are_answered_while_an_utterance_is_still_being_recognised(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The socket is read on while the call hears: a recogniser slower than the pings between
+    # utterances (Whisper on a busy machine) must not hold up the answers (or the platform gives
+    # up on the stream). Each utterance takes 2 s to recognise; pings come every 5 s of audio.
+    slow_s = 2.0
+
+    class Slow(ScriptedRecogniser):
+        def transcribe(self, samples: np.ndarray, sample_rate: int) -> str:
+            time.sleep(slow_s)
+            return super().transcribe(samples, sample_rate)
+
+    monkeypatch.setattr(telephony, "recogniser", Slow)
+    waits: dict[str, list[float]] = {}
+    with client.websocket_connect("/v1/telephony/audiohook", headers=audiohook_headers()) as ws:
+        for message in audiohook_messages(two_channel_call(SCRIPT)):
+            if isinstance(message, bytes):
+                ws.send_bytes(message)
+                continue
+            sent = time.monotonic()
+            ws.send_text(message)
+            reply = ws.receive_json()
+            waits.setdefault(reply["type"], []).append(time.monotonic() - sent)
+        stored = _stored(client, CONVERSATION_ID, ended)
+    assert len(waits["pong"]) >= 3 and max(waits["pong"]) < slow_s / 2, waits
+    assert stored["status"] == "ended" and len(stored["turns"]) >= 4  # and every utterance was still heard
+
+
 def test_telephony_audiohook_bad_frame_gets_a_disconnect_and_keeps_the_call(client: TestClient) -> None:
     messages = audiohook_messages(two_channel_call(SCRIPT), close=False)
     with client.websocket_connect("/v1/telephony/audiohook", headers=audiohook_headers()) as ws:

@@ -32,6 +32,11 @@ class Recogniser(Protocol):
         ...
 
 
+def silent(samples: np.ndarray) -> bool:
+    """Nothing to decode: no samples, or all below SILENCE_RMS (recognisers "hear" words in silence)."""
+    return samples.size == 0 or float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) < SILENCE_RMS
+
+
 class RecogniserError(ValueError):
     """A recogniser setting that cannot be used; the message names the variable and the fix."""
 
@@ -80,8 +85,8 @@ class PocketsphinxRecogniser:
         return "pocketsphinx (en-us, one decoder)"
 
     def transcribe(self, samples: np.ndarray, sample_rate: int) -> str:
-        if samples.size == 0 or float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) < SILENCE_RMS:
-            return ""  # the decoder "hears" words in silence; there are none to hear
+        if silent(samples):
+            return ""
         audio = resample(np.asarray(samples, dtype=np.float32), sample_rate, MODEL_RATE)
         pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
         with self._lock:

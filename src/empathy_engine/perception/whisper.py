@@ -27,10 +27,10 @@ from typing import Any, Final
 import numpy as np
 
 from empathy_engine.ingest.audio import resample
+from empathy_engine.perception.speech import silent
 
 MODELS: Final[tuple[str, ...]] = ("base", "tiny.en")
 MODEL_RATE: Final[int] = 16_000  # Whisper's input rate: phone audio is upsampled to it
-SILENCE_RMS: Final[float] = 10 ** (-55 / 20)  # as for pocketsphinx: Whisper "hears" words in silence
 #: A segment Whisper itself thinks is no speech, and decodes with low confidence, is dropped: on
 #: noise it otherwise writes stock phrases ("Thank you for watching").
 NO_SPEECH_PROB: Final[float] = 0.6
@@ -88,7 +88,7 @@ class WhisperRecogniser:
         return f"whisper {self.model_name} (faster-whisper, int8, {self.workers} worker(s))"
 
     def transcribe(self, samples: np.ndarray, sample_rate: int) -> str:
-        if samples.size == 0 or float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) < SILENCE_RMS:
+        if silent(samples):
             return ""
         audio = resample(np.asarray(samples, dtype=np.float32), sample_rate, MODEL_RATE).astype(np.float32)
         most = min(200, int(8 + TOKENS_PER_S * len(audio) / MODEL_RATE))

@@ -67,14 +67,11 @@ async def _admitted(websocket: WebSocket, vendor: str) -> str | None:
 #: decodes its utterance, so they are many (decoding itself is bounded by its own workers) and
 #: apart from the loop's default pool, which database reads and logins share.
 AUDIO_THREADS = 32
-_audio_pool: ThreadPoolExecutor | None = None
+_AUDIO_POOL = ThreadPoolExecutor(AUDIO_THREADS, thread_name_prefix="audio")  # starts threads only when used
 
 
 async def _off_the_loop(work: Callable[..., T], *args: Any) -> T:
-    global _audio_pool
-    if _audio_pool is None:
-        _audio_pool = ThreadPoolExecutor(AUDIO_THREADS, thread_name_prefix="audio")
-    return await asyncio.get_running_loop().run_in_executor(_audio_pool, work, *args)
+    return await asyncio.get_running_loop().run_in_executor(_AUDIO_POOL, work, *args)
 
 
 #: Event batches a stream may have waiting to be heard: a minute of 20 ms frames on two tracks.

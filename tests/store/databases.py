@@ -8,9 +8,11 @@ Without the variable the PostgreSQL half is skipped locally, and fails in CI.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,8 +50,7 @@ def fresh_database_url(backend: str, tmp_path: Path) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
         yield make_url(_sa_url(admin_url)).set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop(admin, name)
     finally:
         admin.dispose()
 
@@ -81,3 +82,20 @@ def postgres_app_url(owner_url: str) -> str:
         pytest.skip(message)
     database = make_url(owner_url).database
     return make_url(_sa_url(url)).set(database=database).render_as_string(hide_password=False)
+
+
+def _drop(admin: Any, name: str) -> None:
+    """DROP ... WITH (FORCE), tried again for a few seconds: it cannot end an autovacuum worker
+    (a superuser's process) that happens to be in the test database, and fails instead (seen in CI)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import ProgrammingError
+
+    for attempt in range(10):
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except ProgrammingError:
+            if attempt == 9:
+                raise
+            time.sleep(0.5)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -77,6 +78,21 @@ def test_whisper_hears_nothing_in_silence_or_a_hiss(whisper: object) -> None:
     hiss = np.random.default_rng(1).normal(0, 0.003, 8000 * 2).astype(np.float32)
     heard = whisper.transcribe(hiss, 8000)  # type: ignore[attr-defined]
     assert len(heard.split()) <= 3, heard  # no invented sentence ("Thank you for watching ...")
+
+
+def test_recognition_runs_in_lower_priority_worker_processes_and_survives_one_killed(
+    whisper: object, tmp_path: Path
+) -> None:
+    pool = whisper._pool  # type: ignore[attr-defined]
+    workers = list(pool._processes.values())
+    assert len(workers) == 2 and all(w.pid != os.getpid() and w.is_alive() for w in workers)
+    assert all(os.getpriority(os.PRIO_PROCESS, w.pid) >= os.getpriority(os.PRIO_PROCESS, 0) + 10 for w in workers)
+    audio = phone_line(SENTENCES[1], tmp_path)
+    os.kill(workers[0].pid, signal.SIGKILL)  # out of memory, or an operator's mistake
+    workers[0].join(10)
+    heard = words_of(whisper.transcribe(audio, 8000))  # type: ignore[attr-defined]
+    assert {"water", "heater", "leaking"} <= set(heard), heard
+    assert whisper._pool is not pool and len(whisper._pool._processes) == 2  # type: ignore[attr-defined]
 
 
 def test_the_base_model_is_joined_once_into_the_cache_and_again_when_damaged(

@@ -27,6 +27,10 @@ AUTO_WHISPER = "base"
 
 
 class Recogniser(Protocol):
+    """Turns an utterance's audio into words. One may also have an `idle` property, true while it
+    could take an utterance at once: only such a recogniser is asked for partial transcripts
+    (perception/turns.py), so that they never delay a final one."""
+
     def transcribe(self, samples: np.ndarray, sample_rate: int) -> str:
         """The words in one utterance of mono float audio ("" when nothing was recognised)."""
         ...
@@ -43,9 +47,9 @@ class RecogniserError(ValueError):
 
 def recogniser_setting(environ: Mapping[str, str] | None = None) -> tuple[str, int]:
     """The recogniser EMPATHY_RECOGNISER names ("auto" resolved: whisper-base with the `speech`
-    extra, else pocketsphinx) and EMPATHY_RECOGNISER_WORKERS, the Whisper utterances decoded at
-    once (default: one per core but one, at least 1, at most 4). Nothing is loaded; a bad value is
-    a RecogniserError."""
+    extra, else pocketsphinx) and EMPATHY_RECOGNISER_WORKERS, Whisper's worker processes, each
+    decoding one utterance at a time (default: one per core but one, at least 1, at most 4).
+    Nothing is loaded; a bad value is a RecogniserError."""
     env = os.environ if environ is None else environ
     name = env.get("EMPATHY_RECOGNISER", "auto").strip() or "auto"
     if name not in RECOGNISERS:
@@ -86,6 +90,10 @@ class PocketsphinxRecogniser:
 
     def __repr__(self) -> str:
         return "pocketsphinx (en-us, one decoder)"
+
+    @property
+    def idle(self) -> bool:
+        return not self._lock.locked()
 
     def transcribe(self, samples: np.ndarray, sample_rate: int) -> str:
         if silent(samples):

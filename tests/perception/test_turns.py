@@ -9,7 +9,13 @@ from empathy_engine.coaching.phrases import words_of
 from empathy_engine.events import AudioChunk, Speaker
 from empathy_engine.perception.prosody import ProsodyPerceiver
 from empathy_engine.perception.speech import chosen_recogniser
-from empathy_engine.perception.turns import AudioTurnTaker, HeardTurn, SilentRecogniser, TurnSettings
+from empathy_engine.perception.turns import (
+    PARTIAL_EVERY_S,
+    AudioTurnTaker,
+    HeardTurn,
+    SilentRecogniser,
+    TurnSettings,
+)
 from empathy_engine.perception.vad import Closed, Dropped, Opened, SpeechSegmenter
 from tests.replay import RATE, SCRIPT, WORDS, Call, fixture, two_channel_call
 
@@ -115,6 +121,28 @@ def test_turns_partial_reading_while_the_customer_speaks() -> None:
     _run(taker, [c for c in _chunks(_call()) if 2.0 <= c.t < 4.0], flush=False)
     assert taker.partial() is None  # between turns
 
+
+
+class IdleLengthRecogniser(LengthRecogniser):
+    idle = True
+
+
+def test_turns_partial_transcripts_grow_with_the_open_utterance_and_stop_at_its_end() -> None:
+    taker = AudioTurnTaker(recogniser=IdleLengthRecogniser())
+    due = []
+    for chunk in _chunks(_call(), until=2.5):
+        taker.feed(chunk)
+        if (partial := taker.partial_due()) is not None:
+            due.append(partial)
+    assert len(due) == 1 and len(due[0].audio) >= PARTIAL_EVERY_S * RATE and taker.still_open(due[0])
+    assert taker.partial_words(due[0]).startswith("words for 1.")
+    _run(taker, [c for c in _chunks(_call()) if 2.5 <= c.t < 4.0], flush=False)
+    assert not taker.still_open(due[0]) and taker.partial_due() is None  # ended: the final words come instead
+    busy = AudioTurnTaker(recogniser=LengthRecogniser())  # no `idle`: never asked for partials
+    platform = AudioTurnTaker(recogniser=IdleLengthRecogniser(), expect_transcripts=True)  # its own come
+    for taker in (busy, platform):
+        _run(taker, _chunks(_call(), until=2.5), flush=False)
+        assert taker.partial_due() is None
 
 def test_turns_gap_in_the_stream_is_silence() -> None:
     chunks = [c for c in _chunks(_call()) if not 2.0 <= c.t < 5.0]  # three seconds never arrive (a pause)

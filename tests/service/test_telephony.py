@@ -189,3 +189,29 @@ def test_telephony_unknown_vendor_is_refused_with_1008(client: TestClient) -> No
     with pytest.raises(WebSocketDisconnect) as closed, client.websocket_connect("/v1/telephony/nobody") as ws:
         ws.receive_text()
     assert closed.value.code == 1008 and "twilio" in closed.value.reason
+
+
+def test_telephony_customer_speech_gets_partial_transcripts_as_provisional_insights(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Idle:  # always free, so every partial that is due is asked for
+        idle = True
+
+        def transcribe(self, samples: np.ndarray, sample_rate: int) -> str:
+            return "the furnace is out and my mother is freezing" if len(samples) else ""
+
+    monkeypatch.setattr(telephony, "recogniser", Idle)
+    with client.websocket_connect(f"/v1/calls/{CALL_SID}/watch") as watch:
+        with client.websocket_connect("/v1/telephony/twilio", headers=twilio_headers()) as ws:
+            for frame in twilio_messages(two_channel_call(SCRIPT)):
+                ws.send_text(frame)
+            stored = _stored(client, CALL_SID, ended)
+        frames = []
+        while (frame := watch.receive_json())["type"] != "ended":
+            frames.append(frame)
+    kinds = [f["type"] for f in frames]
+    partials = [f for f in frames if f["type"] == "provisional"]
+    assert partials and all(f["speaker"] == "customer" for f in partials), kinds
+    assert all("states" in f["result"] for f in partials)
+    assert kinds.index("provisional") < len(kinds) - 1 - kinds[::-1].index("turn")  # while the call went on
+    assert len(stored["turns"]) == kinds.count("turn")  # partials are shown, never stored

@@ -25,6 +25,12 @@ own (no voice); one that comes after its utterance was already released is dropp
 
 Recognition runs when an utterance is released, inside `feed`: it costs CPU (pocketsphinx: a few
 tenths of a second per utterance), so a server calls `feed` off its event loop.
+
+Partial transcripts. While the customer speaks, `partial_due()` hands out their open utterance's
+audio so far each time it has grown by PARTIAL_EVERY_S, when the recogniser says it is idle and no
+platform sends transcripts; `partial_words(due)` recognises it (off the loop) and `still_open(due)`
+says whether that utterance is still being spoken, so a late partial is never shown after the
+final words. A server sends these as provisional utterances (docs/telephony.md).
 """
 
 from __future__ import annotations
@@ -56,8 +62,11 @@ GAP_TOLERANCE_S = 0.1  # a chunk later than this after the previous one: the gap
 HISTORY_S = 5.0  # the agent's recent audio kept to line up with the customer's turns
 POINT_SLACK_S = 0.3  # a transcript with no end may start this much before the utterance
 MIN_SHARE = 0.25  # a transcript must overlap an utterance by this share of its length
+#: A partial transcript each time the customer's open utterance has grown by this much: long turns
+#: get a provisional card while they are spoken, short ones (most) only their final one.
+PARTIAL_EVERY_S = 1.5
 
-__all__ = ["AudioTurnTaker", "HeardTurn", "SilentRecogniser", "TurnSettings", "default_recogniser"]
+__all__ = ["AudioTurnTaker", "HeardTurn", "PartialAudio", "SilentRecogniser", "TurnSettings", "default_recogniser"]
 
 
 class HeardTurn(NamedTuple):
@@ -65,6 +74,15 @@ class HeardTurn(NamedTuple):
 
     utterance: Utterance
     voice: VoiceReading | None
+
+
+@dataclass(frozen=True, slots=True)
+class PartialAudio:
+    """The customer's open utterance so far, to be recognised as a partial transcript."""
+
+    utterance: int  # which of the customer's utterances (counted from 1)
+    t: float  # where its speech starts, seconds from the call start
+    audio: np.ndarray
 
 
 class SilentRecogniser:
@@ -149,6 +167,9 @@ class AudioTurnTaker:
         self._released: dict[Speaker, list[tuple[float, float]]] = {"customer": [], "agent": []}
         self._transcribed: set[Speaker] = set()
         self._fed_to = 0  # the customer's open turn: absolute sample its tracker audio reaches
+        self._opened = 0  # customer utterances opened so far
+        self._open_audio: list[np.ndarray] | None = None  # the customer's open utterance (when partials may come)
+        self._partial_at = 0  # ... its samples when the last partial was handed out
         self._other_to: int | None = None  # ... and the agent's audio fed beside it (None: no turn open)
 
     # -- audio ------------------------------------------------------------------------------------
@@ -176,6 +197,28 @@ class AudioTurnTaker:
         """The customer's voice in the utterance they are speaking now, if any (the baseline is not touched)."""
         return self.voice.partial() if self._other_to is not None else None
 
+    def partial_due(self) -> PartialAudio | None:
+        """The customer's open utterance so far, if a partial transcript of it is due (see above)."""
+        audio = self._open_audio
+        if audio is None or self.expect_transcripts or "customer" in self._transcribed:
+            return None
+        heard = sum(len(a) for a in audio)
+        recogniser = self.recogniser if self.recogniser is not None else default_recogniser()
+        if heard - self._partial_at < PARTIAL_EVERY_S * ANALYSIS_RATE or not getattr(recogniser, "idle", False):
+            return None
+        self._partial_at = heard
+        start = self._channels["customer"].segmenter.utterance_start or 0
+        return PartialAudio(self._opened, start / ANALYSIS_RATE, np.concatenate(audio))
+
+    def partial_words(self, due: PartialAudio) -> str:
+        """Recognise a partial (CPU: call it off the event loop, as `feed`)."""
+        recogniser = self.recogniser if self.recogniser is not None else default_recogniser()
+        return recogniser.transcribe(due.audio, ANALYSIS_RATE).strip()
+
+    def still_open(self, due: PartialAudio) -> bool:
+        """Is the utterance `due` was taken from still being spoken?"""
+        return self._open_audio is not None and self._opened == due.utterance
+
     def flush(self) -> list[HeardTurn]:
         """The call ended: close open utterances and release everything still waiting."""
         for speaker, channel in self._channels.items():
@@ -187,20 +230,23 @@ class AudioTurnTaker:
         customer = speaker == "customer"
         if isinstance(event, Opened) and customer:
             self._fed_to = self._other_to = event.start
+            self._opened, self._open_audio, self._partial_at = self._opened + 1, [], 0
         elif isinstance(event, Heard) and customer:
             self.voice.feed(event.samples)
             self._fed_to += len(event.samples)
+            if self._open_audio is not None:
+                self._open_audio.append(event.samples)
         elif isinstance(event, Closed):
             voice = None
             if customer:
                 self._feed_other()
                 voice = self.voice.end_turn()
-                self._other_to = None
+                self._other_to, self._open_audio = None, None
             t, end = event.speech_start / ANALYSIS_RATE, event.speech_end / ANALYSIS_RATE
             bisect.insort(self._queue, _Finished(speaker, t, end, event.audio, voice), key=lambda f: f.end)
         elif isinstance(event, Dropped) and customer:
             self.voice.discard_turn()
-            self._other_to = None
+            self._other_to, self._open_audio = None, None
 
     def _remember(self, channel: _Channel, start: int, samples: np.ndarray) -> None:
         channel.history.append((start, np.asarray(samples, np.float32)))

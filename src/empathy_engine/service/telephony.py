@@ -21,14 +21,14 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from empathy_engine.events import AudioChunk, CallEnded, CallStarted, Event
+from empathy_engine.events import AudioChunk, CallEnded, CallStarted, Event, Utterance
 from empathy_engine.extras import MissingExtra, has
 from empathy_engine.ingest.audiohook import AudioHookSession
 from empathy_engine.ingest.live import ProtocolError
 from empathy_engine.ingest.twilio import TwilioMediaSerializer
 from empathy_engine.ingest.wire import TelephonySerializer
 from empathy_engine.perception.speech import Recogniser
-from empathy_engine.perception.turns import AudioTurnTaker, HeardTurn, default_recogniser
+from empathy_engine.perception.turns import AudioTurnTaker, HeardTurn, PartialAudio, default_recogniser
 from empathy_engine.service import log_format
 from empathy_engine.service.authz import principal_of, ws_principal
 from empathy_engine.service.live_call import LiveCallService
@@ -146,6 +146,7 @@ class TelephonyCall:
         self.service: LiveCallService | None = None
         self.taker: AudioTurnTaker | None = None
         self.ended = False
+        self._partial: asyncio.Task[None] | None = None  # at most one partial transcript at a time
 
     @property
     def call_id(self) -> str | None:
@@ -164,6 +165,7 @@ class TelephonyCall:
                 # Recognition takes a good part of a second an utterance: off the event loop, in
                 # order, in the audio threads (never the loop's default pool, which others share).
                 await self._heard(await _off_the_loop(self.taker.feed, event))
+                self._partial_if_due()
             elif isinstance(event, CallEnded):
                 await self.finish(end=True)
 
@@ -190,6 +192,22 @@ class TelephonyCall:
         heard_by = await _off_the_loop(recogniser)  # the first stream loads the model: not on the loop
         self.taker = AudioTurnTaker(heard_by, voice=service.live.session.voice_tracker())
 
+    def _partial_if_due(self) -> None:
+        """Recognise the customer's open utterance so far, beside the stream (never holding it up)."""
+        taker, service = self.taker, self.service
+        if taker is None or service is None or self._partial is not None and not self._partial.done():
+            return
+        due = taker.partial_due()
+        if due is not None:
+            self._partial = asyncio.create_task(self._provisional(service, taker, due))
+
+    async def _provisional(self, service: LiveCallService, taker: AudioTurnTaker, due: PartialAudio) -> None:
+        text = await _off_the_loop(taker.partial_words, due)
+        if not text or not taker.still_open(due):  # its final words are already on their way
+            return
+        partial = Utterance("customer", text, round(due.t, 3), final=False)
+        await self._feed(service, HeardTurn(partial, None))
+
     async def _heard(self, turns: list[HeardTurn]) -> None:
         service = self.service
         assert service is not None
@@ -207,6 +225,8 @@ class TelephonyCall:
 
     async def finish(self, end: bool) -> None:
         """The stream is over: keep what was heard; `end` also ends the call (an orderly stop)."""
+        if self._partial is not None:
+            self._partial.cancel()  # the final words come now
         if self.taker is not None and self.service is not None:
             taker, self.taker = self.taker, None
             await self._heard(await _off_the_loop(taker.flush))

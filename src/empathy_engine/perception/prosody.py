@@ -3,7 +3,7 @@
 A turn's features (prosody_features.py) are compared with a per-call, per-speaker baseline
 learned from the customer's earlier turns, because what carries emotion is the change: the
 same 220 Hz is a calm woman and a shouting man. The changes (z-scores) give `arousal` (a small
-logistic model calibrated on RAVDESS, models/prosody-arousal-v1), `energy` and the cues.
+logistic model calibrated on RAVDESS, models/prosody-arousal-v2), `energy` and the cues.
 How voice moves the customer states is in prosody_fusion.py (`voice_signals`).
 """
 
@@ -95,7 +95,7 @@ class ProsodyModel:
         }
 
     @classmethod
-    def bundled(cls, name: str = "prosody-arousal-v1") -> ProsodyModel:
+    def bundled(cls, name: str = "prosody-arousal-v2") -> ProsodyModel:
         text = resources.files("empathy_engine").joinpath("models", name, "weights.json").read_text()
         return cls.from_dict(json.loads(text))
 

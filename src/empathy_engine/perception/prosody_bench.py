@@ -15,12 +15,12 @@ import numpy as np
 from empathy_engine.ingest.audio import ANALYSIS_RATE
 
 
-def synthetic_speech(seconds: float, seed: int = 0, rate: int = ANALYSIS_RATE) -> np.ndarray:
+def synthetic_speech(seconds: float, seed: int = 0, rate: int = ANALYSIS_RATE, pitch_hz: float = 140.0) -> np.ndarray:
     """Speech-like float32 audio: a gliding harmonic voice in syllables and phrases, pauses, line noise."""
     rng = np.random.default_rng(seed)
     n = int(seconds * rate)
     t = np.arange(n) / rate
-    f0 = 140.0 * 2 ** (np.sin(2 * np.pi * 0.3 * t + rng.uniform(0, 6)) * 4 / 12)
+    f0 = pitch_hz * 2 ** (np.sin(2 * np.pi * 0.3 * t + rng.uniform(0, 6)) * 4 / 12)
     phase = 2 * np.pi * np.cumsum(f0) / rate
     voice = sum(np.sin(k * phase) / k for k in range(1, 12))
     syllables = np.clip(np.sin(2 * np.pi * 4.5 * t), 0, None) ** 2

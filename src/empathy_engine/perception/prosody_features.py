@@ -24,8 +24,10 @@ YIN_THRESHOLD = 0.2
 VOICING_MAX = 0.45  # a frame whose best YIN dip stays above this is unvoiced
 SILENCE_DB = -100.0
 SPEECH_BELOW_PEAK_DB = 25.0  # speech frames are within this of the turn's loud frames (as Praat's nuclei script)
-SPEECH_FLOOR_DB = -60.0
+SPEECH_FLOOR_DB = -75.0
 NOISE_SPREAD_DB = 10.0  # speech varies by more than this between its loud and quiet frames
+OVER_NOISE_DB = 6.0  # speech frames are this far above the turn's noise floor (its quietest frames)
+QUALITY_BELOW_PEAK_DB = 15.0  # tilt and aperiodicity from the loud voiced frames only
 MIN_PAUSE_S = 0.25  # shorter gaps are stop closures, not pauses
 NUCLEUS_PROMINENCE_DB = 2.0
 NUCLEUS_MIN_GAP = 8  # frames: 80 ms between syllable nuclei at most ~12 syllables a second
@@ -168,7 +170,8 @@ def speech_mask(level_db: np.ndarray) -> np.ndarray:
     loud, quiet = np.percentile(level_db, [99, 5])
     if loud - quiet < NOISE_SPREAD_DB:
         return np.zeros(len(level_db), bool)
-    return level_db > max(float(loud) - SPEECH_BELOW_PEAK_DB, SPEECH_FLOOR_DB)
+    # On a noisy line the noise is within 25 dB of the speech: without the floor it would count as speech.
+    return level_db > max(float(loud) - SPEECH_BELOW_PEAK_DB, SPEECH_FLOOR_DB, float(quiet) + OVER_NOISE_DB)
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -254,8 +257,11 @@ def turn_features(frames: np.ndarray, other_level_db: np.ndarray | None = None) 
     longest_pause = max(pauses, default=0) * HOP / ANALYSIS_RATE
     rate = _nuclei(frames, speech, voiced) / speech_s if speech_s >= 0.3 else nan
 
-    tilt = float(np.mean(frames[voiced, TILT]))
-    aperiodicity = float(np.mean(frames[voiced, APERIODICITY]))
+    # Line noise fills in the quiet frames' spectrum and periodicity first: voice quality from the loud ones.
+    loud = voiced & (frames[:, DB] > np.percentile(frames[speech, DB], 99) - QUALITY_BELOW_PEAK_DB)
+    loud = loud if loud.any() else voiced  # a turn voiced only in its quiet frames
+    tilt = float(np.mean(frames[loud, TILT]))
+    aperiodicity = float(np.mean(frames[loud, APERIODICITY]))
     steps = [np.abs(np.diff(_semitones(f0[s:e].astype(np.float64)))) for s, e in _runs(voiced) if e - s >= 3]
     steps_all = np.concatenate(steps) if steps else np.zeros(0)
     jitter = float(np.mean(np.minimum(steps_all, 2.0))) if len(steps_all) else nan

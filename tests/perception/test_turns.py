@@ -123,12 +123,12 @@ def test_turns_partial_reading_while_the_customer_speaks() -> None:
 
 
 
-class IdleLengthRecogniser(LengthRecogniser):
-    idle = True
+class SpareLengthRecogniser(LengthRecogniser):
+    spare = True
 
 
 def test_turns_partial_transcripts_grow_with_the_open_utterance_and_stop_at_its_end() -> None:
-    taker = AudioTurnTaker(recogniser=IdleLengthRecogniser())
+    taker = AudioTurnTaker(recogniser=SpareLengthRecogniser())
     due = []
     for chunk in _chunks(_call(), until=2.5):
         taker.feed(chunk)
@@ -138,8 +138,8 @@ def test_turns_partial_transcripts_grow_with_the_open_utterance_and_stop_at_its_
     assert taker.partial_words(due[0]).startswith("words for 1.")
     _run(taker, [c for c in _chunks(_call()) if 2.5 <= c.t < 4.0], flush=False)
     assert not taker.still_open(due[0]) and taker.partial_due() is None  # ended: the final words come instead
-    busy = AudioTurnTaker(recogniser=LengthRecogniser())  # no `idle`: never asked for partials
-    platform = AudioTurnTaker(recogniser=IdleLengthRecogniser(), expect_transcripts=True)  # its own come
+    busy = AudioTurnTaker(recogniser=LengthRecogniser())  # no `spare`: never asked for partials
+    platform = AudioTurnTaker(recogniser=SpareLengthRecogniser(), expect_transcripts=True)  # its own come
     for taker in (busy, platform):
         _run(taker, _chunks(_call(), until=2.5), flush=False)
         assert taker.partial_due() is None

@@ -86,6 +86,7 @@ def test_recognition_runs_in_lower_priority_worker_processes_and_survives_one_ki
     pool = whisper._pool  # type: ignore[attr-defined]
     workers = list(pool._processes.values())
     assert len(workers) == 2 and all(w.pid != os.getpid() and w.is_alive() for w in workers)
+    assert whisper.spare  # type: ignore[attr-defined]  # two workers, none busy: a partial may be asked for
     assert all(os.getpriority(os.PRIO_PROCESS, w.pid) >= os.getpriority(os.PRIO_PROCESS, 0) + 10 for w in workers)
     audio = phone_line(SENTENCES[1], tmp_path)
     os.kill(workers[0].pid, signal.SIGKILL)  # out of memory, or an operator's mistake

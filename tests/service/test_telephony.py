@@ -194,13 +194,13 @@ def test_telephony_unknown_vendor_is_refused_with_1008(client: TestClient) -> No
 def test_telephony_customer_speech_gets_partial_transcripts_as_provisional_insights(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    class Idle:  # always free, so every partial that is due is asked for
-        idle = True
+    class Spare:  # always free, so every partial that is due is asked for
+        spare = True
 
         def transcribe(self, samples: np.ndarray, sample_rate: int) -> str:
             return "the furnace is out and my mother is freezing" if len(samples) else ""
 
-    monkeypatch.setattr(telephony, "recogniser", Idle)
+    monkeypatch.setattr(telephony, "recogniser", Spare)
     with client.websocket_connect(f"/v1/calls/{CALL_SID}/watch") as watch:
         with client.websocket_connect("/v1/telephony/twilio", headers=twilio_headers()) as ws:
             for frame in twilio_messages(two_channel_call(SCRIPT)):

@@ -27,9 +27,9 @@ AUTO_WHISPER = "base"
 
 
 class Recogniser(Protocol):
-    """Turns an utterance's audio into words. One may also have an `idle` property, true while it
-    could take an utterance at once: only such a recogniser is asked for partial transcripts
-    (perception/turns.py), so that they never delay a final one."""
+    """Turns an utterance's audio into words. One may also have a `spare` property, true while it
+    could take one more utterance and still take the next at once: only then is it asked for a
+    partial transcript (perception/turns.py), so that partials never delay a final one."""
 
     def transcribe(self, samples: np.ndarray, sample_rate: int) -> str:
         """The words in one utterance of mono float audio ("" when nothing was recognised)."""
@@ -90,10 +90,6 @@ class PocketsphinxRecogniser:
 
     def __repr__(self) -> str:
         return "pocketsphinx (en-us, one decoder)"
-
-    @property
-    def idle(self) -> bool:
-        return not self._lock.locked()
 
     def transcribe(self, samples: np.ndarray, sample_rate: int) -> str:
         if silent(samples):

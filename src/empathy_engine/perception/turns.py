@@ -27,7 +27,7 @@ Recognition runs when an utterance is released, inside `feed`: it costs CPU (poc
 tenths of a second per utterance), so a server calls `feed` off its event loop.
 
 Partial transcripts. While the customer speaks, `partial_due()` hands out their open utterance's
-audio so far each time it has grown by PARTIAL_EVERY_S, when the recogniser says it is idle and no
+audio so far each time it has grown by PARTIAL_EVERY_S, when the recogniser has one to spare and no
 platform sends transcripts; `partial_words(due)` recognises it (off the loop) and `still_open(due)`
 says whether that utterance is still being spoken, so a late partial is never shown after the
 final words. A server sends these as provisional utterances (docs/telephony.md).
@@ -204,7 +204,7 @@ class AudioTurnTaker:
             return None
         heard = sum(len(a) for a in audio)
         recogniser = self.recogniser if self.recogniser is not None else default_recogniser()
-        if heard - self._partial_at < PARTIAL_EVERY_S * ANALYSIS_RATE or not getattr(recogniser, "idle", False):
+        if heard - self._partial_at < PARTIAL_EVERY_S * ANALYSIS_RATE or not getattr(recogniser, "spare", False):
             return None
         self._partial_at = heard
         start = self._channels["customer"].segmenter.utterance_start or 0

@@ -49,6 +49,18 @@ CONDITIONS: tuple[Condition, ...] = (
     Condition("phone, scored turn -6 dB (mid-call)", scored_db=-6.0),
 )
 
+#: Lines the fit also hears, on the fit actors only (condition augmentation): other noise levels and gains
+#: than the scored CONDITIONS, so the model learns what survives a line without being fitted to the check's.
+AUGMENT: tuple[Condition, ...] = (
+    Condition("clean 16 kHz, whole call -10 dB", phone=False, call_db=-10.0),
+    Condition("phone + pink noise 15 dB SNR", snr_db=15.0),
+    Condition("phone, whole call -6 dB", call_db=-6.0),
+    Condition("phone, whole call -18 dB + pink noise 25 dB SNR", call_db=-18.0, snr_db=25.0),
+    Condition("phone, whole call +3 dB + pink noise 20 dB SNR", call_db=3.0, snr_db=20.0),
+    Condition("phone, scored turn +4 dB", scored_db=4.0),
+    Condition("phone, scored turn -4 dB + pink noise 20 dB SNR", scored_db=-4.0, snr_db=20.0),
+)
+
 
 def gain(x: np.ndarray, db: float) -> np.ndarray:
     """`x` turned up or down by `db`, clipped to full scale (a louder-than-full-scale voice saturates)."""

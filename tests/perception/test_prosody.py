@@ -94,7 +94,9 @@ def test_prosody_baseline_is_the_speakers_own() -> None:
     usual = _call("base_2", "base_3", "base_1")[-1]
     assert quiet_speaker.vs_baseline("loudness_db") > 2.0 > usual.vs_baseline("loudness_db")
     assert "raised_voice" not in usual.cues
-    assert quiet_speaker.arousal > usual.arousal + 0.2
+    # base_1 is brighter and less periodic than base_2 and base_3 (espeak), so v3 already reads it at ~0.77 and
+    # the sigmoid leaves less room above: the louder-than-usual reading is 0.15 higher (v2: 0.27).
+    assert quiet_speaker.arousal > usual.arousal + 0.1
     # Turning the whole call up or down (a louder phone) changes nothing.
     soft = _call(*BASELINE, "fine_raised", gain=0.2)[-1]
     assert soft.z == pytest.approx(_after_baseline("fine_raised").z, abs=0.02)

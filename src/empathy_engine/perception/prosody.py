@@ -3,7 +3,7 @@
 A turn's features (prosody_features.py) are compared with a per-call, per-speaker baseline
 learned from the customer's earlier turns, because what carries emotion is the change: the
 same 220 Hz is a calm woman and a shouting man. The changes (z-scores) give `arousal` (a small
-logistic model calibrated on RAVDESS, models/prosody-arousal-v2), `energy` and the cues.
+logistic model calibrated on RAVDESS, models/prosody-arousal-v3), `energy` and the cues.
 How voice moves the customer states is in prosody_fusion.py (`voice_signals`).
 """
 
@@ -19,7 +19,7 @@ import numpy as np
 
 from empathy_engine.events import CallStarted
 from empathy_engine.ingest.audio import ANALYSIS_RATE, resample
-from empathy_engine.perception.prosody_features import FEATURES, FrameStream, TurnFeatures, turn_features
+from empathy_engine.perception.prosody_features import FEATURES, FRAME_COLUMNS, FrameStream, TurnFeatures, turn_features
 
 Cue = Literal["raised_voice", "fast_speech", "flat_tone", "long_pause", "overtalk"]
 CUES: tuple[Cue, ...] = ("raised_voice", "fast_speech", "flat_tone", "long_pause", "overtalk")
@@ -95,7 +95,7 @@ class ProsodyModel:
         }
 
     @classmethod
-    def bundled(cls, name: str = "prosody-arousal-v2") -> ProsodyModel:
+    def bundled(cls, name: str = "prosody-arousal-v3") -> ProsodyModel:
         text = resources.files("empathy_engine").joinpath("models", name, "weights.json").read_text()
         return cls.from_dict(json.loads(text))
 
@@ -168,7 +168,7 @@ class VoiceReading:
 
         features: dict[str, Any] = {"pitch_hz": num(f.pitch_hz, 1)}
         features |= {
-            name: num(v, 3 if name in ("pause_ratio", "aperiodicity") else 2)
+            name: num(v, 3 if name in ("pause_ratio", "net_aperiodicity") else 2)
             for name, v in zip(FEATURES, f.values, strict=True)
         }
         features |= {
@@ -279,7 +279,7 @@ class VoiceTracker:
         return reading
 
     def _features(self) -> TurnFeatures:
-        frames = self._stream.frames() if self._stream else np.zeros((0, 5), np.float32)
+        frames = self._stream.frames() if self._stream else np.zeros((0, FRAME_COLUMNS), np.float32)
         other = self._other.frames()[:, 0] if self._other else None
         return turn_features(frames, other)
 

@@ -27,7 +27,10 @@ SPEECH_BELOW_PEAK_DB = 25.0  # speech frames are within this of the turn's loud 
 SPEECH_FLOOR_DB = -75.0
 NOISE_SPREAD_DB = 10.0  # speech varies by more than this between its loud and quiet frames
 OVER_NOISE_DB = 6.0  # speech frames are this far above the turn's noise floor (its quietest frames)
-QUALITY_BELOW_PEAK_DB = 15.0  # tilt and aperiodicity from the loud voiced frames only
+QUALITY_BELOW_PEAK_DB = 15.0  # aperiodicity from the loud voiced frames only
+NOISE_PERCENTILE = 5.0  # the turn's noise floor: its quietest frames (as `speech_mask`)
+NOISE_SPECTRUM_PERCENTILE = 10.0  # the line noise's spectrum: the mean over the turn's quietest tenth of frames
+MAX_SUBTRACTION = 0.1  # noise subtraction leaves at least a tenth of a band's power (at most -10 dB)
 MIN_PAUSE_S = 0.25  # shorter gaps are stop closures, not pauses
 NUCLEUS_PROMINENCE_DB = 2.0
 NUCLEUS_MIN_GAP = 8  # frames: 80 ms between syllable nuclei at most ~12 syllables a second
@@ -39,16 +42,17 @@ _LAG_MAX = int(np.ceil(ANALYSIS_RATE / F0_MIN))
 _YIN_W = PITCH_WINDOW - _LAG_MAX - 2  # integration window
 _NFFT = 1024
 _FREQS = np.fft.rfftfreq(SPECTRUM_WINDOW, 1.0 / ANALYSIS_RATE)
-_LOW = (_FREQS >= 50) & (_FREQS < 1000)
-_HIGH = (_FREQS >= 1000) & (_FREQS < 3800)
+# Spectral balance inside the telephone band only, so a wideband and a phone turn measure the same thing.
+_LOW = (_FREQS >= 300) & (_FREQS < 1000)
+_HIGH = (_FREQS >= 1000) & (_FREQS < 3400)
 _NUCLEUS_BAND = (_FREQS >= 300) & (_FREQS < 2500)
 _HANN = np.hanning(SPECTRUM_WINDOW).astype(np.float32)
 _HANN_POWER = float(np.sum(_HANN**2))
 _SPEC_OFFSET = (PITCH_WINDOW - SPECTRUM_WINDOW) // 2
 
 #: Frame columns.
-DB, BAND_DB, F0, APERIODICITY, TILT = range(5)
-FRAME_COLUMNS = 5
+DB, BAND_DB, F0, APERIODICITY, LOW_DB, HIGH_DB = range(6)
+FRAME_COLUMNS = 6
 
 
 def _db(power: np.ndarray) -> np.ndarray:
@@ -59,7 +63,7 @@ def analyse_frames(windows: np.ndarray) -> np.ndarray:
     """(n, PITCH_WINDOW) float32 windows -> (n, FRAME_COLUMNS) float32 frames.
 
     Columns: level dB (full scale), nucleus-band dB (300-2500 Hz), F0 in Hz (0 when unvoiced),
-    YIN aperiodicity (0 periodic .. 1 noise), spectral tilt in dB (1-3.8 kHz over 50 Hz-1 kHz).
+    YIN aperiodicity (0 periodic .. 1 noise), dB of the 300-1000 Hz and of the 1000-3400 Hz band.
     """
     n = windows.shape[0]
     out = np.zeros((n, FRAME_COLUMNS), np.float32)
@@ -71,7 +75,8 @@ def analyse_frames(windows: np.ndarray) -> np.ndarray:
     spec = np.abs(np.fft.rfft(centre * _HANN, axis=1)) ** 2 / _HANN_POWER
     out[:, DB] = _db(power)
     out[:, BAND_DB] = _db(spec[:, _NUCLEUS_BAND].sum(axis=1) / SPECTRUM_WINDOW)
-    out[:, TILT] = _db(spec[:, _HIGH].sum(axis=1)) - _db(spec[:, _LOW].sum(axis=1))
+    out[:, LOW_DB] = _db(spec[:, _LOW].sum(axis=1))
+    out[:, HIGH_DB] = _db(spec[:, _HIGH].sum(axis=1))
     f0, aperiodicity = _yin(x)
     out[:, F0] = f0
     out[:, APERIODICITY] = aperiodicity
@@ -200,13 +205,13 @@ def _nuclei(frames: np.ndarray, speech: np.ndarray, voiced: np.ndarray) -> int:
 
 #: The per-turn features, in the order the baseline and the arousal model use them.
 FEATURES: tuple[str, ...] = (
-    "pitch_st",  # median F0 in semitones re 100 Hz
+    "pitch_st",  # F0 in semitones re 100 Hz, the mean over voiced speech weighted by each frame's power
     "pitch_range_st",  # 10th to 90th percentile of F0, semitones
     "loudness_db",  # active speech level, dB full scale
     "speech_rate",  # syllable nuclei per second of speech
     "pause_ratio",  # pauses (>= 0.25 s) as a share of the turn from first to last speech
-    "tilt_db",  # spectral tilt of voiced speech: high band over low band (raised voices are flatter)
-    "aperiodicity",  # mean YIN dip in voiced speech (breathy or rough voices are higher)
+    "band_tilt_db",  # voiced speech's 1-3.4 kHz over its 0.3-1 kHz, line noise subtracted (raised voices are flatter)
+    "net_aperiodicity",  # mean YIN dip of the loud voiced frames less the line noise's share (breathy, rough: higher)
     "pitch_jitter_st",  # mean absolute F0 change between neighbouring voiced frames (a jitter proxy)
 )
 
@@ -242,9 +247,13 @@ def turn_features(frames: np.ndarray, other_level_db: np.ndarray | None = None) 
         return TurnFeatures((nan,) * len(FEATURES), speech_s, 0.0, overtalk_s, silence_s)
 
     st = _semitones(f0[voiced].astype(np.float64))
-    centre = float(np.median(st))
-    st = st[np.abs(st - centre) < 9.0]  # drop octave errors
-    pitch, pitch_range = float(np.median(st)), float(np.percentile(st, 90) - np.percentile(st, 10))
+    in_octave = np.abs(st - float(np.median(st))) < 9.0  # drop octave errors
+    # The pitch level weighted by each frame's power: the loud (stressed) syllables carry it, not the
+    # quiet onsets and creaky phrase ends.
+    weight = 10.0 ** (frames[voiced, DB][in_octave].astype(np.float64) / 10.0)
+    st = st[in_octave]
+    pitch = float(np.sum(weight * st) / np.sum(weight))
+    pitch_range = float(np.percentile(st, 90) - np.percentile(st, 10))
     power = 10.0 ** (frames[speech, DB].astype(np.float64) / 10.0)
     loudness = float(10.0 * np.log10(np.mean(power)))
 
@@ -257,16 +266,38 @@ def turn_features(frames: np.ndarray, other_level_db: np.ndarray | None = None) 
     longest_pause = max(pauses, default=0) * HOP / ANALYSIS_RATE
     rate = _nuclei(frames, speech, voiced) / speech_s if speech_s >= 0.3 else nan
 
-    # Line noise fills in the quiet frames' spectrum and periodicity first: voice quality from the loud ones.
-    loud = voiced & (frames[:, DB] > np.percentile(frames[speech, DB], 99) - QUALITY_BELOW_PEAK_DB)
-    loud = loud if loud.any() else voiced  # a turn voiced only in its quiet frames
-    tilt = float(np.mean(frames[loud, TILT]))
-    aperiodicity = float(np.mean(frames[loud, APERIODICITY]))
+    tilt, aperiodicity = _voice_quality(frames, speech, voiced)
     steps = [np.abs(np.diff(_semitones(f0[s:e].astype(np.float64)))) for s, e in _runs(voiced) if e - s >= 3]
     steps_all = np.concatenate(steps) if steps else np.zeros(0)
     jitter = float(np.mean(np.minimum(steps_all, 2.0))) if len(steps_all) else nan
     values = (pitch, pitch_range, loudness, rate, pause_ratio, tilt, aperiodicity, jitter)
     return TurnFeatures(values, speech_s, longest_pause, overtalk_s, silence_s)
+
+
+def _voice_quality(frames: np.ndarray, speech: np.ndarray, voiced: np.ndarray) -> tuple[float, float]:
+    """(band tilt dB, net aperiodicity) of a turn's voiced speech, with the line noise taken out.
+
+    Line noise sits under every frame: it dulls the spectrum and fills in the periodicity of the quiet
+    frames most, so a louder turn on a noisy line would look brighter and more periodic only because
+    it is further above the noise. The noise is estimated from the turn's own quietest frames:
+    - tilt: its mean power per band is subtracted from each voiced frame's bands (spectral subtraction,
+      at most -10 dB) before their ratio;
+    - aperiodicity: noise of power N under a frame of power P raises YIN's dip by about N / P (the
+      cumulative-mean normalised difference of periodic speech plus uncorrelated noise), so that is
+      taken off each loud voiced frame's dip.
+    """
+    level = frames[:, DB].astype(np.float64)
+    quiet = level <= np.percentile(level, NOISE_SPECTRUM_PERCENTILE)
+    low, high = (10.0 ** (frames[:, c].astype(np.float64) / 10.0) for c in (LOW_DB, HIGH_DB))
+    low = np.maximum(low - low[quiet].mean(), MAX_SUBTRACTION * low)
+    high = np.maximum(high - high[quiet].mean(), MAX_SUBTRACTION * high)
+    tilt = float(np.mean(10.0 * np.log10(high[voiced] / low[voiced])))
+
+    loud = voiced & (level > np.percentile(level[speech], 99) - QUALITY_BELOW_PEAK_DB)
+    loud = loud if loud.any() else voiced  # a turn voiced only in its quiet frames
+    noise_share = 10.0 ** ((np.percentile(level, NOISE_PERCENTILE) - level[loud]) / 10.0)
+    aperiodicity = float(np.mean(frames[loud, APERIODICITY] - noise_share))
+    return tilt, aperiodicity
 
 
 def _two_channel(speech: np.ndarray, other_level_db: np.ndarray | None) -> tuple[float, float]:

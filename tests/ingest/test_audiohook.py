@@ -14,6 +14,7 @@ from empathy_engine.ingest.wire import WireError
 from empathy_engine.perception.turns import AudioTurnTaker
 from empathy_engine.pipeline import Engine
 from empathy_engine.results import CustomerTurn
+from tests.perception.vads import START_SLACK_S
 from tests.replay import (
     CONVERSATION_ID,
     SCRIPT,
@@ -96,7 +97,7 @@ def test_audiohook_replay_cuts_utterances_with_voice_and_insights(engine: Engine
     lines = _call().lines
     assert [(u.speaker, u.text) for u, _ in turns] == [(line.speaker, WORDS[line.name]) for line in lines]
     for (u, voice), line in zip(turns, lines, strict=True):
-        assert u.t == pytest.approx(line.t, abs=0.05) and u.end == pytest.approx(line.end, abs=0.1)
+        assert u.t == pytest.approx(line.t, abs=START_SLACK_S) and u.end == pytest.approx(line.end, abs=0.1)
         assert (voice is not None and voice.speech) == (line.speaker == "customer")
     assert isinstance(events[0], CallStarted)
     session = engine.open(events[0])

@@ -13,6 +13,7 @@ from empathy_engine.ingest.wire import WireError
 from empathy_engine.perception.turns import AudioTurnTaker, HeardTurn
 from empathy_engine.pipeline import Engine
 from empathy_engine.results import CustomerTurn
+from tests.perception.vads import START_SLACK_S
 from tests.replay import CALL_SID, SCRIPT, STREAM_SID, WORDS, Call, encode_mulaw, twilio_messages, two_channel_call
 
 PARAMETERS = {"customer_id": "cust-7", "customer_name": "Dana", "service": "hvac", "handled_by": "human"}
@@ -91,7 +92,8 @@ def test_twilio_replay_cuts_the_script_into_utterances_with_voice() -> None:
     assert [t.utterance.speaker for t in turns] == [line.speaker for line in lines]
     for (utterance, voice), line in zip(turns, lines, strict=True):
         assert utterance.text == WORDS[line.name]
-        assert utterance.t == pytest.approx(line.t, abs=0.05) and utterance.end == pytest.approx(line.end, abs=0.1)
+        assert utterance.t == pytest.approx(line.t, abs=START_SLACK_S)
+        assert utterance.end == pytest.approx(line.end, abs=0.1)
         assert (voice is not None) == (line.speaker == "customer")
     readings = [v for _, v in turns if v is not None]
     assert all(v.speech for v in readings) and [v.baseline_turns for v in readings] == [0, 1, 2, 3]

@@ -96,7 +96,7 @@ def test_serve_logs_json_lines_with_call_ids_and_no_transcript(sqlite_url: str, 
     finally:
         server.stop()
     text = server.log_path.read_text()
-    banner = ("empathy-engine on ", "  supervisor board: ", "  audio-only streams: ")
+    banner = ("empathy-engine on ", "  supervisor board: ", "  audio-only streams: ", "  voice activity: ")
     lines = [json.loads(line) for line in text.splitlines() if line.strip() and not line.startswith(banner)]
     assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
     ours = [line for line in lines if line.get("call_id") == "log-1"]

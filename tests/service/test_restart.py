@@ -107,8 +107,9 @@ def test_restart_mid_telephony_call_gives_the_uninterrupted_results_voice_includ
     database_url: str, tmp_path: Path
 ) -> None:
     frames = twilio_messages(two_channel_call(SCRIPT), {"customer_id": "c-7", "service": "hvac"})
-    # 14.8 s: the customer's third utterance (11.7-14.1 s) has just closed; the agent speaks at 15.0 s.
-    first, rest = _split_twilio(frames, cut_ms=14_800)
+    # 14.9 s: the customer's third utterance (11.7-14.1 s) has just closed (0.7 s after its last speech
+    # frame: at 14.80 s for the energy rule, 14.82 s for Silero's 32 ms frames); the agent speaks at 15.0 s.
+    first, rest = _split_twilio(frames, cut_ms=14_900)
     launcher = "tests.service.scripted_serve"  # pocketsphinx replaced by the script's words
     whole_db = f"sqlite:///{tmp_path / 'whole.db'}"
     whole = ServeProcess(whole_db, free_port(), tmp_path / "whole.log", launcher, signed_env())

@@ -15,6 +15,7 @@ from websockets.exceptions import ConnectionClosed
 from empathy_engine.cli import app
 from empathy_engine.client import SyncCallStream
 from empathy_engine.demo import CALLS
+from empathy_engine.perception.vad import vad_setting
 from empathy_engine.pipeline import Engine
 from empathy_engine.service.app import create_app
 from empathy_engine.service.demo import run_demo
@@ -45,6 +46,20 @@ def test_serve_names_its_recogniser_and_refuses_a_bad_one(sqlite_url: str) -> No
         env["EMPATHY_RECOGNISER"] = "pocketsphinx"
         result = CliRunner().invoke(app, ["serve", "--port", str(taken.getsockname()[1])], env=env)
     assert "audio-only streams: pocketsphinx" in result.output
+
+
+def test_serve_names_its_voice_activity_rule_and_refuses_a_bad_one(sqlite_url: str) -> None:
+    env = {"EMPATHY_DATABASE_URL": sqlite_url, "EMPATHY_VAD": "webrtc"}
+    result = CliRunner().invoke(app, ["serve", "--port", str(free_port())], env=env)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "EMPATHY_VAD='webrtc': use one of auto, silero, energy" in result.output
+    for setting, said in (("energy", "voice activity: energy"), ("auto", f"voice activity: {vad_setting({})}")):
+        with socket.socket() as taken:  # a start that fails later still said how audio is cut
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            env["EMPATHY_VAD"] = setting
+            result = CliRunner().invoke(app, ["serve", "--port", str(taken.getsockname()[1])], env=env)
+        assert said in result.output
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """AudioTurnTaker: one call's live audio (AudioChunk events) -> the engine's utterances, with the voice.
 
-Each speaker's channel is cut into utterances by energy (perception/vad.py). The customer's audio
+Each speaker's channel is cut into utterances by voice activity (perception/vad.py: Silero VAD with
+the speech extra, else the energy rule; EMPATHY_VAD chooses). The customer's audio
 goes to the call's `VoiceTracker` while they speak (the agent's, over the same samples, as the
 other channel for overtalk and shared silence), so each customer utterance comes with its
 `VoiceReading`. The words come from the platform's own transcript when it sends one

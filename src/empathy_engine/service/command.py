@@ -58,6 +58,7 @@ def serve(
         err.print(f"note: {MissingExtra('voice', 'telephony audio')}", markup=False)
     else:
         _say_recogniser(err)
+        _say_vad(err)
     given = {"host": host, "port": port, "policy": policy}
     settings = _checked_settings(err, {k: v for k, v in given.items() if v is not None}, demo)
     server = _server(settings, demo)
@@ -100,6 +101,26 @@ def _say_recogniser(err: Console) -> None:
     else:
         hint = "" if has("speech") else "; pip install 'empathy-engine[speech]' for Whisper, far fewer word errors"
         err.print(f"  audio-only streams: pocketsphinx{hint}", markup=False)
+
+
+def _say_vad(err: Console) -> None:
+    """Which voice activity rule cuts audio streams into utterances, or exit 2 on a bad EMPATHY_VAD."""
+    from rich.markup import escape
+
+    from empathy_engine.perception.vad import VadError, vad_setting
+
+    try:
+        name = vad_setting()
+    except VadError as e:
+        err.print(f"[bold red]error:[/] {escape(str(e))}")
+        raise typer.Exit(2) from None
+    if name == "silero":
+        err.print("  voice activity: silero (Silero VAD v6, onnxruntime)", markup=False)
+    else:
+        from empathy_engine.perception.silero import available
+
+        hint = "" if available() else "; pip install 'empathy-engine[speech]' for Silero VAD (tells speech from noise)"
+        err.print(f"  voice activity: energy{hint}", markup=False)
 
 
 def _checked_settings(err: Console, overrides: dict[str, Any], demo: bool = False) -> Settings:

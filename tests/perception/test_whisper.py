@@ -80,6 +80,15 @@ def test_whisper_hears_nothing_in_silence_or_a_hiss(whisper: object) -> None:
     assert len(heard.split()) <= 3, heard  # no invented sentence ("Thank you for watching ...")
 
 
+def test_an_utterance_longer_than_one_window_is_read_to_its_end(whisper: object, tmp_path: Path) -> None:
+    """Windows are cut to the utterance; one longer than a window (a turn setting can allow it)
+    is read a window at a time, so its last words are not lost."""
+    first, last = phone_line(SENTENCES[0], tmp_path), phone_line(SENTENCES[1], tmp_path)
+    long_turn = np.concatenate([first, np.zeros(8000 * 27, np.float32), last])  # about 36 s
+    heard = words_of(whisper.transcribe(long_turn, 8000))  # type: ignore[attr-defined]
+    assert "morning" in heard and "basement" in heard, heard
+
+
 def test_recognition_runs_in_lower_priority_worker_processes_and_survives_one_killed(
     whisper: object, tmp_path: Path
 ) -> None:

@@ -8,7 +8,6 @@ timing is checked for both: an utterance closes `silence_s` after its last speec
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from empathy_engine.perception.vad import (
     VadError,
     vad_setting,
 )
+from tests.perception.espeak import espeak_ng
 from tests.perception.vads import NEEDS_SILERO, RULES
 
 pytestmark = pytest.mark.skipif(not has("voice"), reason="needs the voice extra (resampling espeak-ng's audio)")
@@ -50,21 +50,12 @@ SNR_DB = 10.0
 NOISES = ("white", "pink", "hum")
 
 
-def _espeak() -> str:
-    found = shutil.which("espeak-ng")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("espeak-ng is not installed: apt-get install espeak-ng (.ci/run does)")
-        pytest.skip("espeak-ng is not installed")
-    return found
-
-
 @cache
 def _said(text: str) -> np.ndarray:
     """`text` as a caller on a phone line, its leading and trailing silence cut: 8 kHz, mu-law and back."""
     with tempfile.TemporaryDirectory() as folder:
         wav = Path(folder) / "say.wav"
-        subprocess.run([_espeak(), "-v", "en-us", "-s", "160", "-w", str(wav), text], check=True, timeout=60)
+        subprocess.run([espeak_ng(), "-v", "en-us", "-s", "160", "-w", str(wav), text], check=True, timeout=60)
         audio = read_wav(wav, rate=None)
     x = resample(audio.channel(0), audio.sample_rate, RATE)
     sounding = np.flatnonzero(np.abs(x) > 0.01)

@@ -5,7 +5,6 @@ benchmarks/speech.py; this checks the recogniser works offline and beats pockets
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 from pathlib import Path
@@ -18,6 +17,7 @@ from empathy_engine.coaching.phrases import words_of
 from empathy_engine.extras import has
 from empathy_engine.ingest.audio import decode_mulaw, encode_mulaw, read_wav, resample
 from empathy_engine.perception.speech import PocketsphinxRecogniser, RecogniserError, chosen_recogniser
+from tests.perception.espeak import espeak_ng
 
 pytestmark = pytest.mark.skipif(not has("speech"), reason="needs the speech extra")
 
@@ -28,19 +28,10 @@ SENTENCES = (
 )
 
 
-def _espeak() -> str:
-    found = shutil.which("espeak-ng")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("espeak-ng is not installed: apt-get install espeak-ng (.ci/run does)")
-        pytest.skip("espeak-ng is not installed")
-    return found
-
-
 def phone_line(text: str, folder: Path) -> np.ndarray:
     """`text` as a caller on a phone line: espeak-ng, 8 kHz, G.711 mu-law and back."""
     wav = folder / "say.wav"
-    subprocess.run([_espeak(), "-v", "en-us", "-s", "160", "-w", str(wav), text], check=True, timeout=60)
+    subprocess.run([espeak_ng(), "-v", "en-us", "-s", "160", "-w", str(wav), text], check=True, timeout=60)
     audio = read_wav(wav, rate=None)
     return decode_mulaw(encode_mulaw(resample(audio.channel(0), audio.sample_rate, 8000)))
 

@@ -147,21 +147,36 @@ class WhisperRecogniser:
             return self._pool
 
 
-_worker_model: Any = None  # in a worker process: its one WhisperModel
+class _Worker(NamedTuple):
+    """What a worker process decodes with, made once when it starts: the model, its tokenizer,
+    the prompt's tokens and the tokens never to write (the same for every utterance)."""
+
+    model: Any  # faster_whisper.WhisperModel
+    tokenizer: Any  # faster_whisper.tokenizer.Tokenizer
+    prompt: list[int]
+    suppressed: list[int]
+
+
+_worker: _Worker | None = None  # in a worker process: its one model, loaded by _load_in_worker
 
 
 def _load_in_worker(path: str) -> None:
     """A worker process starts: lower its priority, then load the model (one decoding thread)."""
-    global _worker_model
+    global _worker
     with contextlib.suppress(OSError, AttributeError):  # AttributeError: no os.nice (Windows)
         os.nice(DECODING_NICE)
     from faster_whisper import WhisperModel  # imported here: only audio-only streams need it
+    from faster_whisper.tokenizer import Tokenizer
+    from faster_whisper.transcribe import get_suppressed_tokens
 
-    _worker_model = WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=1, local_files_only=True)
+    model = WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=1, local_files_only=True)
+    tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en")
+    prompt = model.get_prompt(tokenizer, tokenizer.encode(" " + PROMPT), without_timestamps=True)
+    _worker = _Worker(model, tokenizer, prompt, get_suppressed_tokens(tokenizer, [-1]))
 
 
 def _ready() -> bool:
-    return _worker_model is not None
+    return _worker is not None
 
 
 def _decode(audio: np.ndarray) -> str:
@@ -179,15 +194,13 @@ def _decode_window(audio: np.ndarray) -> str:
     silence, so a 4 s utterance costs a 16 s window's encoding, and the decoder then runs as
     `transcribe` would run it (one result: no timestamps, temperature 0)."""
     from faster_whisper.audio import pad_or_trim
-    from faster_whisper.tokenizer import Tokenizer
-    from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
+    from faster_whisper.transcribe import get_compression_ratio
 
-    model = _worker_model
+    assert _worker is not None, "_decode runs in a worker process, after _load_in_worker"
+    model, prompt = _worker.model, _worker.prompt
     features = model.feature_extractor(np.concatenate([_PAD, audio, _PAD]))
     window = min(WINDOW_FRAMES, features.shape[-1] + _EXTRA_FRAMES)
     encoded = model.encode(pad_or_trim(features, window + window % 2))  # the encoder halves it
-    tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en")
-    prompt = model.get_prompt(tokenizer, tokenizer.encode(" " + PROMPT), without_timestamps=True)
     most = min(200, int(8 + TOKENS_PER_S * len(audio) / MODEL_RATE))
     result = model.model.generate(
         encoded,
@@ -197,10 +210,10 @@ def _decode_window(audio: np.ndarray) -> str:
         return_scores=True,
         return_no_speech_prob=True,
         suppress_blank=True,
-        suppress_tokens=get_suppressed_tokens(tokenizer, [-1]),
+        suppress_tokens=_worker.suppressed,
     )[0]
     tokens = result.sequences_ids[0]
-    text = tokenizer.decode(tokens).strip()
+    text = _worker.tokenizer.decode(tokens).strip()
     heard = Decoded(text, result.no_speech_prob, result.scores[0] * len(tokens) / (len(tokens) + 1),
                     get_compression_ratio(text) if text else 0.0)  # fmt: skip
     return "" if not text or _hallucinated(heard) else text

@@ -204,7 +204,7 @@ class AudioTurnTaker:
         if audio is None or self.expect_transcripts or "customer" in self._transcribed:
             return None
         heard = sum(len(a) for a in audio)
-        recogniser = self.recogniser if self.recogniser is not None else default_recogniser()
+        recogniser = self._recogniser()
         if heard - self._partial_at < PARTIAL_EVERY_S * ANALYSIS_RATE or not getattr(recogniser, "spare", False):
             return None
         self._partial_at = heard
@@ -213,8 +213,7 @@ class AudioTurnTaker:
 
     def partial_words(self, due: PartialAudio) -> str:
         """Recognise a partial (CPU: call it off the event loop, as `feed`)."""
-        recogniser = self.recogniser if self.recogniser is not None else default_recogniser()
-        return recogniser.transcribe(due.audio, ANALYSIS_RATE).strip()
+        return self._recogniser().transcribe(due.audio, ANALYSIS_RATE).strip()
 
     def still_open(self, due: PartialAudio) -> bool:
         """Is the utterance `due` was taken from still being spoken?"""
@@ -345,8 +344,11 @@ class AudioTurnTaker:
     def _recognise(self, item: _Finished) -> str:
         if item.audio is None:
             return ""
-        recogniser = self.recogniser if self.recogniser is not None else default_recogniser()
-        return recogniser.transcribe(item.audio, ANALYSIS_RATE)
+        return self._recogniser().transcribe(item.audio, ANALYSIS_RATE)
+
+    def _recogniser(self) -> Recogniser:
+        """The one given, else the process's own, loaded only when an utterance first needs it."""
+        return self.recogniser if self.recogniser is not None else default_recogniser()
 
     def _now(self) -> float:
         """Stream time: the latest audio heard on any channel, in seconds."""

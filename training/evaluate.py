@@ -327,7 +327,9 @@ def print_tables(m: dict[str, float | str], dev: dict[str, list[Example]]) -> No
     )
 
 
-def evaluate_real(model: TextModel, dev: dict[str, list[Example]], goemotions: Path) -> dict[str, float]:
+def evaluate_real(
+    model: TextModel, dev: dict[str, list[Example]], goemotions: Path, minilm: bool = True
+) -> dict[str, float]:
     """The whole engine on the annotated real dev split and the probes, and the MiniLM baseline
     (trained once, then cached) on the six states it covers, on every dev set."""
     from empathy_engine import Engine
@@ -348,6 +350,8 @@ def evaluate_real(model: TextModel, dev: dict[str, list[Example]], goemotions: P
     metrics.update(report.engine_six_on_sets(lambda e: predict_example(model, e) >= 0.5, text_sets))
     with console.status("engine: probe sets"):
         metrics.update(report.probe_figures(engine))
+    if not minilm:
+        return metrics
     baseline = load_or_train(goemotions, log=console.print)
     with console.status("MiniLM baseline: dev sets"):
         metrics.update(report.baseline_on_sets(baseline, text_sets))
@@ -371,6 +375,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--json", type=Path, help="also write every figure to this file as a flat JSON object")
     p.add_argument("--model", default=DEFAULT_MODEL, help="the bundled text model to measure (default %(default)s)")
+    p.add_argument("--model-dir", type=Path, help="measure the model in this folder (a candidate not bundled)")
+    p.add_argument(
+        "--without-minilm", action="store_true", help="skip the MiniLM baseline (first trained: tens of minutes)"
+    )
     args = p.parse_args(argv)
     check_goemotions(args.goemotions)
     started = time.perf_counter()
@@ -383,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         f"train {len(train)}, calibration {len(calibration)}, " + ", ".join(f"{k} {len(v)}" for k, v in dev.items())
     )
 
-    model = TextModel.bundled(args.model)
+    model = TextModel(args.model_dir) if args.model_dir else TextModel.bundled(args.model)
     metrics: dict[str, float | str] = {
         "model": model.meta["name"],
         "machine": machine(),
@@ -400,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     metrics["bundled/max_abs_diff_vs_recorded"] = round(max(diffs), 4) if diffs else 0.0
     metrics["elapsed_s"] = round(time.perf_counter() - started, 1)
 
-    metrics.update(evaluate_real(model, dev, args.goemotions))
+    metrics.update(evaluate_real(model, dev, args.goemotions, minilm=not args.without_minilm))
     metrics["elapsed_s"] = round(time.perf_counter() - started, 1)
 
     print_tables(metrics, dev)

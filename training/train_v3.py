@@ -16,6 +16,8 @@ What changes from v2 (training/train_text_model.py):
    domain corpus' calibration parts plus a sixth of the real train dialogues (by hash).
 
 `--exclude-source S` leaves one real source out of training (leave-one-source-out figures).
+`--soft runs/teacher-v3/soft.npz` adds some 217,000 unlabelled real turns with the v3 teacher's
+probabilities as targets (training/teacher_v3.py, then training/distill_v3.py): distillation.
 CPU: a few minutes per epoch on 2 cores.
 """
 
@@ -137,6 +139,10 @@ def build(args: argparse.Namespace) -> tuple[list[Example], list[Example], dict[
     calibration = [e for e in ge_train if goemotions_split(e) == "calibration"]
     calibration += [e for e in customer + agent if domain_split(e) == "calibration"]
     calibration += [real_example(lab) for lab in real_train if real_calibration(lab)]
+    if getattr(args, "soft", None):
+        from training.distill_v3 import soft_examples
+
+        train += soft_examples(args.soft, args.goemotions)
     train = [e for e in train if normalised(e.text) not in held_out]
     calibration = [e for e in calibration if normalised(e.text) not in held_out]
     dev = {
@@ -265,6 +271,8 @@ def export(model: ContextStudent, thresholds: np.ndarray, out: Path, meta: dict[
 def data_hashes(args: argparse.Namespace) -> dict[str, str]:
     files = [args.goemotions / "train.tsv", REAL_DIR / "sample.jsonl", *sorted(DOMAIN_DIR.glob("*.jsonl"))]
     files += sorted((LABELS_DIR / "pass1").glob("*.jsonl"))
+    if args.soft:
+        files.append(args.soft)
     return {str(f.relative_to(f.parents[1])): file_sha256(f) for f in files}
 
 
@@ -282,6 +290,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--real-repeat", type=int, default=5)
     p.add_argument("--head-only", action="store_true", help="train only the head on frozen v2 features (fast)")
     p.add_argument("--exclude-source", default=None, help="leave this real source out (LOSO)")
+    p.add_argument(
+        "--soft", type=Path, default=None, help="also learn the teacher's labels of unlabelled real text"
+    )
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--seed", type=int, default=13)
     return p.parse_args(argv)

@@ -24,6 +24,7 @@ import json
 import re
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -181,13 +182,20 @@ def candidate_figures(teacher: OnnxTeacher, thresholds: np.ndarray) -> dict[str,
     }
 
 
-def soft_examples(path: Path, goemotions: Path = DEFAULT_GOEMOTIONS) -> list[Example]:
+def soft_examples(path: Path, goemotions: Path = DEFAULT_GOEMOTIONS, outputs: Sequence[str] = OUTPUTS) -> list[Example]:
     """The labelled pool back as training rows: the words found again by reference in ../shared,
-    the teacher's probabilities as targets (train_v3.py --soft)."""
+    the teacher's probabilities as targets (train_v3.py --soft) for `outputs` only; a row that
+    teaches none of them is left out."""
     with np.load(path) as soft:
         probs = dict(zip(soft["refs"].tolist(), soft["probs"].astype(np.float32), strict=True))
+    keep = np.array([o in outputs for o in OUTPUTS], np.float32)
     rows, refs = pool(goemotions)
-    return [Example(e.text, probs[r], e.mask, "soft", e.context) for e, r in zip(rows, refs, strict=True) if r in probs]
+    out = []
+    for e, r in zip(rows, refs, strict=True):
+        mask = e.mask * keep
+        if r in probs and mask.any():
+            out.append(Example(e.text, probs[r], mask, "soft", e.context))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

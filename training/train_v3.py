@@ -142,7 +142,10 @@ def build(args: argparse.Namespace) -> tuple[list[Example], list[Example], dict[
     if getattr(args, "soft", None):
         from training.distill_v3 import soft_examples
 
-        train += soft_examples(args.soft, args.goemotions)
+        taught = args.soft_outputs.split(",") if args.soft_outputs else OUTPUTS
+        if unknown := [o for o in taught if o not in OUTPUTS]:
+            raise SystemExit(f"--soft-outputs: unknown {', '.join(unknown)}; the outputs are {', '.join(OUTPUTS)}")
+        train += soft_examples(args.soft, args.goemotions, taught)
     train = [e for e in train if normalised(e.text) not in held_out]
     calibration = [e for e in calibration if normalised(e.text) not in held_out]
     dev = {
@@ -290,8 +293,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--real-repeat", type=int, default=5)
     p.add_argument("--head-only", action="store_true", help="train only the head on frozen v2 features (fast)")
     p.add_argument("--exclude-source", default=None, help="leave this real source out (LOSO)")
+    p.add_argument("--soft", type=Path, default=None, help="also learn the teacher's labels of unlabelled real text")
     p.add_argument(
-        "--soft", type=Path, default=None, help="also learn the teacher's labels of unlabelled real text"
+        "--soft-outputs",
+        default="",
+        help="comma-separated outputs the teacher's labels teach (default: all); the others keep gold labels only",
     )
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--seed", type=int, default=13)

@@ -48,3 +48,17 @@ def test_distill_soft_rows_come_back_with_the_teachers_probabilities(
         assert np.allclose(row.targets, p.astype(np.float32))
     assert back[rows[customer].text].mask.sum() == len(STATES)
     assert back[rows[agent].text].mask.sum() == len(BEHAVIOURS)
+
+
+def test_distill_soft_rows_teach_only_the_outputs_chosen(
+    unlabelled: tuple[list[Example], list[str]], tmp_path: Path
+) -> None:
+    rows, refs = unlabelled
+    customer = next(i for i, e in enumerate(rows) if e.mask[OUTPUTS.index(STATES[0])])
+    agent = next(i for i, e in enumerate(rows) if e.mask[OUTPUTS.index(BEHAVIOURS[0])])
+    path = tmp_path / "soft.npz"
+    probs = np.full((2, len(OUTPUTS)), 0.5, np.float16)
+    np.savez_compressed(path, refs=np.array([refs[customer], refs[agent]]), probs=probs)
+    back = soft_examples(path, outputs=("worry", "neutral"))
+    assert [e.text for e in back] == [rows[customer].text]  # the agent's turn teaches neither
+    assert [OUTPUTS[k] for k in np.flatnonzero(back[0].mask)] == ["worry", "neutral"]

@@ -1,6 +1,6 @@
 """Label unlabelled real text with the v3 teacher, for the student to learn from (distillation).
 
-    .venv/bin/python training/distill_v3.py --teacher runs/teacher-v3     # ONNX int8, ~20 min on 2 cores
+    .venv/bin/python training/distill_v3.py --teacher runs/teacher-v3     # ONNX int8: 15 min on 2 cores
     .venv/bin/python training/train_v3.py --soft runs/teacher-v3/soft.npz --out ...
 
 The pool is every turn of the real sources in ../shared/data (STAR, Taskmaster-4, CaSiNo, NatCS,

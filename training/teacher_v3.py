@@ -1,6 +1,6 @@
 """Teacher v3: all-MiniLM-L6-v2 fine-tuned on every labelled set, reading a turn with the turn it answers.
 
-    .venv/bin/python training/teacher_v3.py --out runs/teacher-v3       # ~40 min on 2 CPU cores
+    .venv/bin/python training/teacher_v3.py --out runs/teacher-v3       # 24 min on 2 CPU cores
 
 The teacher is for training only (issue 10, item 4): it labels unlabelled real text
 (training/distill_v3.py) so that the run-time student learns from far more real sentences than
